@@ -1,0 +1,488 @@
+import { EventEmitter } from 'eventemitter3';
+import { RaftCore, type RaftStatus, type Ready } from '../raft/core.js';
+import {
+  AbortedError,
+  ApplyError,
+  InvalidMessageError,
+  LeadershipLostError,
+  NodeStoppedError,
+  RaftError,
+} from '../raft/errors.js';
+import { validateMessage, type Message } from '../raft/messages.js';
+import type { StateMachine } from '../raft/state-machine.js';
+import { MemoryStorage, type PersistedState, type Storage } from '../raft/storage.js';
+import type { LogEntry, NodeId, Role } from '../raft/types.js';
+import { MathRandom, type Random } from '../sim/random.js';
+import { RealScheduler } from '../sim/real-scheduler.js';
+import type { Cancel, Scheduler } from '../sim/scheduler.js';
+import type { Transport } from '../transport/transport.js';
+
+/**
+ * Options of a {@link RaftNode}. Only `id`, `peers` and `transport` are required.
+ *
+ * @example
+ * ```ts
+ * import { RaftNode, InMemoryNetwork, RealScheduler, MathRandom } from 'raftkit';
+ * const network = new InMemoryNetwork({ scheduler: new RealScheduler(), random: new MathRandom() });
+ * const node = new RaftNode({ id: '1', peers: ['1', '2', '3'], transport: network.transport('1') });
+ * ```
+ */
+export interface RaftNodeOptions<C = unknown, R = unknown> {
+  readonly id: NodeId;
+  /** Every member of the cluster (this node may be included). */
+  readonly peers: readonly NodeId[];
+  readonly transport: Transport<Message>;
+  /** Durable state; default a fresh {@link MemoryStorage}. */
+  readonly storage?: Storage;
+  /** Where committed commands are applied; default one that ignores them. */
+  readonly stateMachine?: StateMachine<C, R>;
+  /** Time and timers; default {@link RealScheduler}. */
+  readonly scheduler?: Scheduler;
+  /** Randomness for election timeouts; default {@link MathRandom}. */
+  readonly random?: Random;
+  /** Election timeout range [min, max] in ms. Default [150, 300]. */
+  readonly electionTimeoutMs?: readonly [number, number];
+  /** Leader heartbeat interval in ms. Default 50. */
+  readonly heartbeatIntervalMs?: number;
+  /** The most entries in one AppendEntries (also the most accepted from a peer). Default 1024. */
+  readonly maxEntriesPerMessage?: number;
+  /** The most unacknowledged AppendEntries per follower. Default 64. */
+  readonly maxInflightMessages?: number;
+}
+
+/**
+ * The events a {@link RaftNode} emits, with their arguments.
+ *
+ * @example
+ * ```ts
+ * node.on('leader', (leaderId, term) => console.log(`leader ${leaderId} in term ${term}`));
+ * node.on('apply', (entry, result) => console.log(entry.index, result));
+ * ```
+ */
+export interface RaftNodeEvents {
+  /** The node's role changed. */
+  role: (role: Role, term: number) => void;
+  /** The known leader changed (null: unknown). */
+  leader: (leaderId: NodeId | null, term: number) => void;
+  /** The node moved to a new term. */
+  term: (term: number) => void;
+  /** The commit index advanced. */
+  commit: (commitIndex: number) => void;
+  /** A command entry was applied to the state machine. */
+  apply: (entry: LogEntry, result: unknown) => void;
+  /** A message is handed to the transport (after what it depends on was persisted). */
+  send: (message: Message) => void;
+  /** A valid message arrived and is about to be processed. */
+  receive: (message: Message) => void;
+  /** Something went wrong that the node survived: an invalid message, a storage or apply failure. */
+  error: (error: Error) => void;
+}
+
+/**
+ * The answer to {@link RaftNode.propose}: where the command landed and what applying it returned.
+ *
+ * @example
+ * ```ts
+ * const { index, term, result } = await node.propose({ op: 'incr' });
+ * ```
+ */
+export interface ProposalResult<R = unknown> {
+  readonly index: number;
+  readonly term: number;
+  readonly result: R;
+}
+
+interface Pending {
+  readonly index: number;
+  readonly term: number;
+  resolve: ((value: ProposalResult) => void) | null;
+  reject: (error: Error) => void;
+  cleanup?: () => void;
+}
+
+const NOOP_STATE_MACHINE: StateMachine = { apply: () => undefined };
+
+/**
+ * One Raft server: drives the pure {@link RaftCore} with a scheduler, a transport, storage and
+ * a state machine, and turns its outputs into events and promises.
+ *
+ * The persistence contract holds for any {@link Storage}: hard state and log entries are saved
+ * before any message that depends on them is sent. Proposals made in one turn of the event loop
+ * go out in one AppendEntries per follower, and replication is pipelined.
+ *
+ * @example
+ * ```ts
+ * import { RaftNode, InMemoryNetwork, RealScheduler, MathRandom } from 'raftkit';
+ * const network = new InMemoryNetwork({ scheduler: new RealScheduler(), random: new MathRandom() });
+ * const ids = ['1', '2', '3'];
+ * const nodes = ids.map((id) => new RaftNode({ id, peers: ids, transport: network.transport(id) }));
+ * await Promise.all(nodes.map((n) => n.start()));
+ * nodes[0].campaign();
+ * nodes[0].once('leader', async () => {
+ *   const { index } = await nodes[0].propose({ set: 'x', to: 1 });
+ *   console.log('applied at', index);
+ * });
+ * ```
+ */
+export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEvents> {
+  readonly id: NodeId;
+  private readonly options: RaftNodeOptions<C, R>;
+  private readonly transport: Transport<Message>;
+  private readonly storage: Storage;
+  private readonly stateMachine: StateMachine<C, R>;
+  private readonly scheduler: Scheduler;
+  private readonly random: Random;
+  private readonly maxEntriesPerMessage: number;
+  private core: RaftCore | null = null;
+  private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
+
+  private lastElapse = 0;
+  private timerDue = Infinity;
+  private cancelTimer: Cancel | null = null;
+  private flushScheduled = false;
+  private persisting = false;
+  private readonly pending: Pending[] = [];
+  private pendingHead = 0;
+
+  // What observers were last told, to emit events on change.
+  private seenRole: Role = 'follower';
+  private seenTerm = 0;
+  private seenLeader: NodeId | null = null;
+  private seenCommit = 0;
+
+  private readonly flushNow = (): void => this.flush();
+  private readonly onTimer = (): void => {
+    this.cancelTimer = null;
+    this.timerDue = Infinity;
+    if (this.state !== 'running') return;
+    this.input();
+  };
+
+  constructor(options: RaftNodeOptions<C, R>) {
+    super();
+    if (typeof options.id !== 'string' || options.id.length === 0) throw new TypeError('RaftNode: id must be a non-empty string');
+    if (!Array.isArray(options.peers)) throw new TypeError('RaftNode: peers must be an array of node ids');
+    this.id = options.id;
+    this.options = options;
+    this.transport = options.transport;
+    this.storage = options.storage ?? new MemoryStorage();
+    this.stateMachine = options.stateMachine ?? (NOOP_STATE_MACHINE as StateMachine<C, R>);
+    this.scheduler = options.scheduler ?? new RealScheduler();
+    this.random = options.random ?? new MathRandom();
+    this.maxEntriesPerMessage = options.maxEntriesPerMessage ?? 1024;
+  }
+
+  // ── Lifecycle ────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Loads persisted state, starts listening and arms the election timer. With synchronous
+   * storage the node is running as soon as this returns (the promise is already settled).
+   */
+  start(): Promise<void> {
+    if (this.state !== 'new') return Promise.reject(new RaftError('ALREADY_STARTED', `node ${this.id} was already started`));
+    this.state = 'starting';
+    let loaded: PersistedState | Promise<PersistedState>;
+    try {
+      loaded = this.storage.load();
+    } catch (error) {
+      this.state = 'stopped';
+      return Promise.reject(error);
+    }
+    if (!(loaded instanceof Promise)) {
+      this.boot(loaded);
+      return Promise.resolve();
+    }
+    return loaded.then((state) => this.boot(state));
+  }
+
+  private boot(initialState: PersistedState): void {
+    if (this.state !== 'starting') return; // stopped while loading
+    const o = this.options;
+    this.core = new RaftCore({
+      id: o.id,
+      peers: o.peers,
+      random: this.random,
+      initialState,
+      ...(o.electionTimeoutMs && { electionTimeoutMs: o.electionTimeoutMs }),
+      ...(o.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: o.heartbeatIntervalMs }),
+      maxEntriesPerMessage: this.maxEntriesPerMessage,
+      ...(o.maxInflightMessages !== undefined && { maxInflightMessages: o.maxInflightMessages }),
+    });
+    this.seenTerm = this.core.term;
+    this.state = 'running';
+    this.lastElapse = this.scheduler.now();
+    this.transport.listen((message) => this.receive(message));
+    this.armTimer();
+  }
+
+  /**
+   * Stops the node: no more timers, messages or applies; closes the transport. Pending proposals
+   * reject with {@link NodeStoppedError}. Persisted state stays in storage for a restart.
+   */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    this.cancelTimer?.();
+    this.cancelTimer = null;
+    this.rejectPending(() => new NodeStoppedError(this.id));
+    await this.transport.close();
+  }
+
+  /** True between a completed {@link start} and {@link stop}. */
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  // ── State ────────────────────────────────────────────────────────────────────────────────
+
+  get role(): Role {
+    return this.core?.role ?? 'follower';
+  }
+  get term(): number {
+    return this.core?.term ?? 0;
+  }
+  get leaderId(): NodeId | null {
+    return this.core?.leaderId ?? null;
+  }
+  get commitIndex(): number {
+    return this.core?.commitIndex ?? 0;
+  }
+  get lastApplied(): number {
+    return this.core?.lastApplied ?? 0;
+  }
+
+  /** Log entries `from`..`to` inclusive (default: the whole log). The entries are shared: do not mutate. */
+  entries(from?: number, to?: number): LogEntry[] {
+    return this.requireCore().entries(from, to);
+  }
+
+  /** A plain snapshot of the node's Raft state, for display. */
+  status(): RaftStatus {
+    return this.requireCore().status();
+  }
+
+  // ── Operations ───────────────────────────────────────────────────────────────────────────
+
+  /** Starts an election now, as if the election timer had fired. */
+  campaign(): void {
+    const core = this.requireCore();
+    this.catchUp(core);
+    core.campaign();
+    this.afterInput(core);
+  }
+
+  /**
+   * Appends `command` to the leader's log and returns where it landed, at once. Throws
+   * {@link NotLeaderError} (with the known `leaderId`) on a follower or candidate.
+   */
+  submit(command: C): { index: number; term: number } {
+    const core = this.requireCore();
+    const position = core.propose(command);
+    this.scheduleFlush();
+    return position;
+  }
+
+  /**
+   * Submits `command` and resolves once this node (the leader) applied it. Rejects with
+   * {@link NotLeaderError} on a non-leader, {@link LeadershipLostError} if leadership is lost
+   * before the entry is applied (its fate is then unknown), {@link AbortedError} when `signal`
+   * aborts, and {@link NodeStoppedError} when the node stops.
+   */
+  propose(command: C, options: { signal?: AbortSignal } = {}): Promise<ProposalResult<R>> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
+    let position: { index: number; term: number };
+    try {
+      position = this.submit(command);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<ProposalResult<R>>((resolve, reject) => {
+      const pending: Pending = { ...position, resolve: resolve as (value: ProposalResult) => void, reject };
+      if (signal) {
+        const onAbort = (): void => this.settle(pending, new AbortedError(signal.reason));
+        signal.addEventListener('abort', onAbort, { once: true });
+        pending.cleanup = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.pending.push(pending);
+    });
+  }
+
+  // ── The driver loop ──────────────────────────────────────────────────────────────────────
+
+  private receive(raw: unknown): void {
+    if (this.state !== 'running') return;
+    const core = this.core as RaftCore;
+    const message = validateMessage(raw, { maxEntries: this.maxEntriesPerMessage });
+    if (typeof message === 'string') return this.report(new InvalidMessageError(this.id, message));
+    if (message.to !== this.id) return this.report(new InvalidMessageError(this.id, `addressed to ${message.to}`));
+    if (!core.peers.includes(message.from)) return this.report(new InvalidMessageError(this.id, `unknown sender ${message.from}`));
+    this.emit('receive', message);
+    this.catchUp(core);
+    core.step(message);
+    this.afterInput(core);
+  }
+
+  /** A timer fired: let the time pass in the core. */
+  private input(): void {
+    const core = this.core as RaftCore;
+    this.catchUp(core);
+    this.afterInput(core);
+  }
+
+  /** Tells the core how much time passed since it last heard. */
+  private catchUp(core: RaftCore): void {
+    const now = this.scheduler.now();
+    const elapsed = now - this.lastElapse;
+    this.lastElapse = now;
+    if (elapsed > 0) core.elapse(elapsed);
+  }
+
+  private afterInput(core: RaftCore): void {
+    this.notify(core);
+    this.armTimer();
+    if (core.hasReady()) this.scheduleFlush();
+  }
+
+  /** Keeps one timer, due when the core next acts on its own; moves it only when due sooner. */
+  private armTimer(): void {
+    const core = this.core as RaftCore;
+    const now = this.scheduler.now();
+    const due = now + core.msUntilTimeout;
+    if (due >= this.timerDue) return; // the current timer fires first and re-arms
+    this.cancelTimer?.();
+    this.timerDue = due;
+    this.cancelTimer = this.scheduler.schedule(due - now, this.onTimer);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.persisting) return;
+    this.flushScheduled = true;
+    this.scheduler.defer(this.flushNow);
+  }
+
+  /** Persist, then send, then apply: one Ready at a time, in order. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const core = this.core as RaftCore;
+    while (this.state === 'running' && !this.persisting && core.hasReady()) {
+      const ready = core.ready();
+      let saving: void | Promise<void> = undefined;
+      if (ready.hardState !== null || ready.entries.length > 0) {
+        try {
+          saving = this.storage.save(
+            ready.hardState === null ? { entries: ready.entries } : { hardState: ready.hardState, entries: ready.entries },
+          );
+        } catch (error) {
+          return this.storageFailed(error);
+        }
+      }
+      if (saving === undefined) {
+        this.completeReady(core, ready);
+        continue;
+      }
+      this.persisting = true;
+      saving.then(
+        () => {
+          this.persisting = false;
+          if (this.state !== 'running') return;
+          this.completeReady(core, ready);
+          this.flush();
+        },
+        (error: unknown) => this.storageFailed(error),
+      );
+    }
+  }
+
+  private completeReady(core: RaftCore, ready: Ready): void {
+    for (const message of ready.messages) {
+      this.emit('send', message);
+      this.transport.send(message.to, message);
+    }
+    for (const entry of ready.committed) this.apply(entry);
+    core.advance(ready);
+    this.notify(core);
+  }
+
+  private apply(entry: LogEntry): void {
+    let result: unknown;
+    let failure: ApplyError | undefined;
+    if (entry.kind === 'command') {
+      try {
+        result = this.stateMachine.apply(entry.command as C, entry);
+      } catch (error) {
+        failure = new ApplyError(this.id, entry.index, error);
+        this.report(failure);
+      }
+      this.emit('apply', entry, result);
+    }
+    // Proposals are answered in log order; anything below this index was overwritten.
+    while (this.pendingHead < this.pending.length) {
+      const p = this.pending[this.pendingHead] as Pending;
+      if (p.index > entry.index) break;
+      this.pendingHead++;
+      if (p.index < entry.index || p.term !== entry.term) this.settle(p, new LeadershipLostError(this.id, p.index));
+      else if (failure) this.settle(p, failure);
+      else this.settle(p, undefined, { index: p.index, term: p.term, result });
+    }
+    if (this.pendingHead === this.pending.length) {
+      this.pending.length = 0;
+      this.pendingHead = 0;
+    }
+  }
+
+  private settle(p: Pending, error: Error | undefined, value?: ProposalResult): void {
+    const resolve = p.resolve;
+    if (resolve === null) return;
+    p.resolve = null;
+    p.cleanup?.();
+    if (error) p.reject(error);
+    else resolve(value as ProposalResult);
+  }
+
+  private rejectPending(makeError: (p: Pending) => Error): void {
+    for (let i = this.pendingHead; i < this.pending.length; i++) {
+      const p = this.pending[i] as Pending;
+      this.settle(p, makeError(p));
+    }
+    this.pending.length = 0;
+    this.pendingHead = 0;
+  }
+
+  /** Emits events for whatever changed since observers were last told. */
+  private notify(core: RaftCore): void {
+    if (core.term !== this.seenTerm) {
+      this.seenTerm = core.term;
+      this.emit('term', core.term);
+    }
+    if (core.role !== this.seenRole) {
+      const wasLeader = this.seenRole === 'leader';
+      this.seenRole = core.role;
+      if (wasLeader) this.rejectPending((p) => new LeadershipLostError(this.id, p.index));
+      this.emit('role', core.role, core.term);
+    }
+    if (core.leaderId !== this.seenLeader) {
+      this.seenLeader = core.leaderId;
+      this.emit('leader', core.leaderId, core.term);
+    }
+    if (core.commitIndex !== this.seenCommit) {
+      this.seenCommit = core.commitIndex;
+      this.emit('commit', core.commitIndex);
+    }
+  }
+
+  private storageFailed(error: unknown): void {
+    // Without durable state the node cannot keep Raft's promises: stop rather than risk them.
+    this.report(new RaftError('STORAGE_FAILED', `node ${this.id}: storage failed; the node stops`, { cause: error }));
+    void this.stop();
+  }
+
+  private report(error: Error): void {
+    this.emit('error', error);
+  }
+
+  private requireCore(): RaftCore {
+    if (this.state !== 'running' || this.core === null) throw new NodeStoppedError(this.id);
+    return this.core;
+  }
+}

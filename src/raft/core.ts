@@ -1,0 +1,629 @@
+import type { Random } from '../sim/random.js';
+import { NotLeaderError } from './errors.js';
+import { RaftLog } from './log.js';
+import type { AppendEntries, AppendEntriesResponse, Message, RequestVote, RequestVoteResponse } from './messages.js';
+import type { PersistedState } from './storage.js';
+import type { HardState, LogEntry, NodeId, Role } from './types.js';
+
+/**
+ * Options of the pure core. Times are milliseconds of whatever clock drives {@link RaftCore.elapse}.
+ *
+ * @example
+ * ```ts
+ * import { RaftCore, SeededRandom } from 'raftkit';
+ * const core = new RaftCore({ id: '1', peers: ['2', '3'], random: new SeededRandom(1) });
+ * ```
+ */
+export interface RaftCoreOptions {
+  readonly id: NodeId;
+  /** Every member of the cluster; `id` itself may be included or not. */
+  readonly peers: readonly NodeId[];
+  /** Source of the randomized election timeouts. */
+  readonly random: Random;
+  /** Election timeout range; each timeout is drawn uniformly from it. Default [150, 300]. */
+  readonly electionTimeoutMs?: readonly [number, number];
+  /** How often a leader sends heartbeats. Default 50. Must be below the minimum election timeout. */
+  readonly heartbeatIntervalMs?: number;
+  /** State loaded from storage after a restart. */
+  readonly initialState?: PersistedState;
+  /** The most entries sent in one AppendEntries. Default 1024. */
+  readonly maxEntriesPerMessage?: number;
+  /** The most unacknowledged AppendEntries in flight to one follower. Default 64. */
+  readonly maxInflightMessages?: number;
+}
+
+/**
+ * What the core asks its driver to do, in this order: persist `hardState` and `entries`
+ * (durably), then send `messages`, then apply `committed` to the state machine; finally call
+ * {@link RaftCore.advance} with this object.
+ *
+ * @example
+ * ```ts
+ * if (core.hasReady()) {
+ *   const ready = core.ready();
+ *   storage.save({ hardState: ready.hardState ?? undefined, entries: ready.entries });
+ *   for (const m of ready.messages) transport.send(m.to, m);
+ *   for (const e of ready.committed) if (e.kind === 'command') stateMachine.apply(e.command, e);
+ *   core.advance(ready);
+ * }
+ * ```
+ */
+export interface Ready {
+  /** The new hard state to persist, or null when it did not change. */
+  readonly hardState: HardState | null;
+  /** Log entries to persist: replace stored entries from `entries[0].index` on. */
+  readonly entries: readonly LogEntry[];
+  /** Messages to send, only after the above is durable. */
+  readonly messages: readonly Message[];
+  /** Newly committed entries to apply, in index order. */
+  readonly committed: readonly LogEntry[];
+}
+
+/**
+ * A plain snapshot of a node's Raft state, for display and tests.
+ *
+ * @example
+ * ```ts
+ * console.log(JSON.stringify(core.status()));
+ * ```
+ */
+export interface RaftStatus {
+  readonly id: NodeId;
+  readonly role: Role;
+  readonly term: number;
+  readonly votedFor: NodeId | null;
+  readonly leaderId: NodeId | null;
+  readonly commitIndex: number;
+  readonly lastApplied: number;
+  readonly lastLogIndex: number;
+  readonly lastLogTerm: number;
+  /** Votes granted to this node in its current term (itself included) when it campaigned in it. */
+  readonly votes: number;
+  /** On a leader: what it knows of each follower's log. */
+  readonly followers?: Readonly<Record<NodeId, { readonly matchIndex: number; readonly nextIndex: number }>>;
+}
+
+/** What a leader knows about one follower (Figure 2's nextIndex/matchIndex, plus flow control). */
+interface Progress {
+  match: number;
+  next: number;
+  /** probe: one message at a time until the follower's log position is found; replicate: pipeline. */
+  state: 'probe' | 'replicate';
+  /** In probe state: a message is out and we wait for its answer or the next heartbeat. */
+  paused: boolean;
+  /** In replicate state: last index of each unacknowledged AppendEntries, oldest first. */
+  inflight: number[];
+  /** The oldest in-flight index at the previous heartbeat, to notice a pipeline that stopped moving. */
+  oldestInflightAtHeartbeat: number;
+  /** The commit index this follower was last told. */
+  sentCommit: number;
+}
+
+const DEFAULT_ELECTION_TIMEOUT: readonly [number, number] = [150, 300];
+
+/**
+ * Raft as a pure, synchronous, deterministic state machine (the idea of etcd's RawNode).
+ *
+ * It never touches a clock, a timer, the network or a disk. Feed it inputs — {@link step} for a
+ * message, {@link elapse} for passing time, {@link propose} and {@link campaign} — then take its
+ * outputs with {@link ready}: what to persist, send and apply. Call {@link advance} when done.
+ * The same inputs always give the same outputs, so a lecture or a test can drive it by hand.
+ *
+ * Messages given to {@link step} must already be validated ({@link validateMessage}).
+ *
+ * @example
+ * ```ts
+ * import { RaftCore, SeededRandom } from 'raftkit';
+ * const core = new RaftCore({ id: '1', peers: ['1', '2', '3'], random: new SeededRandom(7) });
+ * core.campaign();
+ * const ready = core.ready();
+ * console.log(ready.hardState);           // { term: 1, votedFor: '1' }
+ * console.log(ready.messages.map((m) => `${m.type} → ${m.to}`)); // RequestVote → 2, RequestVote → 3
+ * core.advance(ready);
+ * core.step({ type: 'RequestVoteResponse', from: '2', to: '1', term: 1, voteGranted: true });
+ * console.log(core.role); // 'leader'
+ * ```
+ */
+export class RaftCore {
+  readonly id: NodeId;
+  /** The other members. */
+  readonly peers: readonly NodeId[];
+  private readonly quorum: number;
+  private readonly random: Random;
+  private readonly electionTimeout: readonly [number, number];
+  private readonly heartbeatInterval: number;
+  private readonly maxEntriesPerMessage: number;
+  private readonly maxInflight: number;
+
+  private readonly log: RaftLog;
+  private currentTerm: number;
+  private vote: NodeId | null;
+  private hardStateDirty = false;
+  private currentRole: Role = 'follower';
+  private leader: NodeId | null = null;
+  private commit = 0;
+  /** Highest index handed out for applying (in a Ready). */
+  private applying = 0;
+  /** Highest index the driver confirmed applied. */
+  private applied = 0;
+
+  private electionElapsed = 0;
+  private randomizedElectionTimeout = 0;
+  private heartbeatElapsed = 0;
+  private readonly votesGranted = new Set<NodeId>();
+  private readonly progress = new Map<NodeId, Progress>();
+  private outbox: Message[] = [];
+  /** Leader: appends may be due; sent when the next Ready is taken, so proposals batch. */
+  private replicationDue = false;
+
+  constructor(options: RaftCoreOptions) {
+    this.id = options.id;
+    this.peers = [...new Set(options.peers)].filter((p) => p !== options.id);
+    this.quorum = Math.floor((this.peers.length + 1) / 2) + 1;
+    this.random = options.random;
+    this.electionTimeout = options.electionTimeoutMs ?? DEFAULT_ELECTION_TIMEOUT;
+    this.heartbeatInterval = options.heartbeatIntervalMs ?? 50;
+    this.maxEntriesPerMessage = options.maxEntriesPerMessage ?? 1024;
+    this.maxInflight = options.maxInflightMessages ?? 64;
+    validateTimings(this.electionTimeout, this.heartbeatInterval);
+    const initial = options.initialState;
+    this.currentTerm = initial?.hardState.term ?? 0;
+    this.vote = initial?.hardState.votedFor ?? null;
+    this.log = new RaftLog(initial?.entries ?? []);
+    this.resetElectionTimer();
+  }
+
+  // ── State ────────────────────────────────────────────────────────────────────────────────
+
+  get role(): Role {
+    return this.currentRole;
+  }
+  get term(): number {
+    return this.currentTerm;
+  }
+  get votedFor(): NodeId | null {
+    return this.vote;
+  }
+  get leaderId(): NodeId | null {
+    return this.leader;
+  }
+  get commitIndex(): number {
+    return this.commit;
+  }
+  get lastApplied(): number {
+    return this.applied;
+  }
+  get lastLogIndex(): number {
+    return this.log.lastIndex;
+  }
+  get lastLogTerm(): number {
+    return this.log.lastTerm;
+  }
+  /** Votes granted to this node in the current term, itself included. */
+  get votes(): number {
+    return this.votesGranted.size;
+  }
+
+  /** The entry at `index`, if the log holds it. */
+  entry(index: number): LogEntry | undefined {
+    return this.log.entry(index);
+  }
+
+  /** Log entries `from`..`to` inclusive (a copy of the array; the entries are shared). */
+  entries(from = 1, to = this.log.lastIndex): LogEntry[] {
+    return this.log.slice(from, to);
+  }
+
+  /** Milliseconds of {@link elapse} until the core next acts on its own (heartbeat or election). */
+  get msUntilTimeout(): number {
+    return this.currentRole === 'leader'
+      ? Math.max(0, this.heartbeatInterval - this.heartbeatElapsed)
+      : Math.max(0, this.randomizedElectionTimeout - this.electionElapsed);
+  }
+
+  status(): RaftStatus {
+    const status = {
+      id: this.id,
+      role: this.currentRole,
+      term: this.currentTerm,
+      votedFor: this.vote,
+      leaderId: this.leader,
+      commitIndex: this.commit,
+      lastApplied: this.applied,
+      lastLogIndex: this.log.lastIndex,
+      lastLogTerm: this.log.lastTerm,
+      votes: this.votesGranted.size,
+    };
+    if (this.currentRole !== 'leader') return status;
+    const followers: Record<NodeId, { matchIndex: number; nextIndex: number }> = Object.create(null);
+    for (const [id, pr] of this.progress) followers[id] = { matchIndex: pr.match, nextIndex: pr.next };
+    return { ...status, followers };
+  }
+
+  // ── Inputs ───────────────────────────────────────────────────────────────────────────────
+
+  /** Lets `ms` milliseconds pass: may fire a heartbeat (leader) or an election (others). */
+  elapse(ms: number): void {
+    if (!(ms >= 0)) throw new RangeError(`elapse: ms must be ≥ 0, got ${ms}`);
+    if (this.currentRole === 'leader') {
+      this.heartbeatElapsed += ms;
+      if (this.heartbeatElapsed >= this.heartbeatInterval) {
+        this.heartbeatElapsed = 0;
+        this.heartbeat();
+      }
+      return;
+    }
+    this.electionElapsed += ms;
+    if (this.electionElapsed >= this.randomizedElectionTimeout) this.campaign();
+  }
+
+  /** Starts an election now (as if the election timer fired). Does nothing on a leader. */
+  campaign(): void {
+    if (this.currentRole === 'leader') return;
+    this.currentRole = 'candidate';
+    this.setHardState(this.currentTerm + 1, this.id);
+    this.leader = null;
+    this.votesGranted.clear();
+    this.votesGranted.add(this.id);
+    this.resetElectionTimer();
+    if (this.votesGranted.size >= this.quorum) {
+      this.becomeLeader();
+      return;
+    }
+    const lastLogIndex = this.log.lastIndex;
+    const lastLogTerm = this.log.lastTerm;
+    for (const to of this.peers) {
+      this.send<RequestVote>({ type: 'RequestVote', from: this.id, to, term: this.currentTerm, lastLogIndex, lastLogTerm });
+    }
+  }
+
+  /**
+   * Appends a command to the leader's log; it is replicated when the next Ready is taken.
+   * Throws {@link NotLeaderError} on any other node.
+   */
+  propose(command: unknown): { index: number; term: number } {
+    if (this.currentRole !== 'leader') throw new NotLeaderError(this.id, this.leader);
+    const entry: LogEntry = { index: this.log.lastIndex + 1, term: this.currentTerm, kind: 'command', command };
+    this.log.append([entry]);
+    this.replicationDue = true;
+    return { index: entry.index, term: entry.term };
+  }
+
+  /** Processes one validated message addressed to this node. */
+  step(message: Message): void {
+    if (message.to !== this.id || !this.isPeer(message.from)) return;
+    if (message.term > this.currentTerm) {
+      this.becomeFollower(message.term, message.type === 'AppendEntries' ? message.from : null);
+    } else if (message.term < this.currentTerm) {
+      this.rejectStale(message);
+      return;
+    }
+    switch (message.type) {
+      case 'RequestVote':
+        return this.onRequestVote(message);
+      case 'RequestVoteResponse':
+        return this.onVote(message);
+      case 'AppendEntries':
+        return this.onAppendEntries(message);
+      case 'AppendEntriesResponse':
+        return this.onAppendResponse(message);
+    }
+  }
+
+  // ── Outputs ──────────────────────────────────────────────────────────────────────────────
+
+  hasReady(): boolean {
+    return (
+      this.hardStateDirty ||
+      this.outbox.length > 0 ||
+      this.log.hasUnstable() ||
+      this.commit > this.applying ||
+      (this.replicationDue && this.currentRole === 'leader')
+    );
+  }
+
+  /** Takes the pending outputs. Call {@link advance} with the result before the next `ready()`. */
+  ready(): Ready {
+    if (this.replicationDue) {
+      this.replicationDue = false;
+      if (this.currentRole === 'leader') this.replicate();
+    }
+    const hardState = this.hardStateDirty ? { term: this.currentTerm, votedFor: this.vote } : null;
+    this.hardStateDirty = false;
+    const committed = this.commit > this.applying ? this.log.slice(this.applying + 1, this.commit) : [];
+    this.applying = this.commit;
+    const messages = this.outbox;
+    this.outbox = [];
+    return { hardState, entries: this.log.takeUnstable(), messages, committed };
+  }
+
+  /** Confirms a Ready was persisted, sent and applied. */
+  advance(ready: Ready): void {
+    const lastEntry = ready.entries[ready.entries.length - 1];
+    if (lastEntry !== undefined) {
+      this.log.markPersisted(lastEntry.index);
+      // The leader's own copy counts towards commitment only once it is durable.
+      if (this.currentRole === 'leader') this.maybeCommit();
+    }
+    const lastApplied = ready.committed[ready.committed.length - 1];
+    if (lastApplied !== undefined && lastApplied.index > this.applied) this.applied = lastApplied.index;
+  }
+
+  // ── Elections ────────────────────────────────────────────────────────────────────────────
+
+  private onRequestVote(m: RequestVote): void {
+    const upToDate =
+      m.lastLogTerm > this.log.lastTerm || (m.lastLogTerm === this.log.lastTerm && m.lastLogIndex >= this.log.lastIndex);
+    const canVote = this.vote === null || this.vote === m.from;
+    const granted = upToDate && canVote && this.currentRole === 'follower';
+    if (granted) {
+      this.setHardState(this.currentTerm, m.from);
+      this.resetElectionTimer();
+    }
+    this.send<RequestVoteResponse>({
+      type: 'RequestVoteResponse',
+      from: this.id,
+      to: m.from,
+      term: this.currentTerm,
+      voteGranted: granted,
+    });
+  }
+
+  private onVote(m: RequestVoteResponse): void {
+    if (!m.voteGranted || this.currentRole === 'follower') return;
+    this.votesGranted.add(m.from);
+    if (this.currentRole === 'candidate' && this.votesGranted.size >= this.quorum) this.becomeLeader();
+  }
+
+  private becomeFollower(term: number, leader: NodeId | null): void {
+    if (term > this.currentTerm) {
+      this.setHardState(term, null);
+      this.votesGranted.clear();
+    }
+    this.currentRole = 'follower';
+    this.leader = leader;
+    this.progress.clear();
+    this.replicationDue = false;
+    this.resetElectionTimer();
+  }
+
+  private becomeLeader(): void {
+    this.currentRole = 'leader';
+    this.leader = this.id;
+    this.heartbeatElapsed = 0;
+    const next = this.log.lastIndex + 1;
+    for (const id of this.peers) {
+      this.progress.set(id, {
+        match: 0,
+        next,
+        state: 'probe',
+        paused: false,
+        inflight: [],
+        oldestInflightAtHeartbeat: 0,
+        sentCommit: 0,
+      });
+    }
+    // A no-op from the new term lets the leader commit everything before it (Figure 8).
+    this.log.append([{ index: next, term: this.currentTerm, kind: 'noop' }]);
+    this.replicationDue = true;
+  }
+
+  // ── Replication (follower side) ──────────────────────────────────────────────────────────
+
+  private onAppendEntries(m: AppendEntries): void {
+    if (this.currentRole !== 'follower') this.becomeFollower(this.currentTerm, m.from);
+    this.leader = m.from;
+    this.electionElapsed = 0;
+
+    const prevTerm = this.log.term(m.prevLogIndex);
+    if (prevTerm === undefined) {
+      this.respondAppend(m.from, false, m.prevLogIndex, this.log.lastIndex + 1, 0);
+      return;
+    }
+    if (prevTerm !== m.prevLogTerm) {
+      this.respondAppend(m.from, false, m.prevLogIndex, this.log.firstIndexOfTerm(prevTerm, m.prevLogIndex), prevTerm);
+      return;
+    }
+    // Skip entries we already hold; truncate only at a real conflict, so a stale or duplicated
+    // message can never remove entries that match.
+    const entries = m.entries;
+    let i = 0;
+    for (; i < entries.length; i++) {
+      const entry = entries[i] as LogEntry;
+      const existing = this.log.term(entry.index);
+      if (existing === undefined) break;
+      if (existing !== entry.term) {
+        // Only a faulty or hostile peer contradicts a committed entry: refuse it, change nothing.
+        if (entry.index <= this.commit) return;
+        this.log.truncateFrom(entry.index);
+        break;
+      }
+    }
+    if (i < entries.length) this.log.append(i === 0 ? entries : entries.slice(i));
+    const matched = m.prevLogIndex + entries.length;
+    const commit = Math.min(m.leaderCommit, matched);
+    if (commit > this.commit) this.commit = commit;
+    this.respondAppend(m.from, true, matched, 0, 0);
+  }
+
+  private respondAppend(to: NodeId, success: boolean, index: number, conflictIndex: number, conflictTerm: number): void {
+    this.send<AppendEntriesResponse>({
+      type: 'AppendEntriesResponse',
+      from: this.id,
+      to,
+      term: this.currentTerm,
+      success,
+      index,
+      conflictIndex,
+      conflictTerm,
+    });
+  }
+
+  // ── Replication (leader side) ────────────────────────────────────────────────────────────
+
+  private onAppendResponse(m: AppendEntriesResponse): void {
+    if (this.currentRole !== 'leader') return;
+    const pr = this.progress.get(m.from);
+    if (pr === undefined) return;
+    if (m.success) {
+      if (m.index > pr.match) {
+        pr.match = m.index;
+        this.maybeCommit();
+      }
+      if (pr.state === 'probe') {
+        // The follower's position is found: pipeline from just after what it holds.
+        pr.state = 'replicate';
+        pr.next = pr.match + 1;
+        pr.inflight.length = 0;
+      } else {
+        if (pr.next <= m.index) pr.next = m.index + 1;
+        let acked = 0;
+        while (acked < pr.inflight.length && (pr.inflight[acked] as number) <= m.index) acked++;
+        if (acked > 0) pr.inflight.splice(0, acked);
+      }
+      pr.paused = false;
+      if (pr.next <= this.log.lastIndex || pr.sentCommit < this.commit) this.replicationDue = true;
+      return;
+    }
+    // A rejection: ignore it when it answers a message we have moved past.
+    if (m.index <= pr.match || (pr.state === 'probe' && m.index !== pr.next - 1)) return;
+    let next = m.conflictIndex;
+    if (m.conflictTerm > 0) {
+      const last = this.log.lastIndexOfTerm(m.conflictTerm, m.index);
+      if (last > 0) next = last + 1;
+    }
+    this.becomeProbe(pr, Math.max(pr.match + 1, Math.min(next, m.index)));
+    this.replicationDue = true;
+  }
+
+  private becomeProbe(pr: Progress, next: number): void {
+    pr.state = 'probe';
+    pr.next = next;
+    pr.paused = false;
+    pr.inflight.length = 0;
+  }
+
+  /** Sends every follower what it is missing, within its flow-control window. */
+  private replicate(): void {
+    for (const id of this.peers) {
+      const pr = this.progress.get(id) as Progress;
+      let sent = false;
+      while (this.sendAppend(id, pr)) sent = true;
+      if (!sent && pr.sentCommit < this.commit) this.sendCommit(id, pr);
+    }
+  }
+
+  /** Sends the next batch of entries to one follower if flow control allows; false when it did not. */
+  private sendAppend(to: NodeId, pr: Progress): boolean {
+    if (pr.next > this.log.lastIndex) return false;
+    if (pr.state === 'probe' ? pr.paused : pr.inflight.length >= this.maxInflight) return false;
+    const last = Math.min(this.log.lastIndex, pr.next + this.maxEntriesPerMessage - 1);
+    this.sendAppendFrom(to, pr, pr.next - 1, this.log.slice(pr.next, last));
+    if (pr.state === 'replicate') {
+      pr.next = last + 1;
+      pr.inflight.push(last);
+    } else {
+      pr.paused = true;
+    }
+    return true;
+  }
+
+  /** An empty AppendEntries after what the follower is known to hold: carries commit, never rejected. */
+  private sendCommit(to: NodeId, pr: Progress): void {
+    this.sendAppendFrom(to, pr, pr.match, []);
+  }
+
+  private sendAppendFrom(to: NodeId, pr: Progress, prevLogIndex: number, entries: readonly LogEntry[]): void {
+    this.send<AppendEntries>({
+      type: 'AppendEntries',
+      from: this.id,
+      to,
+      term: this.currentTerm,
+      prevLogIndex,
+      prevLogTerm: this.log.term(prevLogIndex) as number,
+      entries,
+      leaderCommit: this.commit,
+    });
+    pr.sentCommit = this.commit;
+  }
+
+  private heartbeat(): void {
+    for (const id of this.peers) {
+      const pr = this.progress.get(id) as Progress;
+      const oldest = pr.inflight[0] ?? 0;
+      if (pr.state === 'replicate' && oldest > 0 && oldest === pr.oldestInflightAtHeartbeat) {
+        // Unacknowledged for a whole interval: presume it lost and find the follower's position again.
+        this.becomeProbe(pr, pr.match + 1);
+      }
+      pr.oldestInflightAtHeartbeat = pr.inflight[0] ?? 0;
+      if (pr.state === 'probe') {
+        // Probing: (re)send from next; an empty probe still checks the follower's log position.
+        pr.paused = false;
+        if (!this.sendAppend(id, pr)) {
+          this.sendAppendFrom(id, pr, pr.next - 1, []);
+          pr.paused = true;
+        }
+      } else if (!this.sendAppend(id, pr)) {
+        this.sendCommit(id, pr);
+      }
+    }
+  }
+
+  /** Commits the highest index a majority holds, if it is from this term (Figure 8). */
+  private maybeCommit(): void {
+    const matches = [this.log.persistedIndex];
+    for (const pr of this.progress.values()) matches.push(pr.match);
+    matches.sort((a, b) => b - a);
+    const candidate = matches[this.quorum - 1] as number;
+    if (candidate > this.commit && this.log.term(candidate) === this.currentTerm) {
+      this.commit = candidate;
+      this.replicationDue = true;
+    }
+  }
+
+  // ── Helpers ──────────────────────────────────────────────────────────────────────────────
+
+  private rejectStale(m: Message): void {
+    // Answer stale requests so an old leader or candidate learns the newer term and steps down.
+    if (m.type === 'AppendEntries') {
+      this.respondAppend(m.from, false, m.prevLogIndex, 0, 0);
+    } else if (m.type === 'RequestVote') {
+      this.send<RequestVoteResponse>({
+        type: 'RequestVoteResponse',
+        from: this.id,
+        to: m.from,
+        term: this.currentTerm,
+        voteGranted: false,
+      });
+    }
+  }
+
+  private isPeer(id: NodeId): boolean {
+    return this.peers.includes(id);
+  }
+
+  private setHardState(term: number, votedFor: NodeId | null): void {
+    this.currentTerm = term;
+    this.vote = votedFor;
+    this.hardStateDirty = true;
+  }
+
+  private resetElectionTimer(): void {
+    this.electionElapsed = 0;
+    this.randomizedElectionTimeout = this.random.int(this.electionTimeout[0], this.electionTimeout[1]);
+  }
+
+  private send<M extends Message>(message: M): void {
+    this.outbox.push(message);
+  }
+}
+
+function validateTimings(election: readonly [number, number], heartbeat: number): void {
+  const [min, max] = election;
+  if (!(Number.isFinite(min) && Number.isFinite(max) && min > 0 && max >= min)) {
+    throw new RangeError(`electionTimeoutMs must be [min, max] with 0 < min ≤ max, got [${min}, ${max}]`);
+  }
+  if (!(Number.isFinite(heartbeat) && heartbeat > 0 && heartbeat < min)) {
+    throw new RangeError(`heartbeatIntervalMs must be > 0 and below the minimum election timeout (${min}), got ${heartbeat}`);
+  }
+}

@@ -1,0 +1,169 @@
+import type { LogEntry, NodeId } from './types.js';
+
+/**
+ * RequestVote (Raft Figure 2): a candidate asks for a vote in `term`.
+ *
+ * @example
+ * ```ts
+ * import type { RequestVote } from 'raftkit';
+ * const m: RequestVote = { type: 'RequestVote', from: '1', to: '2', term: 2, lastLogIndex: 5, lastLogTerm: 1 };
+ * ```
+ */
+export interface RequestVote {
+  readonly type: 'RequestVote';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: number;
+  readonly lastLogIndex: number;
+  readonly lastLogTerm: number;
+}
+
+/**
+ * The answer to a {@link RequestVote}.
+ *
+ * @example
+ * ```ts
+ * import type { RequestVoteResponse } from 'raftkit';
+ * const m: RequestVoteResponse = { type: 'RequestVoteResponse', from: '2', to: '1', term: 2, voteGranted: true };
+ * ```
+ */
+export interface RequestVoteResponse {
+  readonly type: 'RequestVoteResponse';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: number;
+  readonly voteGranted: boolean;
+}
+
+/**
+ * AppendEntries (Raft Figure 2): replicates `entries` after (`prevLogIndex`, `prevLogTerm`) and
+ * tells the follower how far the log is committed. With no entries it is a heartbeat.
+ *
+ * @example
+ * ```ts
+ * import type { AppendEntries } from 'raftkit';
+ * const heartbeat: AppendEntries = {
+ *   type: 'AppendEntries', from: '1', to: '2', term: 2, prevLogIndex: 5, prevLogTerm: 1, entries: [], leaderCommit: 5,
+ * };
+ * ```
+ */
+export interface AppendEntries {
+  readonly type: 'AppendEntries';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: number;
+  readonly prevLogIndex: number;
+  readonly prevLogTerm: number;
+  readonly entries: readonly LogEntry[];
+  readonly leaderCommit: number;
+}
+
+/**
+ * The answer to an {@link AppendEntries}. On success, `index` is the last index now known to match
+ * the leader's log. On failure, `index` is the rejected `prevLogIndex`, and (`conflictTerm`,
+ * `conflictIndex`) let the leader skip back a whole term at a time (0 when the follower's log
+ * is simply too short; then `conflictIndex` is its last index + 1).
+ *
+ * @example
+ * ```ts
+ * import type { AppendEntriesResponse } from 'raftkit';
+ * const ok: AppendEntriesResponse = {
+ *   type: 'AppendEntriesResponse', from: '2', to: '1', term: 2, success: true, index: 7, conflictIndex: 0, conflictTerm: 0,
+ * };
+ * ```
+ */
+export interface AppendEntriesResponse {
+  readonly type: 'AppendEntriesResponse';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: number;
+  readonly success: boolean;
+  readonly index: number;
+  readonly conflictIndex: number;
+  readonly conflictTerm: number;
+}
+
+/**
+ * Every message Raft nodes exchange: plain, immutable, JSON-serialisable objects.
+ *
+ * @example
+ * ```ts
+ * import type { Message } from 'raftkit';
+ * function describe(m: Message): string { return `${m.type} ${m.from}→${m.to} term ${m.term}`; }
+ * ```
+ */
+export type Message = RequestVote | RequestVoteResponse | AppendEntries | AppendEntriesResponse;
+
+/** The `type` of each {@link Message}. */
+export type MessageType = Message['type'];
+
+/** Limits applied when validating untrusted messages. */
+export interface ValidationLimits {
+  /** The most entries one AppendEntries may carry. */
+  readonly maxEntries: number;
+}
+
+const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 256;
+
+/**
+ * Checks that `raw` (untrusted: it came from a transport) is a well-formed {@link Message}.
+ * Returns the message typed, or a string saying what is wrong. Never throws, never mutates.
+ *
+ * @example
+ * ```ts
+ * import { validateMessage } from 'raftkit';
+ * const result = validateMessage(JSON.parse('{"type":"RequestVote","term":-1}'), { maxEntries: 1000 });
+ * if (typeof result === 'string') console.log('dropped:', result);
+ * ```
+ */
+export function validateMessage(raw: unknown, limits: ValidationLimits): Message | string {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'message is not an object';
+  const m = raw as Record<string, unknown>;
+  if (!isId(m.from) || !isId(m.to)) return 'from/to must be non-empty strings';
+  if (!isIndex(m.term)) return 'term must be a non-negative safe integer';
+  switch (m.type) {
+    case 'RequestVote':
+      if (!isIndex(m.lastLogIndex) || !isIndex(m.lastLogTerm)) return 'RequestVote: bad lastLogIndex/lastLogTerm';
+      if (m.lastLogTerm > m.term) return 'RequestVote: lastLogTerm is after term';
+      return raw as RequestVote;
+    case 'RequestVoteResponse':
+      if (typeof m.voteGranted !== 'boolean') return 'RequestVoteResponse: voteGranted must be boolean';
+      return raw as RequestVoteResponse;
+    case 'AppendEntriesResponse':
+      if (typeof m.success !== 'boolean') return 'AppendEntriesResponse: success must be boolean';
+      if (!isIndex(m.index) || !isIndex(m.conflictIndex) || !isIndex(m.conflictTerm)) {
+        return 'AppendEntriesResponse: bad index/conflictIndex/conflictTerm';
+      }
+      return raw as AppendEntriesResponse;
+    case 'AppendEntries':
+      return validateAppendEntries(m, limits) ?? (raw as AppendEntries);
+    default:
+      return 'unknown message type';
+  }
+}
+
+function validateAppendEntries(m: Record<string, unknown>, limits: ValidationLimits): string | undefined {
+  const { term, prevLogIndex, prevLogTerm, leaderCommit, entries } = m;
+  if (!isIndex(prevLogIndex) || !isIndex(prevLogTerm) || !isIndex(leaderCommit)) {
+    return 'AppendEntries: bad prevLogIndex/prevLogTerm/leaderCommit';
+  }
+  if (prevLogTerm > (term as number)) return 'AppendEntries: prevLogTerm is after term';
+  if (!Array.isArray(entries)) return 'AppendEntries: entries must be an array';
+  if (entries.length > limits.maxEntries) return `AppendEntries: more than ${limits.maxEntries} entries`;
+  // Entries must continue from prevLogIndex with consecutive indexes and non-decreasing terms
+  // no later than the message's term: anything else could corrupt the log.
+  let previousTerm = prevLogTerm;
+  for (let i = 0; i < entries.length; i++) {
+    const e: unknown = entries[i];
+    if (typeof e !== 'object' || e === null) return 'AppendEntries: entry is not an object';
+    const entry = e as Record<string, unknown>;
+    if (entry.index !== prevLogIndex + i + 1) return 'AppendEntries: entry indexes are not consecutive';
+    if (!isIndex(entry.term) || entry.term < previousTerm || entry.term > (term as number) || entry.term === 0) {
+      return 'AppendEntries: bad entry term';
+    }
+    if (entry.kind !== 'command' && entry.kind !== 'noop') return 'AppendEntries: bad entry kind';
+    previousTerm = entry.term;
+  }
+  return undefined;
+}

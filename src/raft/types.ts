@@ -1,0 +1,44 @@
+import type { NodeId } from '../transport/transport.js';
+
+export type { NodeId };
+
+/** What an entry in the replicated log carries: a user command, or the no-op a new leader appends. */
+export type EntryKind = 'command' | 'noop';
+
+/**
+ * One entry of the replicated log. Entries are immutable and shared, never copied.
+ *
+ * @example
+ * ```ts
+ * import type { LogEntry } from 'raftkit';
+ * const entry: LogEntry = { index: 1, term: 1, kind: 'command', command: { set: 'x', to: 1 } };
+ * ```
+ */
+export interface LogEntry<C = unknown> {
+  /** Position in the log, from 1. */
+  readonly index: number;
+  /** The leader's term when the entry was created. */
+  readonly term: number;
+  readonly kind: EntryKind;
+  /** The user's command (absent for a no-op). */
+  readonly command?: C;
+}
+
+/**
+ * The state a node must persist before it answers anyone (Raft's Figure 2 "persistent state",
+ * less the log, which is persisted as entries).
+ *
+ * @example
+ * ```ts
+ * import type { HardState } from 'raftkit';
+ * const state: HardState = { term: 3, votedFor: '2' };
+ * ```
+ */
+export interface HardState {
+  readonly term: number;
+  /** Who this node voted for in `term`, or null. */
+  readonly votedFor: NodeId | null;
+}
+
+/** A node's role. */
+export type Role = 'follower' | 'candidate' | 'leader';

@@ -1,0 +1,512 @@
+import { RaftNode, type RaftNodeOptions } from '../node/raft-node.js';
+import { NotLeaderError, RaftError, TimeoutError, LeadershipLostError, ApplyError } from '../raft/errors.js';
+import type { Message } from '../raft/messages.js';
+import type { StateMachine } from '../raft/state-machine.js';
+import { MemoryStorage, type StorageUpdate } from '../raft/storage.js';
+import type { LogEntry, NodeId } from '../raft/types.js';
+import { InMemoryNetwork, type NetworkConditions } from '../transport/memory.js';
+import { InvariantViolation, SafetyChecker } from './invariants.js';
+import { SeededRandom } from './random.js';
+import { TraceBuffer, type TraceEvent } from './trace.js';
+import { VirtualScheduler } from './virtual-scheduler.js';
+
+/**
+ * Options of a simulated {@link Cluster}. Give `size` (ids '1'..'N') or explicit `ids`.
+ *
+ * @example
+ * ```ts
+ * import { Cluster } from 'raftkit';
+ * const cluster = new Cluster({
+ *   size: 5,
+ *   seed: 42,
+ *   network: { latencyMs: [1, 20], dropRate: 0.05 },
+ *   nodeOptions: (id) => (id === '1' ? { electionTimeoutMs: [50, 60] } : {}),
+ * });
+ * ```
+ */
+export interface ClusterOptions<C = unknown, R = unknown> {
+  /** Number of nodes, named '1'..'N'. */
+  readonly size?: number;
+  /** Explicit node ids (instead of `size`). */
+  readonly ids?: readonly NodeId[];
+  /** The seed of every random choice in the run: same seed and same calls ⇒ same run. */
+  readonly seed: number | string;
+  /** Network conditions (default latency [1, 10] ms, no loss). */
+  readonly network?: NetworkConditions;
+  /** Election timeout range for every node (default [150, 300]). */
+  readonly electionTimeoutMs?: readonly [number, number];
+  /** Heartbeat interval for every node (default 50). */
+  readonly heartbeatIntervalMs?: number;
+  /** Makes a node's state machine; called again on each restart (the state is rebuilt from the log). */
+  readonly stateMachine?: (id: NodeId) => StateMachine<C, R>;
+  /** Per-node overrides of any {@link RaftNodeOptions}. */
+  readonly nodeOptions?: (id: NodeId) => Partial<RaftNodeOptions<C, R>>;
+  /** Check the safety properties after every event (default true). */
+  readonly checkInvariants?: boolean;
+  /** How many trace events to keep, newest last (default 10,000; 0 turns tracing off). */
+  readonly traceLimit?: number;
+}
+
+/**
+ * One entry a node applied, as {@link Cluster.applied} lists it.
+ *
+ * @example
+ * ```ts
+ * const entries: AppliedEntry[] = cluster.applied('1');
+ * ```
+ */
+export interface AppliedEntry<C = unknown> {
+  readonly index: number;
+  readonly term: number;
+  readonly command: C;
+}
+
+/**
+ * What one round of {@link Cluster.simulate} did.
+ *
+ * @example
+ * ```ts
+ * const [round] = await cluster.simulate({ rounds: 1 });
+ * console.log(round.failed, round.leader, `${round.votes}/${round.liveNodes}`);
+ * ```
+ */
+export interface RoundReport {
+  readonly round: number;
+  /** The node that failed this round. */
+  readonly failed: NodeId;
+  /** The node elected among the live ones, or null for a split vote. */
+  readonly leader: NodeId | null;
+  /** Votes the leader received in its election (itself included); 0 on a split vote. */
+  readonly votes: number;
+  /** Nodes alive during the election. */
+  readonly liveNodes: number;
+  /** The term of the election. */
+  readonly term: number;
+  /** The narrated lines of the round. */
+  readonly lines: readonly string[];
+}
+
+/** Storage that lets the safety checker see each write before it happens. */
+class CheckedStorage extends MemoryStorage {
+  constructor(private readonly before: (storage: CheckedStorage, update: StorageUpdate) => void) {
+    super();
+  }
+  override save(update: StorageUpdate): void {
+    this.before(this, update);
+    super.save(update);
+  }
+}
+
+const DEFAULT_LATENCY: readonly [number, number] = [1, 10];
+
+/**
+ * A deterministic simulation of a Raft cluster: N {@link RaftNode}s on one virtual clock, one
+ * seeded random source and one {@link InMemoryNetwork}, with crashes, restarts, partitions,
+ * continuous safety checks and a replayable trace. Runs much faster than real time.
+ *
+ * @example
+ * ```ts
+ * import { Cluster } from 'raftkit';
+ * const cluster = new Cluster({ size: 5, seed: 42 });
+ * const leader = await cluster.waitForLeader();
+ * console.log(`Node ${leader} elected leader for term ${cluster.node(leader).term}`);
+ * await cluster.propose({ set: 'x', to: 1 });
+ * cluster.crash(leader);
+ * await cluster.waitForLeader();
+ * ```
+ */
+export class Cluster<C = unknown, R = unknown> {
+  /** Every node id, in order. */
+  readonly ids: readonly NodeId[];
+  /** The seed of this run. */
+  readonly seed: number | string;
+  /** The simulated network; use it for finer faults (`cut`, `filter`, `configure`, `stats`). */
+  readonly network: InMemoryNetwork<Message>;
+  private readonly scheduler: VirtualScheduler;
+  private readonly random: SeededRandom;
+  private readonly options: ClusterOptions<C, R>;
+  private readonly current = new Map<NodeId, RaftNode<C, R>>();
+  private readonly storages = new Map<NodeId, CheckedStorage>();
+  private readonly crashed = new Set<NodeId>();
+  private readonly incarnations = new Map<NodeId, number>();
+  private readonly appliedBy = new Map<NodeId, AppliedEntry<C>[]>();
+  private readonly lastResult = new Map<NodeId, { index: number; term: number; result: unknown }>();
+  private readonly checker: SafetyChecker | null;
+  private readonly traceBuffer: TraceBuffer;
+
+  constructor(options: ClusterOptions<C, R>) {
+    this.options = options;
+    this.ids = clusterIds(options);
+    if (typeof options.seed !== 'number' && typeof options.seed !== 'string') {
+      throw new TypeError('Cluster: seed must be a number or a string');
+    }
+    this.seed = options.seed;
+    this.random = new SeededRandom(options.seed);
+    this.scheduler = new VirtualScheduler({ onEvent: () => this.throwIfViolated() });
+    this.checker = options.checkInvariants === false ? null : new SafetyChecker();
+    this.traceBuffer = new TraceBuffer(options.traceLimit ?? 10_000);
+    this.network = new InMemoryNetwork<Message>({
+      scheduler: this.scheduler,
+      random: this.random.fork('network'),
+      latencyMs: DEFAULT_LATENCY,
+      countBytes: false,
+      ...options.network,
+    });
+    if (this.traceBuffer.enabled) this.traceNetwork();
+    for (const id of this.ids) this.boot(id);
+  }
+
+  // ── Inspection ───────────────────────────────────────────────────────────────────────────
+
+  /** The current virtual time in ms. */
+  get now(): number {
+    return this.scheduler.now();
+  }
+
+  /** The node with this id (its current incarnation, running or crashed). */
+  node(id: NodeId): RaftNode<C, R> {
+    const node = this.current.get(id);
+    if (node === undefined) throw new RangeError(`Cluster: no node ${JSON.stringify(id)}`);
+    return node;
+  }
+
+  /** Every node's current incarnation, in id order. */
+  get nodes(): RaftNode<C, R>[] {
+    return this.ids.map((id) => this.node(id));
+  }
+
+  /** Ids of the nodes that are not crashed. */
+  get liveIds(): NodeId[] {
+    return this.ids.filter((id) => !this.crashed.has(id));
+  }
+
+  /** The live leader with the highest term, if any. */
+  leader(): NodeId | undefined {
+    let best: RaftNode<C, R> | undefined;
+    for (const id of this.liveIds) {
+      const node = this.node(id);
+      if (node.role === 'leader' && (best === undefined || node.term > best.term)) best = node;
+    }
+    return best?.id;
+  }
+
+  /** Every command entry the node's current incarnation applied, in order. */
+  applied(id: NodeId): AppliedEntry<C>[] {
+    this.node(id);
+    return (this.appliedBy.get(id) ?? []).slice();
+  }
+
+  /** The retained trace events, oldest first (plain JSON). */
+  trace(): TraceEvent[] {
+    return this.traceBuffer.toArray();
+  }
+
+  // ── Running ──────────────────────────────────────────────────────────────────────────────
+
+  /** Runs `ms` milliseconds of virtual time. Throws {@link InvariantViolation} on a safety violation. */
+  async run(ms: number): Promise<void> {
+    if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`Cluster.run: ms must be a finite number ≥ 0, got ${ms}`);
+    this.scheduler.runFor(ms);
+    this.throwIfViolated();
+  }
+
+  /**
+   * Runs until `predicate()` is true (checked after every event) or `timeoutMs` of virtual time
+   * pass (default 10,000). Resolves with whether the predicate became true.
+   */
+  async runUntil(predicate: () => boolean, options: { timeoutMs?: number } = {}): Promise<boolean> {
+    const met = this.scheduler.runUntil(predicate, { timeoutMs: options.timeoutMs ?? 10_000 });
+    this.throwIfViolated();
+    return met;
+  }
+
+  /** Runs until a live node is leader; resolves with its id. Throws {@link TimeoutError}. */
+  async waitForLeader(options: { timeoutMs?: number } = {}): Promise<NodeId> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    if (!(await this.runUntil(() => this.leader() !== undefined, { timeoutMs }))) {
+      throw new TimeoutError('waiting for a leader', timeoutMs);
+    }
+    return this.leader() as NodeId;
+  }
+
+  /**
+   * Submits `command` to the current leader and runs until the leader applied it. Follows the
+   * leader: while there is none, or it answers {@link NotLeaderError}, it waits and retries.
+   * Rejects with {@link LeadershipLostError} if the leader loses leadership after accepting the
+   * command (it may still commit), or {@link TimeoutError} after `timeoutMs` (default 10,000).
+   */
+  async propose(command: C, options: { timeoutMs?: number } = {}): Promise<{ index: number; term: number; result: R; leaderId: NodeId }> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const deadline = this.now + timeoutMs;
+    for (;;) {
+      const leaderId = this.leader();
+      if (leaderId !== undefined) {
+        const leader = this.node(leaderId);
+        let position: { index: number; term: number } | undefined;
+        try {
+          position = leader.submit(command);
+        } catch (error) {
+          if (!(error instanceof NotLeaderError)) throw error;
+        }
+        if (position !== undefined) {
+          this.record({ time: this.now, kind: 'propose', node: leaderId, ...position });
+          const { index, term } = position;
+          const done = (): boolean => leader.lastApplied >= index || leader.role !== 'leader' || !leader.running;
+          await this.runUntil(done, { timeoutMs: Math.max(0, deadline - this.now) });
+          const outcome = this.lastResult.get(leaderId);
+          if (leader.running && leader.lastApplied >= index && leader.entries(index, index)[0]?.term === term) {
+            if (outcome?.result instanceof ApplyError && outcome.index === index) throw outcome.result;
+            const result = outcome?.index === index ? (outcome.result as R) : (undefined as R);
+            return { index, term, result, leaderId };
+          }
+          if (leader.role !== 'leader' || !leader.running) throw new LeadershipLostError(leaderId, index);
+          throw new TimeoutError(`proposal at index ${index}`, timeoutMs);
+        }
+      }
+      const remaining = deadline - this.now;
+      if (remaining <= 0) throw new TimeoutError('proposal (no leader accepted it)', timeoutMs);
+      const previous = leaderId;
+      await this.runUntil(() => this.leader() !== undefined && this.leader() !== previous, {
+        timeoutMs: Math.min(remaining, 50),
+      });
+    }
+  }
+
+  // ── Faults ───────────────────────────────────────────────────────────────────────────────
+
+  /** Crashes a node: it stops at once and loses everything it had not persisted. */
+  crash(id: NodeId): void {
+    const node = this.node(id);
+    if (this.crashed.has(id)) return;
+    this.crashed.add(id);
+    void node.stop();
+    this.record({ time: this.now, kind: 'crash', node: id });
+  }
+
+  /** Restarts a crashed node from its storage, with a fresh state machine. */
+  restart(id: NodeId): void {
+    this.node(id);
+    if (!this.crashed.has(id)) throw new RaftError('NOT_CRASHED', `Cluster.restart: node ${id} is running`);
+    this.crashed.delete(id);
+    this.record({ time: this.now, kind: 'restart', node: id });
+    this.boot(id);
+  }
+
+  /** Cuts a node off the network (it keeps running). */
+  disconnect(id: NodeId): void {
+    this.node(id);
+    this.network.disconnect(id);
+    this.record({ time: this.now, kind: 'disconnect', node: id });
+  }
+
+  /** Reconnects a node cut off with {@link disconnect}. */
+  reconnect(id: NodeId): void {
+    this.node(id);
+    this.network.reconnect(id);
+    this.record({ time: this.now, kind: 'reconnect', node: id });
+  }
+
+  /** Splits the network into groups that cannot talk to each other (unnamed nodes form one more group). */
+  partition(...groups: NodeId[][]): void {
+    for (const group of groups) for (const id of group) this.node(id);
+    this.network.partition(...groups);
+    this.record({ time: this.now, kind: 'partition', groups: groups.map((g) => [...g]) });
+  }
+
+  /** Removes every partition, disconnection and cut. */
+  heal(): void {
+    this.network.heal();
+    this.record({ time: this.now, kind: 'heal' });
+  }
+
+  // ── Safety ───────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Checks the safety properties now, including a full cross-check of every live node's log.
+   * Throws {@link InvariantViolation}. (The incremental checks also run after every event
+   * unless `checkInvariants: false`.)
+   */
+  checkInvariants(): void {
+    const checker = this.checker ?? new SafetyChecker();
+    const logs = new Map<NodeId, readonly LogEntry[]>();
+    for (const id of this.liveIds) logs.set(id, this.node(id).entries());
+    checker.checkLogs(logs);
+    const leadersByTerm = new Map<number, NodeId>();
+    for (const id of this.liveIds) {
+      const node = this.node(id);
+      if (node.role !== 'leader') continue;
+      const other = leadersByTerm.get(node.term);
+      if (other !== undefined) throw this.violation('Election Safety', `two leaders in term ${node.term}`, [other, id]);
+      leadersByTerm.set(node.term, id);
+    }
+    this.throwIfViolated(checker);
+  }
+
+  // ── The mini project ─────────────────────────────────────────────────────────────────────
+
+  /**
+   * The leader-election mini project: each round a random node fails, a random live node starts
+   * an election and the live nodes vote (real Raft votes); then the failed node recovers.
+   * Returns a report per round; `log` receives the narrated lines as they happen.
+   */
+  async simulate(options: { rounds: number; log?: (line: string) => void }): Promise<RoundReport[]> {
+    const { rounds, log } = options;
+    if (!Number.isSafeInteger(rounds) || rounds < 1) throw new RangeError(`simulate: rounds must be a positive integer, got ${rounds}`);
+    const [, maxTimeout] = this.options.electionTimeoutMs ?? [150, 300];
+    const reports: RoundReport[] = [];
+    await this.waitForLeader();
+    for (let round = 1; round <= rounds; round++) {
+      const lines: string[] = [];
+      const say = (line: string): void => {
+        lines.push(line);
+        log?.(line);
+      };
+      say(`--- Round ${round} ---`);
+      const failed = this.random.pick(this.liveIds);
+      this.crash(failed);
+      say(`Node ${failed} failed`);
+      const live = this.liveIds;
+      const candidate = this.node(this.random.pick(live));
+      candidate.campaign();
+      const term = candidate.term;
+      // One election: the candidate's term, decided within one election timeout (plus delivery).
+      const elected = (): NodeId | undefined => live.find((id) => this.node(id).role === 'leader' && this.node(id).term >= term);
+      await this.runUntil(() => elected() !== undefined, { timeoutMs: maxTimeout });
+      const leader = elected() ?? null;
+      let votes = 0;
+      let electionTerm = term;
+      if (leader !== null) {
+        await this.run(maxTimeout / 2); // let late votes arrive so the tally is complete
+        const status = this.node(leader).status();
+        votes = status.votes;
+        electionTerm = status.term;
+        say(`Node ${leader} elected with ${votes}/${live.length} votes`);
+      } else {
+        say('No leader elected — split vote');
+      }
+      this.restart(failed);
+      await this.run(maxTimeout);
+      say(`Node ${failed} recovered`);
+      reports.push({ round, failed, leader, votes, liveNodes: live.length, term: electionTerm, lines });
+    }
+    return reports;
+  }
+
+  // ── Internals ────────────────────────────────────────────────────────────────────────────
+
+  private boot(id: NodeId): void {
+    const incarnation = (this.incarnations.get(id) ?? 0) + 1;
+    this.incarnations.set(id, incarnation);
+    let storage = this.storages.get(id);
+    if (storage === undefined) {
+      storage = new CheckedStorage((s, update) => this.checkPersist(id, s, update));
+      this.storages.set(id, storage);
+    }
+    const o = this.options;
+    const node = new RaftNode<C, R>({
+      id,
+      peers: this.ids,
+      transport: this.network.transport(id),
+      storage,
+      scheduler: this.scheduler,
+      random: this.random.fork(`node:${id}:${incarnation}`),
+      ...(o.stateMachine && { stateMachine: o.stateMachine(id) }),
+      ...(o.electionTimeoutMs && { electionTimeoutMs: o.electionTimeoutMs }),
+      ...(o.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: o.heartbeatIntervalMs }),
+      ...o.nodeOptions?.(id),
+    });
+    this.current.set(id, node);
+    this.appliedBy.set(id, []);
+    this.lastResult.delete(id);
+    this.observe(node);
+    void node.start();
+  }
+
+  private observe(node: RaftNode<C, R>): void {
+    const id = node.id;
+    const applied = this.appliedBy.get(id) as AppliedEntry<C>[];
+    node.on('role', (role, term) => {
+      this.record({ time: this.now, kind: 'role', node: id, role, term });
+      if (role === 'leader') this.checker?.leaderElected(id, term, node.entries());
+    });
+    let committedSeen = 0;
+    node.on('commit', (index) => {
+      this.record({ time: this.now, kind: 'commit', node: id, index });
+      if (this.checker) for (const entry of node.entries(committedSeen + 1, index)) this.checker.committedEntry(id, entry);
+      committedSeen = index;
+    });
+    node.on('apply', (entry, result) => {
+      applied.push({ index: entry.index, term: entry.term, command: entry.command as C });
+      this.lastResult.set(id, { index: entry.index, term: entry.term, result });
+      this.checker?.appliedEntry(id, entry);
+      this.record({ time: this.now, kind: 'apply', node: id, index: entry.index, term: entry.term });
+    });
+    node.on('error', (error) => {
+      if (error instanceof ApplyError) this.lastResult.set(id, { index: error.index, term: 0, result: error });
+    });
+  }
+
+  private checkPersist(id: NodeId, storage: CheckedStorage, update: StorageUpdate): void {
+    const node = this.current.get(id);
+    this.checker?.persisting(id, node?.role === 'leader', storage, update.hardState, update.entries ?? []);
+  }
+
+  private traceNetwork(): void {
+    const message = (kind: 'send' | 'deliver' | 'drop') => (m: Message, from: NodeId, to: NodeId, reason?: string) =>
+      this.record({
+        time: this.now,
+        kind,
+        from,
+        to,
+        type: m.type,
+        term: m.term,
+        summary: summarize(m),
+        ...(reason !== undefined && { reason }),
+      });
+    this.network.on('send', message('send'));
+    this.network.on('deliver', message('deliver'));
+    this.network.on('drop', message('drop'));
+  }
+
+  private record(event: TraceEvent): void {
+    this.traceBuffer.push(event);
+  }
+
+  private violation(property: InvariantViolation['property'], detail: string, nodes: readonly NodeId[]): InvariantViolation {
+    return new InvariantViolation(property, detail, nodes, this.seed, this.traceBuffer.tail(50));
+  }
+
+  private throwIfViolated(checker: SafetyChecker | null = this.checker): void {
+    const finding = checker?.violation;
+    if (finding) throw this.violation(finding.property, finding.detail, finding.nodes);
+  }
+}
+
+/** A short human description of a message, for traces. */
+export function summarize(m: Message): string {
+  switch (m.type) {
+    case 'RequestVote':
+      return `last log ${m.lastLogIndex}:${m.lastLogTerm}`;
+    case 'RequestVoteResponse':
+      return m.voteGranted ? 'granted' : 'denied';
+    case 'AppendEntries':
+      return `${m.entries.length === 0 ? 'heartbeat' : `${m.entries.length} entries`} after ${m.prevLogIndex}:${m.prevLogTerm}, commit ${m.leaderCommit}`;
+    case 'AppendEntriesResponse':
+      return m.success ? `ok through ${m.index}` : `rejected at ${m.index}`;
+  }
+}
+
+function clusterIds(options: ClusterOptions<unknown, unknown>): NodeId[] {
+  if (options.ids !== undefined) {
+    const ids = [...options.ids];
+    if (ids.length === 0) throw new RangeError('Cluster: ids must not be empty');
+    if (!ids.every((id) => typeof id === 'string' && id.length > 0)) throw new TypeError('Cluster: ids must be non-empty strings');
+    if (new Set(ids).size !== ids.length) throw new RangeError('Cluster: ids must be unique');
+    return ids;
+  }
+  const size = options.size;
+  if (size === undefined || !Number.isSafeInteger(size) || size < 1 || size > 1000) {
+    throw new RangeError(`Cluster: size must be an integer from 1 to 1000 (or give ids), got ${String(size)}`);
+  }
+  return Array.from({ length: size }, (_, i) => String(i + 1));
+}

@@ -1,0 +1,182 @@
+import { RaftError } from '../raft/errors.js';
+import type { HardState, LogEntry, NodeId } from '../raft/types.js';
+import type { TraceEvent } from './trace.js';
+
+/** The safety properties the simulator checks (Raft Figure 3, plus vote and term durability). */
+export type SafetyProperty =
+  | 'Election Safety'
+  | 'Leader Append-Only'
+  | 'Log Matching'
+  | 'Leader Completeness'
+  | 'State Machine Safety'
+  | 'Vote Safety'
+  | 'Term Monotonicity';
+
+/**
+ * Thrown when a simulated cluster breaks one of Raft's safety properties. Carries everything
+ * needed to replay it: the seed and the last events of the trace.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, InvariantViolation } from 'raftkit';
+ * try { await new Cluster({ size: 3, seed: 7 }).run(10_000); } catch (error) {
+ *   if (error instanceof InvariantViolation) console.log(error.property, error.seed, error.traceTail);
+ * }
+ * ```
+ */
+export class InvariantViolation extends RaftError {
+  readonly property: SafetyProperty;
+  readonly nodes: readonly NodeId[];
+  readonly seed: number | string;
+  readonly traceTail: readonly TraceEvent[];
+  constructor(property: SafetyProperty, detail: string, nodes: readonly NodeId[], seed: number | string, traceTail: readonly TraceEvent[]) {
+    super('INVARIANT_VIOLATION', `${property} violated: ${detail} (nodes ${nodes.join(', ')}; replay with seed ${JSON.stringify(seed)})`);
+    this.name = 'InvariantViolation';
+    this.property = property;
+    this.nodes = nodes;
+    this.seed = seed;
+    this.traceTail = traceTail;
+  }
+}
+
+/** A violation before it is dressed with the seed and trace. */
+export interface Finding {
+  readonly property: SafetyProperty;
+  readonly detail: string;
+  readonly nodes: readonly NodeId[];
+}
+
+interface CanonicalEntry {
+  readonly prevTerm: number;
+  readonly entry: LogEntry;
+}
+
+/** Read access to one node's log, for the checks. */
+export interface LogView {
+  readonly lastIndex: number;
+  entry(index: number): LogEntry | undefined;
+}
+
+function sameCommand(a: LogEntry, b: LogEntry): boolean {
+  return a === b || (a.kind === b.kind && (a.command === b.command || JSON.stringify(a.command) === JSON.stringify(b.command)));
+}
+
+/**
+ * Checks Raft's safety properties incrementally, from the events of a simulated cluster, so
+ * that checking after every event stays cheap: each check costs O(1) per entry or vote, except
+ * Leader Completeness, which scans the committed prefix once per election.
+ * The committed prefix is learned from each node's commit index, so no-ops count too.
+ */
+export class SafetyChecker {
+  private readonly leaders = new Map<number, NodeId>();
+  /** The committed log as first learned by any node: entry i at position i - 1. */
+  private readonly committed: LogEntry[] = [];
+  /** For each (index, term): the term before it and the entry, as first seen in any log. */
+  private readonly canonical = new Map<string, CanonicalEntry>();
+  private readonly hardStates = new Map<NodeId, HardState>();
+  private finding: Finding | null = null;
+
+  /** The first violation seen, if any. */
+  get violation(): Finding | null {
+    return this.finding;
+  }
+
+  private fail(property: SafetyProperty, detail: string, nodes: readonly NodeId[]): void {
+    this.finding ??= { property, detail, nodes };
+  }
+
+  /** A node became leader of `term` with `log` (from index 1). */
+  leaderElected(id: NodeId, term: number, log: readonly LogEntry[]): void {
+    const other = this.leaders.get(term);
+    if (other !== undefined && other !== id) this.fail('Election Safety', `two leaders in term ${term}`, [other, id]);
+    this.leaders.set(term, id);
+    for (let index = 1; index <= this.committed.length; index++) {
+      const committed = this.committed[index - 1] as LogEntry;
+      const mine = log[index - 1];
+      if (mine === undefined || mine.term !== committed.term) {
+        this.fail('Leader Completeness', `leader of term ${term} lacks committed entry ${index} (term ${committed.term})`, [id]);
+        return;
+      }
+    }
+  }
+
+  /** A node is about to persist `update` on top of `log`. */
+  persisting(id: NodeId, isLeader: boolean, log: LogView, hardState: HardState | undefined, entries: readonly LogEntry[]): void {
+    if (hardState !== undefined) this.checkHardState(id, hardState);
+    const first = entries[0];
+    if (first === undefined) return;
+    if (isLeader && first.index <= log.lastIndex) {
+      this.fail('Leader Append-Only', `leader overwrote its log from index ${first.index}`, [id]);
+    }
+    let prevTerm = first.index === 1 ? 0 : (log.entry(first.index - 1)?.term ?? -1);
+    for (const entry of entries) {
+      // Log Matching, by induction: every (index, term) names one entry with one predecessor term.
+      const key = `${entry.index}:${entry.term}`;
+      const known = this.canonical.get(key);
+      if (known === undefined) this.canonical.set(key, { prevTerm, entry });
+      else if (known.prevTerm !== prevTerm || !sameCommand(known.entry, entry)) {
+        this.fail('Log Matching', `two different logs hold an entry at index ${entry.index} with term ${entry.term}`, [id]);
+      }
+      prevTerm = entry.term;
+    }
+  }
+
+  private checkHardState(id: NodeId, next: HardState): void {
+    const previous = this.hardStates.get(id);
+    this.hardStates.set(id, next);
+    if (previous === undefined) return;
+    if (next.term < previous.term) this.fail('Term Monotonicity', `term went from ${previous.term} to ${next.term}`, [id]);
+    else if (
+      next.term === previous.term &&
+      previous.votedFor !== null &&
+      next.votedFor !== previous.votedFor
+    ) {
+      this.fail('Vote Safety', `voted for ${previous.votedFor} and then ${String(next.votedFor)} in term ${next.term}`, [id]);
+    }
+  }
+
+  /** A node learned that `entry` is committed (entries arrive in index order per node). */
+  committedEntry(id: NodeId, entry: LogEntry): void {
+    const first = this.committed[entry.index - 1];
+    if (first === undefined) {
+      if (entry.index === this.committed.length + 1) this.committed.push(entry);
+      return;
+    }
+    if (first.term !== entry.term || !sameCommand(first, entry)) {
+      this.fail('State Machine Safety', `two different entries committed at index ${entry.index}`, [id]);
+    }
+  }
+
+  /** A node applied `entry` to its state machine: it must be the entry committed there. */
+  appliedEntry(id: NodeId, entry: LogEntry): void {
+    const committed = this.committed[entry.index - 1];
+    if (committed === undefined || committed.term !== entry.term || !sameCommand(committed, entry)) {
+      this.fail('State Machine Safety', `applied an entry at index ${entry.index} that is not the committed one`, [id]);
+    }
+  }
+
+  /** Full cross-check of live logs (O(nodes × log)): identical (index, term) ⇒ identical prefixes. */
+  checkLogs(logs: ReadonlyMap<NodeId, readonly LogEntry[]>): void {
+    const byKey = new Map<string, { id: NodeId; log: readonly LogEntry[] }>();
+    for (const [id, log] of logs) {
+      for (let i = log.length - 1; i >= 0; i--) {
+        const e = log[i] as LogEntry;
+        const key = `${e.index}:${e.term}`;
+        const other = byKey.get(key);
+        if (other === undefined) {
+          byKey.set(key, { id, log });
+          continue;
+        }
+        for (let j = 0; j <= i; j++) {
+          const a = log[j] as LogEntry;
+          const b = other.log[j];
+          if (b === undefined || a.term !== b.term || !sameCommand(a, b)) {
+            this.fail('Log Matching', `logs agree at ${e.index}:${e.term} but differ at index ${j + 1}`, [other.id, id]);
+            return;
+          }
+        }
+        break; // the prefix below is identical, so every smaller shared key is too
+      }
+    }
+  }
+}

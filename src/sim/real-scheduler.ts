@@ -1,0 +1,101 @@
+/**
+ * A {@link Scheduler} on real time and real timers, for running nodes in a service or a page.
+ * This module and the default random are the only places allowed to touch the wall clock and
+ * the host's timers. Browser-safe: no Node built-ins are imported.
+ */
+
+import type { Cancel, Scheduler } from './scheduler.js';
+
+/** The host timer functions we may use, looked up at run time so browsers without setImmediate work. */
+interface TimerHost {
+  setImmediate?: (callback: () => void) => unknown;
+  clearImmediate?: (handle: unknown) => void;
+  queueMicrotask?: (callback: () => void) => void;
+  performance?: { now(): number };
+}
+
+const host = globalThis as unknown as TimerHost;
+
+/** The longest delay setTimeout honours (a signed 32-bit millisecond count). */
+const MAX_TIMEOUT = 2 ** 31 - 1;
+
+/**
+ * A {@link Scheduler} backed by the host's clock and timers: `now()` reads `performance.now()`
+ * (falling back to `Date.now()`), `schedule(0, …)` uses `setImmediate` when the host has it
+ * (else `setTimeout(…, 0)`), longer delays use `setTimeout`, and `defer` queues a microtask.
+ *
+ * @example
+ * ```ts
+ * import { RealScheduler } from 'raftkit';
+ * const scheduler = new RealScheduler();
+ * const started = scheduler.now();
+ * scheduler.schedule(100, () => console.log(`after ~${Math.round(scheduler.now() - started)} ms`));
+ * ```
+ */
+export class RealScheduler implements Scheduler {
+  /**
+   * The current time in milliseconds: `performance.now()` when available (monotonic, relative
+   * to the page or process start), else `Date.now()`.
+   *
+   * @example
+   * ```ts
+   * import { RealScheduler } from 'raftkit';
+   * const t = new RealScheduler().now();
+   * ```
+   */
+  now(): number {
+    return host.performance !== undefined ? host.performance.now() : Date.now();
+  }
+
+  /**
+   * Runs `callback` once after `delayMs` milliseconds; returns a function that cancels it.
+   * Delays beyond setTimeout's 32-bit limit are honoured by re-arming the timer.
+   *
+   * @throws RangeError when `delayMs` is negative or NaN.
+   * @example
+   * ```ts
+   * import { RealScheduler } from 'raftkit';
+   * const cancel = new RealScheduler().schedule(1000, () => console.log('late'));
+   * cancel();
+   * ```
+   */
+  schedule(delayMs: number, callback: () => void): Cancel {
+    if (!(delayMs >= 0)) throw new RangeError(`RealScheduler: delay must be ≥ 0, got ${String(delayMs)}`);
+    if (typeof callback !== 'function') throw new TypeError('RealScheduler: callback must be a function');
+    if (delayMs === 0 && host.setImmediate !== undefined && host.clearImmediate !== undefined) {
+      const handle = host.setImmediate(callback);
+      return () => host.clearImmediate?.(handle);
+    }
+    if (delayMs <= MAX_TIMEOUT) {
+      const handle = setTimeout(callback, delayMs);
+      return () => clearTimeout(handle);
+    }
+    // Hosts fire timers longer than 2^31-1 ms at once; wait in chunks instead.
+    let handle: ReturnType<typeof setTimeout>;
+    const due = this.now() + delayMs;
+    const arm = (wait: number): void => {
+      handle = setTimeout(() => {
+        const left = due - this.now();
+        if (wait === MAX_TIMEOUT && left > 0) arm(Math.min(left, MAX_TIMEOUT));
+        else callback();
+      }, wait);
+    };
+    arm(Math.min(delayMs, MAX_TIMEOUT));
+    return () => clearTimeout(handle);
+  }
+
+  /**
+   * Runs `callback` in a microtask: after the current task, before any timer.
+   *
+   * @example
+   * ```ts
+   * import { RealScheduler } from 'raftkit';
+   * new RealScheduler().defer(() => console.log('soon'));
+   * ```
+   */
+  defer(callback: () => void): void {
+    if (typeof callback !== 'function') throw new TypeError('RealScheduler: callback must be a function');
+    if (host.queueMicrotask !== undefined) host.queueMicrotask(callback);
+    else void Promise.resolve().then(callback);
+  }
+}

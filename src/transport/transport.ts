@@ -1,0 +1,53 @@
+/**
+ * The contract between a Raft node and the network that carries its messages.
+ */
+
+/** A node's identity: any non-empty string, unique within a cluster. */
+export type NodeId = string;
+
+/** What every message carried by a transport looks like: a plain object with a `type`, a sender and a receiver. */
+export interface Envelope {
+  /** The message kind, e.g. `'RequestVote'`: the discriminator of a message union. */
+  readonly type: string;
+  /** The sender's id. */
+  readonly from: NodeId;
+  /** The receiver's id. */
+  readonly to: NodeId;
+}
+
+/**
+ * How a node exchanges messages with its peers. Bring your own (TCP, WebSocket, WebRTC,
+ * worker_threads, …) by implementing these three methods.
+ *
+ * What a transport must guarantee: a delivered message is the one that was sent (no corruption).
+ * What it need not guarantee: delivery (messages may be dropped), ordering (messages may be
+ * reordered) or at-most-once delivery (duplicates are tolerated by Raft). Raft is safe under all
+ * of these; it is only live when enough messages eventually get through.
+ *
+ * Messages are plain JSON-serialisable objects and must be treated as immutable: a transport may
+ * pass the same object to the receiver without copying. Everything a transport delivers is
+ * validated by the node before use, so a transport may hand over untrusted, parsed JSON.
+ *
+ * @example
+ * ```ts
+ * import type { Transport } from 'raftkit';
+ * // A transport for two nodes in one process, delivering on the next macrotask.
+ * function pair(): [Transport, Transport] {
+ *   const handlers: Array<(m: unknown) => void> = [];
+ *   const make = (me: number): Transport => ({
+ *     send: (_to, message) => { setTimeout(() => handlers[1 - me]?.(message), 0); },
+ *     listen: (handler) => { handlers[me] = handler; },
+ *     close: async () => { delete handlers[me]; },
+ *   });
+ *   return [make(0), make(1)];
+ * }
+ * ```
+ */
+export interface Transport<M extends Envelope = Envelope> {
+  /** Sends `message` to node `to`, fire-and-forget. Must not throw for an unreachable peer. */
+  send(to: NodeId, message: M): void;
+  /** Registers the one handler for inbound messages (untrusted: validated by the receiver). */
+  listen(handler: (message: unknown) => void): void;
+  /** Stops sending and delivering; resolves when the transport has released its resources. */
+  close(): Promise<void>;
+}
