@@ -1,19 +1,31 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig([
+  // ESM, one file per module: with "sideEffects": false a bundler drops every module a user does
+  // not import (and its imports, e.g. eventemitter3), so `LamportClock` alone carries no Raft.
   {
-    entry: { index: 'src/index.ts' },
-    format: ['esm', 'cjs'],
-    dts: true,
+    entry: ['src/**/*.ts', '!src/cli.ts', '!src/examples/**'],
+    outDir: 'dist/esm',
+    format: ['esm'],
+    bundle: false,
     sourcemap: true,
     clean: true,
     target: 'es2022',
-    treeshake: true,
-    splitting: false,
+    dts: false,
+  },
+  // CommonJS, one bundle, and the type declarations for both formats.
+  {
+    entry: { index: 'src/index.ts' },
+    format: ['cjs', 'esm'],
+    outDir: 'dist',
+    dts: { only: false },
+    sourcemap: true,
+    target: 'es2022',
   },
   {
     entry: { cli: 'src/cli.ts' },
     format: ['esm'],
+    outDir: 'dist',
     platform: 'node',
     target: 'node20',
     sourcemap: true,

@@ -352,6 +352,7 @@ export class Cluster<C = unknown, R = unknown> {
   async simulate(options: { rounds: number; log?: (line: string) => void }): Promise<RoundReport[]> {
     const { rounds, log } = options;
     if (!Number.isSafeInteger(rounds) || rounds < 1) throw new RangeError(`simulate: rounds must be a positive integer, got ${rounds}`);
+    if (this.ids.length < 2) throw new RangeError('simulate: needs at least 2 nodes (one fails each round)');
     const [, maxTimeout] = this.options.electionTimeoutMs ?? [150, 300];
     const reports: RoundReport[] = [];
     await this.waitForLeader();
@@ -432,7 +433,7 @@ export class Cluster<C = unknown, R = unknown> {
     let committedSeen = 0;
     node.on('commit', (index) => {
       this.record({ time: this.now, kind: 'commit', node: id, index });
-      if (this.checker) for (const entry of node.entries(committedSeen + 1, index)) this.checker.committedEntry(id, entry);
+      if (this.checker) for (const entry of node.entries(committedSeen + 1, index)) this.checker.committedEntry(id, node.term, entry);
       committedSeen = index;
     });
     node.on('apply', (entry, result) => {

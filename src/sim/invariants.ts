@@ -71,6 +71,11 @@ export class SafetyChecker {
   private readonly leaders = new Map<number, NodeId>();
   /** The committed log as first learned by any node: entry i at position i - 1. */
   private readonly committed: LogEntry[] = [];
+  /**
+   * For each committed entry, the term of the node that first saw it committed: an upper bound
+   * on the term in which it was committed. Leaders of later terms must hold it.
+   */
+  private readonly committedBy: number[] = [];
   /** For each (index, term): the term before it and the entry, as first seen in any log. */
   private readonly canonical = new Map<string, CanonicalEntry>();
   private readonly hardStates = new Map<NodeId, HardState>();
@@ -92,6 +97,8 @@ export class SafetyChecker {
     this.leaders.set(term, id);
     for (let index = 1; index <= this.committed.length; index++) {
       const committed = this.committed[index - 1] as LogEntry;
+      // A leader elected late (its vote replies delayed) in an older term need not hold newer commits.
+      if ((this.committedBy[index - 1] as number) >= term) continue;
       const mine = log[index - 1];
       if (mine === undefined || mine.term !== committed.term) {
         this.fail('Leader Completeness', `leader of term ${term} lacks committed entry ${index} (term ${committed.term})`, [id]);
@@ -135,11 +142,14 @@ export class SafetyChecker {
     }
   }
 
-  /** A node learned that `entry` is committed (entries arrive in index order per node). */
-  committedEntry(id: NodeId, entry: LogEntry): void {
+  /** A node in term `term` learned that `entry` is committed (in index order per node). */
+  committedEntry(id: NodeId, term: number, entry: LogEntry): void {
     const first = this.committed[entry.index - 1];
     if (first === undefined) {
-      if (entry.index === this.committed.length + 1) this.committed.push(entry);
+      if (entry.index === this.committed.length + 1) {
+        this.committed.push(entry);
+        this.committedBy.push(term);
+      }
       return;
     }
     if (first.term !== entry.term || !sameCommand(first, entry)) {

@@ -332,7 +332,7 @@ function checkId(who: string, id: unknown): NodeId {
  * network.stats().dropped.byType['Ping']; // { messages: 1, bytes: 35 }
  * ```
  */
-export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter<NetworkEvents<M>> {
+export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter<NetworkEvents<M>, unknown> {
   private readonly scheduler: Scheduler;
   private readonly random: Random;
   private readonly countBytes: boolean;
@@ -464,7 +464,7 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
    * network.partition(['n1', 'n2'], ['n3']); // n4, n5 … (unnamed) form a third group
    * ```
    */
-  partition(...groups: NodeId[][]): void {
+  partition(...groups: Array<readonly NodeId[]>): void {
     const map = new Map<NodeId, number>();
     groups.forEach((group, index) => {
       if (!Array.isArray(group)) throw new TypeError('InMemoryNetwork.partition: each group must be an array of ids');

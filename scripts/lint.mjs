@@ -1,0 +1,91 @@
+// Project checks that a type checker cannot make: determinism, browser safety, layering,
+// package correctness and tree-shaking. Run after `npm run build`. Exits non-zero on any failure.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+
+const root = new URL('..', import.meta.url).pathname;
+const failures = [];
+const fail = (message) => failures.push(message);
+
+function* files(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* files(path);
+    else if (path.endsWith('.ts')) yield path;
+  }
+}
+
+// 1. Time and randomness only through the injected Scheduler and Random.
+const TIME_OR_CHANCE = /\b(Math\.random|Date\.now|performance\.now|setTimeout|setInterval|setImmediate)\s*\(/;
+const ALLOWED_NONDETERMINISM = new Set(['src/sim/real-scheduler.ts', 'src/sim/random.ts', 'src/clocks/hlc.ts', 'src/cli.ts']);
+// 2. Node built-ins only in Node-only entry points: the main entry must run in a browser.
+const NODE_IMPORT = /(from\s+['"]node:|require\(\s*['"]node:|import\(\s*['"]node:)/;
+const NODE_ONLY = (file) => file === 'src/cli.ts' || file.startsWith('src/node-only/');
+// 3. The pure core imports nothing from the edges (type-only imports are erased, so allowed).
+const CORE_VALUE_IMPORT = /^import\s+(?!type\b)[^;]*from\s+['"]\.\.\/(sim|transport|node)\//m;
+
+for (const path of files(join(root, 'src'))) {
+  const file = relative(root, path);
+  const lines = readFileSync(path, 'utf8').split('\n');
+  lines.forEach((line, i) => {
+    const code = line.replace(/\/\/.*$/, '');
+    if (/^\s*(\*|\/\*)/.test(line)) return; // comments and TSDoc examples
+    if (TIME_OR_CHANCE.test(code) && !ALLOWED_NONDETERMINISM.has(file)) {
+      fail(`${file}:${i + 1}: wall-clock time or Math.random outside the scheduler/random modules`);
+    }
+    if (NODE_IMPORT.test(code) && !NODE_ONLY(file)) fail(`${file}:${i + 1}: Node built-in imported by browser-safe code`);
+  });
+  if (file.startsWith('src/raft/') && CORE_VALUE_IMPORT.test(lines.join('\n'))) {
+    fail(`${file}: the pure core imports runtime code from sim/, transport/ or node/`);
+  }
+}
+console.log(`determinism, browser-safety and layering checks: ${failures.length === 0 ? 'ok' : 'FAILED'}`);
+
+// 4. Package checks on the built output: publint, and types for every resolution mode.
+const run = (command, args) => {
+  try {
+    const out = execFileSync(command, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    console.log(out.trim());
+  } catch (error) {
+    console.log(`${error.stdout ?? ''}${error.stderr ?? ''}`.trim());
+    fail(`${command} ${args.join(' ')} failed`);
+  }
+};
+run('npx', ['--no-install', 'publint', '--strict']);
+run('npx', ['--no-install', 'attw', '--pack', '.', '--profile', 'node16', '--format', 'table-flipped']);
+
+// 5. Tree-shaking: importing only LamportClock must not pull in Raft. Print the sizes.
+const work = mkdtempSync(join(tmpdir(), 'raftkit-bundle-'));
+const bundles = [
+  ['LamportClock alone', 'LamportClock'],
+  ['VectorClock alone', 'VectorClock'],
+  ['RaftNode + InMemoryNetwork', 'RaftNode, InMemoryNetwork'],
+  ['everything', '*'],
+];
+const RAFT_MARKERS = ['AppendEntries', 'RequestVote', 'eventemitter3', 'EventEmitter'];
+console.log('\nbundle sizes (esbuild, minified, from dist/esm/index.js):');
+for (const [label, names] of bundles) {
+  const entry = join(work, 'entry.js');
+  const importLine = names === '*' ? `import * as all from '${root}dist/esm/index.js'; console.log(all);` : `import { ${names} } from '${root}dist/esm/index.js'; console.log(${names});`;
+  writeFileSync(entry, importLine);
+  const result = await build({ entryPoints: [entry], bundle: true, minify: true, format: 'esm', write: false, platform: 'browser' });
+  const code = result.outputFiles[0].text;
+  const gzip = gzipSync(code).length;
+  console.log(`  ${label.padEnd(28)} ${String(code.length).padStart(7)} B min  ${String(gzip).padStart(6)} B min+gzip`);
+  if (names === 'LamportClock') {
+    const leaked = RAFT_MARKERS.filter((marker) => code.includes(marker));
+    if (leaked.length > 0) fail(`LamportClock bundle contains Raft code (${leaked.join(', ')})`);
+    if (gzip > 1024) fail(`LamportClock bundle is ${gzip} B min+gzip, over the 1 KB budget`);
+  }
+}
+rmSync(work, { recursive: true, force: true });
+
+if (failures.length > 0) {
+  console.error(`\nlint failed:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
+  process.exit(1);
+}
+console.log('\nlint: all checks passed');

@@ -1,0 +1,74 @@
+/**
+ * raftkit: Raft consensus, logical clocks and a deterministic cluster simulator for TypeScript.
+ *
+ * @packageDocumentation
+ */
+
+// Logical clocks
+export { LamportClock } from './clocks/lamport.js';
+export { VectorClock, compareVectors, mergeVectors, parseVectorTimestamp } from './clocks/vector.js';
+export type { VectorOrder, VectorTimestamp } from './clocks/vector.js';
+export { HybridLogicalClock, compareHlc, hlcToString, parseHlc } from './clocks/hlc.js';
+export type { HlcTimestamp, HybridLogicalClockOptions } from './clocks/hlc.js';
+export { ClockError, ClockDriftError } from './clocks/errors.js';
+export type { ClockErrorCode } from './clocks/errors.js';
+
+// Raft
+export { RaftNode } from './node/raft-node.js';
+export type { RaftNodeOptions, RaftNodeEvents, ProposalResult } from './node/raft-node.js';
+export { RaftCore } from './raft/core.js';
+export type { RaftCoreOptions, Ready, RaftStatus } from './raft/core.js';
+export { validateMessage } from './raft/messages.js';
+export type {
+  Message,
+  MessageType,
+  RequestVote,
+  RequestVoteResponse,
+  AppendEntries,
+  AppendEntriesResponse,
+  ValidationLimits,
+} from './raft/messages.js';
+export { MemoryStorage } from './raft/storage.js';
+export type { Storage, StorageUpdate, PersistedState } from './raft/storage.js';
+export type { StateMachine } from './raft/state-machine.js';
+export type { LogEntry, EntryKind, HardState, Role, NodeId } from './raft/types.js';
+export {
+  RaftError,
+  NotLeaderError,
+  LeadershipLostError,
+  TimeoutError,
+  NodeStoppedError,
+  AbortedError,
+  InvalidMessageError,
+  ApplyError,
+} from './raft/errors.js';
+
+// Transport
+export type { Transport, Envelope } from './transport/transport.js';
+export { InMemoryNetwork } from './transport/memory.js';
+export type {
+  InMemoryNetworkOptions,
+  NetworkConditions,
+  Latency,
+  FilterVerdict,
+  MessageFilter,
+  DropReason,
+  NetworkEvents,
+  NetworkStats,
+  TrafficCounts,
+  TypeCounts,
+  MemoryTransport,
+} from './transport/memory.js';
+
+// Simulation
+export type { Scheduler, Cancel } from './sim/scheduler.js';
+export { VirtualScheduler } from './sim/virtual-scheduler.js';
+export type { VirtualSchedulerOptions, RunUntilOptions } from './sim/virtual-scheduler.js';
+export { RealScheduler } from './sim/real-scheduler.js';
+export type { Random } from './sim/random.js';
+export { SeededRandom, MathRandom } from './sim/random.js';
+export { Cluster } from './sim/cluster.js';
+export type { ClusterOptions, AppliedEntry, RoundReport } from './sim/cluster.js';
+export { InvariantViolation } from './sim/invariants.js';
+export type { SafetyProperty } from './sim/invariants.js';
+export type { TraceEvent } from './sim/trace.js';
