@@ -17,7 +17,7 @@ export type { ClockErrorCode } from './clocks/errors.js';
 export { RaftNode } from './node/raft-node.js';
 export type { RaftNodeOptions, RaftNodeEvents, ProposalResult } from './node/raft-node.js';
 export { RaftCore } from './raft/core.js';
-export type { RaftCoreOptions, Ready, RaftStatus } from './raft/core.js';
+export type { RaftCoreOptions, Ready, RaftStatus, FollowerProgress } from './raft/core.js';
 export { validateMessage } from './raft/messages.js';
 export type {
   Message,
@@ -31,7 +31,7 @@ export type {
 export { MemoryStorage } from './raft/storage.js';
 export type { Storage, StorageUpdate, PersistedState } from './raft/storage.js';
 export type { StateMachine } from './raft/state-machine.js';
-export type { LogEntry, EntryKind, HardState, Role, NodeId } from './raft/types.js';
+export type { LogEntry, EntryKind, HardState, LogPosition, Role, NodeId } from './raft/types.js';
 export {
   RaftError,
   NotLeaderError,
@@ -68,7 +68,7 @@ export { RealScheduler } from './sim/real-scheduler.js';
 export type { Random } from './sim/random.js';
 export { SeededRandom, MathRandom } from './sim/random.js';
 export { Cluster } from './sim/cluster.js';
-export type { ClusterOptions, AppliedEntry, RoundReport } from './sim/cluster.js';
+export type { ClusterOptions, AppliedEntry, ClusterProposalResult, RoundReport } from './sim/cluster.js';
 export { InvariantViolation } from './sim/invariants.js';
 export type { SafetyProperty } from './sim/invariants.js';
-export type { TraceEvent } from './sim/trace.js';
+export type { TraceEvent, TraceBase, RoleEvent, LogEvent, MessageEvent, NodeFaultEvent, NetworkFaultEvent } from './sim/trace.js';

@@ -101,12 +101,12 @@ export function compareVectors(a: VectorTimestamp, b: VectorTimestamp): VectorOr
   const y = readVector(b, 'second vector timestamp');
   let less = false;
   let greater = false;
-  for (const key of new Set([...x.keys(), ...y.keys()])) {
-    const p = x.get(key) ?? 0;
+  for (const [key, p] of x) {
     const q = y.get(key) ?? 0;
     if (p < q) less = true;
     else if (p > q) greater = true;
   }
+  for (const [key, q] of y) if (q > 0 && !x.has(key)) less = true; // missing in x counts as 0
   if (less) return greater ? 'concurrent' : 'before';
   return greater ? 'after' : 'equal';
 }

@@ -2,16 +2,8 @@ import { LamportClock } from '../clocks/lamport.js';
 
 /**
  * The Lamport clock example from the introductory text: process A sends a message to B, B
- * receives it, then B has an internal event. Returns the three lines the text prints.
- *
- * @example
- * ```ts
- * import { lamportExample } from 'raftkit';
- * for (const line of lamportExample()) console.log(line);
- * // A sends at time: 1
- * // B after receiving: 2
- * // B after internal event: 3
- * ```
+ * receives it, then B has an internal event. Returns the three lines the text prints
+ * (`raftkit demo` prints them; not part of the library's API).
  */
 export function lamportExample(): string[] {
   const a = new LamportClock();

@@ -11,7 +11,7 @@ import {
 import { validateMessage, type Message } from '../raft/messages.js';
 import type { StateMachine } from '../raft/state-machine.js';
 import { MemoryStorage, type PersistedState, type Storage } from '../raft/storage.js';
-import type { LogEntry, NodeId, Role } from '../raft/types.js';
+import type { LogEntry, LogPosition, NodeId, Role } from '../raft/types.js';
 import { MathRandom, type Random } from '../sim/random.js';
 import { RealScheduler } from '../sim/real-scheduler.js';
 import type { Cancel, Scheduler } from '../sim/scheduler.js';
@@ -28,9 +28,11 @@ import type { Transport } from '../transport/transport.js';
  * ```
  */
 export interface RaftNodeOptions<C = unknown, R = unknown> {
+  /** This node's id, unique in the cluster. */
   readonly id: NodeId;
   /** Every member of the cluster (this node may be included). */
   readonly peers: readonly NodeId[];
+  /** How this node reaches its peers; the node owns it and closes it on {@link RaftNode.stop}. */
   readonly transport: Transport<Message>;
   /** Durable state; default a fresh {@link MemoryStorage}. */
   readonly storage?: Storage;
@@ -86,9 +88,8 @@ export interface RaftNodeEvents {
  * const { index, term, result } = await node.propose({ op: 'incr' });
  * ```
  */
-export interface ProposalResult<R = unknown> {
-  readonly index: number;
-  readonly term: number;
+export interface ProposalResult<R = unknown> extends LogPosition {
+  /** What the state machine's `apply` returned for the command. */
   readonly result: R;
 }
 
@@ -125,6 +126,7 @@ const NOOP_STATE_MACHINE: StateMachine = { apply: () => undefined };
  * ```
  */
 export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEvents> {
+  /** This node's id. */
   readonly id: NodeId;
   private readonly options: RaftNodeOptions<C, R>;
   private readonly transport: Transport<Message>;
@@ -235,18 +237,23 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
 
   // ── State ────────────────────────────────────────────────────────────────────────────────
 
+  /** Follower, candidate or leader (a node that is not running reports its last role). */
   get role(): Role {
     return this.core?.role ?? 'follower';
   }
+  /** The current term. */
   get term(): number {
     return this.core?.term ?? 0;
   }
+  /** The known leader of the current term, or null. */
   get leaderId(): NodeId | null {
     return this.core?.leaderId ?? null;
   }
+  /** The highest log index known committed. */
   get commitIndex(): number {
     return this.core?.commitIndex ?? 0;
   }
+  /** The highest log index applied to the state machine. */
   get lastApplied(): number {
     return this.core?.lastApplied ?? 0;
   }
@@ -275,7 +282,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    * Appends `command` to the leader's log and returns where it landed, at once. Throws
    * {@link NotLeaderError} (with the known `leaderId`) on a follower or candidate.
    */
-  submit(command: C): { index: number; term: number } {
+  submit(command: C): LogPosition {
     const core = this.requireCore();
     const position = core.propose(command);
     this.scheduleFlush();

@@ -3,7 +3,7 @@ import { NotLeaderError } from './errors.js';
 import { RaftLog } from './log.js';
 import type { AppendEntries, AppendEntriesResponse, Message, RequestVote, RequestVoteResponse } from './messages.js';
 import type { PersistedState } from './storage.js';
-import type { HardState, LogEntry, NodeId, Role } from './types.js';
+import type { HardState, LogEntry, LogPosition, NodeId, Role } from './types.js';
 
 /**
  * Options of the pure core. Times are milliseconds of whatever clock drives {@link RaftCore.elapse}.
@@ -15,6 +15,7 @@ import type { HardState, LogEntry, NodeId, Role } from './types.js';
  * ```
  */
 export interface RaftCoreOptions {
+  /** This node's id. */
   readonly id: NodeId;
   /** Every member of the cluster; `id` itself may be included or not. */
   readonly peers: readonly NodeId[];
@@ -68,19 +69,43 @@ export interface Ready {
  * ```
  */
 export interface RaftStatus {
+  /** The node's id. */
   readonly id: NodeId;
+  /** Its role. */
   readonly role: Role;
+  /** Its current term. */
   readonly term: number;
+  /** Whom it voted for in this term. */
   readonly votedFor: NodeId | null;
+  /** The leader it knows of in this term. */
   readonly leaderId: NodeId | null;
+  /** The highest log index known committed. */
   readonly commitIndex: number;
+  /** The highest log index applied to the state machine. */
   readonly lastApplied: number;
+  /** The index of its last log entry. */
   readonly lastLogIndex: number;
+  /** The term of its last log entry. */
   readonly lastLogTerm: number;
   /** Votes granted to this node in its current term (itself included) when it campaigned in it. */
   readonly votes: number;
   /** On a leader: what it knows of each follower's log. */
-  readonly followers?: Readonly<Record<NodeId, { readonly matchIndex: number; readonly nextIndex: number }>>;
+  readonly followers?: Readonly<Record<NodeId, FollowerProgress>>;
+}
+
+/**
+ * What a leader reports about one follower in {@link RaftStatus.followers}.
+ *
+ * @example
+ * ```ts
+ * const lag = leader.status().lastLogIndex - (leader.status().followers?.['2']?.matchIndex ?? 0);
+ * ```
+ */
+export interface FollowerProgress {
+  /** The highest index known to be replicated on the follower. */
+  readonly matchIndex: number;
+  /** The next index the leader will send it. */
+  readonly nextIndex: number;
 }
 
 /** What a leader knows about one follower (Figure 2's nextIndex/matchIndex, plus flow control). */
@@ -125,6 +150,7 @@ const DEFAULT_ELECTION_TIMEOUT: readonly [number, number] = [150, 300];
  * ```
  */
 export class RaftCore {
+  /** This node's id. */
   readonly id: NodeId;
   /** The other members. */
   readonly peers: readonly NodeId[];
@@ -175,27 +201,35 @@ export class RaftCore {
 
   // ── State ────────────────────────────────────────────────────────────────────────────────
 
+  /** Follower, candidate or leader. */
   get role(): Role {
     return this.currentRole;
   }
+  /** The current term. */
   get term(): number {
     return this.currentTerm;
   }
+  /** Whom this node voted for in the current term, or null. */
   get votedFor(): NodeId | null {
     return this.vote;
   }
+  /** The leader of the current term, as far as this node knows, or null. */
   get leaderId(): NodeId | null {
     return this.leader;
   }
+  /** The highest log index known to be committed. */
   get commitIndex(): number {
     return this.commit;
   }
+  /** The highest log index the driver confirmed applied (through {@link advance}). */
   get lastApplied(): number {
     return this.applied;
   }
+  /** The index of the last log entry (0 when the log is empty). */
   get lastLogIndex(): number {
     return this.log.lastIndex;
   }
+  /** The term of the last log entry (0 when the log is empty). */
   get lastLogTerm(): number {
     return this.log.lastTerm;
   }
@@ -221,6 +255,7 @@ export class RaftCore {
       : Math.max(0, this.randomizedElectionTimeout - this.electionElapsed);
   }
 
+  /** A plain, JSON-serialisable snapshot of this node's state. */
   status(): RaftStatus {
     const status = {
       id: this.id,
@@ -235,7 +270,7 @@ export class RaftCore {
       votes: this.votesGranted.size,
     };
     if (this.currentRole !== 'leader') return status;
-    const followers: Record<NodeId, { matchIndex: number; nextIndex: number }> = Object.create(null);
+    const followers: Record<NodeId, FollowerProgress> = Object.create(null);
     for (const [id, pr] of this.progress) followers[id] = { matchIndex: pr.match, nextIndex: pr.next };
     return { ...status, followers };
   }
@@ -281,7 +316,7 @@ export class RaftCore {
    * Appends a command to the leader's log; it is replicated when the next Ready is taken.
    * Throws {@link NotLeaderError} on any other node.
    */
-  propose(command: unknown): { index: number; term: number } {
+  propose(command: unknown): LogPosition {
     if (this.currentRole !== 'leader') throw new NotLeaderError(this.id, this.leader);
     const entry: LogEntry = { index: this.log.lastIndex + 1, term: this.currentTerm, kind: 'command', command };
     this.log.append([entry]);
@@ -312,6 +347,7 @@ export class RaftCore {
 
   // ── Outputs ──────────────────────────────────────────────────────────────────────────────
 
+  /** Whether {@link ready} has anything to persist, send or apply. */
   hasReady(): boolean {
     return (
       this.hardStateDirty ||

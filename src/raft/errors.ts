@@ -32,6 +32,7 @@ export class RaftError extends Error {
  * ```
  */
 export class NotLeaderError extends RaftError {
+  /** The leader this node knows of, or null when it knows none. */
   readonly leaderId: NodeId | null;
   constructor(nodeId: NodeId, leaderId: NodeId | null) {
     super('NOT_LEADER', `node ${nodeId} is not the leader` + (leaderId === null ? ' (leader unknown)' : ` (leader is ${leaderId})`));
@@ -70,6 +71,7 @@ export class LeadershipLostError extends RaftError {
  * ```
  */
 export class TimeoutError extends RaftError {
+  /** How long was waited. */
   readonly timeoutMs: number;
   constructor(what: string, timeoutMs: number) {
     super('TIMEOUT', `${what} timed out after ${timeoutMs} ms`);
@@ -146,6 +148,7 @@ export class InvalidMessageError extends RaftError {
  * ```
  */
 export class ApplyError extends RaftError {
+  /** The index of the entry whose application threw. */
   readonly index: number;
   constructor(nodeId: NodeId, index: number, cause: unknown) {
     super('APPLY_FAILED', `node ${nodeId}: the state machine threw while applying entry ${index}`, { cause });

@@ -10,11 +10,17 @@ import type { LogEntry, NodeId } from './types.js';
  * ```
  */
 export interface RequestVote {
+  /** Discriminates the message kind. */
   readonly type: 'RequestVote';
+  /** The sender. */
   readonly from: NodeId;
+  /** The receiver. */
   readonly to: NodeId;
+  /** The sender's current term. */
   readonly term: number;
+  /** The index of the candidate's last log entry. */
   readonly lastLogIndex: number;
+  /** The term of the candidate's last log entry. */
   readonly lastLogTerm: number;
 }
 
@@ -28,10 +34,15 @@ export interface RequestVote {
  * ```
  */
 export interface RequestVoteResponse {
+  /** Discriminates the message kind. */
   readonly type: 'RequestVoteResponse';
+  /** The sender. */
   readonly from: NodeId;
+  /** The receiver. */
   readonly to: NodeId;
+  /** The sender's current term. */
   readonly term: number;
+  /** Whether the vote was granted. */
   readonly voteGranted: boolean;
 }
 
@@ -48,13 +59,21 @@ export interface RequestVoteResponse {
  * ```
  */
 export interface AppendEntries {
+  /** Discriminates the message kind. */
   readonly type: 'AppendEntries';
+  /** The sender. */
   readonly from: NodeId;
+  /** The receiver. */
   readonly to: NodeId;
+  /** The sender's current term. */
   readonly term: number;
+  /** The index of the entry just before `entries`. */
   readonly prevLogIndex: number;
+  /** The term of that entry. */
   readonly prevLogTerm: number;
+  /** Entries to append, from `prevLogIndex + 1` (empty for a heartbeat). */
   readonly entries: readonly LogEntry[];
+  /** The leader's commit index. */
   readonly leaderCommit: number;
 }
 
@@ -73,13 +92,21 @@ export interface AppendEntries {
  * ```
  */
 export interface AppendEntriesResponse {
+  /** Discriminates the message kind. */
   readonly type: 'AppendEntriesResponse';
+  /** The sender. */
   readonly from: NodeId;
+  /** The receiver. */
   readonly to: NodeId;
+  /** The sender's current term. */
   readonly term: number;
+  /** Whether the entries were accepted. */
   readonly success: boolean;
+  /** On success, the last index known to match; on failure, the rejected `prevLogIndex`. */
   readonly index: number;
+  /** On failure, where the leader should retry from (0 on success). */
   readonly conflictIndex: number;
+  /** On failure, the term of the follower's conflicting entry, or 0 (0 on success). */
   readonly conflictTerm: number;
 }
 

@@ -1,3 +1,5 @@
+import type { LogPosition } from './types.js';
+
 /**
  * Where committed commands take effect: the user's replicated state.
  *
@@ -16,5 +18,6 @@
  * ```
  */
 export interface StateMachine<C = unknown, R = unknown> {
-  apply(command: C, entry: { readonly index: number; readonly term: number }): R;
+  /** Applies one committed command (at `entry.index`, from `entry.term`) and returns its result. */
+  apply(command: C, entry: LogPosition): R;
 }

@@ -10,6 +10,7 @@ import type { HardState, LogEntry } from './types.js';
  * ```
  */
 export interface PersistedState {
+  /** The term and vote. */
   readonly hardState: HardState;
   /** The log, from index 1, in order. */
   readonly entries: readonly LogEntry[];
@@ -26,7 +27,9 @@ export interface PersistedState {
  * ```
  */
 export interface StorageUpdate {
+  /** A new term and vote to store, when they changed. */
   readonly hardState?: HardState;
+  /** Entries to store from `entries[0].index` on, replacing whatever is stored there and after. */
   readonly entries?: readonly LogEntry[];
 }
 
@@ -50,7 +53,9 @@ export interface StorageUpdate {
  * ```
  */
 export interface Storage {
+  /** Reads everything persisted (empty state on first start). Called once, when the node starts. */
   load(): PersistedState | Promise<PersistedState>;
+  /** Durably applies `update`; the node waits for it before sending anything that depends on it. */
   save(update: StorageUpdate): void | Promise<void>;
 }
 
@@ -70,10 +75,12 @@ export class MemoryStorage implements Storage {
   private hardState: HardState = { term: 0, votedFor: null };
   private readonly entries: LogEntry[] = [];
 
+  /** Returns the stored state (a copy of the entry list; the entries themselves are shared). */
   load(): PersistedState {
     return { hardState: this.hardState, entries: this.entries.slice() };
   }
 
+  /** Stores `update` at once; throws RangeError if the entries would leave a gap in the log. */
   save(update: StorageUpdate): void {
     if (update.hardState !== undefined) this.hardState = update.hardState;
     const entries = update.entries;

@@ -19,6 +19,7 @@ export interface LogEntry<C = unknown> {
   readonly index: number;
   /** The leader's term when the entry was created. */
   readonly term: number;
+  /** A user command, or the no-op each new leader appends. */
   readonly kind: EntryKind;
   /** The user's command (absent for a no-op). */
   readonly command?: C;
@@ -35,9 +36,25 @@ export interface LogEntry<C = unknown> {
  * ```
  */
 export interface HardState {
+  /** The latest term this node has seen. */
   readonly term: number;
   /** Who this node voted for in `term`, or null. */
   readonly votedFor: NodeId | null;
+}
+
+/**
+ * Where a log entry landed: its index and the term of the leader that appended it.
+ *
+ * @example
+ * ```ts
+ * const { index, term }: LogPosition = leader.submit('x');
+ * ```
+ */
+export interface LogPosition {
+  /** Position in the log, from 1. */
+  readonly index: number;
+  /** The term of the leader that appended the entry. */
+  readonly term: number;
 }
 
 /** A node's role. */

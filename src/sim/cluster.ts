@@ -1,9 +1,9 @@
-import { RaftNode, type RaftNodeOptions } from '../node/raft-node.js';
+import { RaftNode, type ProposalResult, type RaftNodeOptions } from '../node/raft-node.js';
 import { NotLeaderError, RaftError, TimeoutError, LeadershipLostError, ApplyError } from '../raft/errors.js';
 import type { Message } from '../raft/messages.js';
 import type { StateMachine } from '../raft/state-machine.js';
 import { MemoryStorage, type StorageUpdate } from '../raft/storage.js';
-import type { LogEntry, NodeId } from '../raft/types.js';
+import type { LogEntry, LogPosition, NodeId } from '../raft/types.js';
 import { InMemoryNetwork, type NetworkConditions } from '../transport/memory.js';
 import { InvariantViolation, SafetyChecker } from './invariants.js';
 import { SeededRandom } from './random.js';
@@ -55,10 +55,22 @@ export interface ClusterOptions<C = unknown, R = unknown> {
  * const entries: AppliedEntry[] = cluster.applied('1');
  * ```
  */
-export interface AppliedEntry<C = unknown> {
-  readonly index: number;
-  readonly term: number;
+export interface AppliedEntry<C = unknown> extends LogPosition {
+  /** The command that was applied. */
   readonly command: C;
+}
+
+/**
+ * What {@link Cluster.propose} resolves with: the proposal's result and the leader that applied it.
+ *
+ * @example
+ * ```ts
+ * const { index, result, leaderId } = await cluster.propose({ set: 'x', to: 1 });
+ * ```
+ */
+export interface ClusterProposalResult<R = unknown> extends ProposalResult<R> {
+  /** The leader that accepted and applied the command. */
+  readonly leaderId: NodeId;
 }
 
 /**
@@ -71,6 +83,7 @@ export interface AppliedEntry<C = unknown> {
  * ```
  */
 export interface RoundReport {
+  /** The round number, from 1. */
   readonly round: number;
   /** The node that failed this round. */
   readonly failed: NodeId;
@@ -235,7 +248,7 @@ export class Cluster<C = unknown, R = unknown> {
    * Rejects with {@link LeadershipLostError} if the leader loses leadership after accepting the
    * command (it may still commit), or {@link TimeoutError} after `timeoutMs` (default 10,000).
    */
-  async propose(command: C, options: { timeoutMs?: number } = {}): Promise<{ index: number; term: number; result: R; leaderId: NodeId }> {
+  async propose(command: C, options: { timeoutMs?: number } = {}): Promise<ClusterProposalResult<R>> {
     const timeoutMs = options.timeoutMs ?? 10_000;
     const deadline = this.now + timeoutMs;
     for (;;) {
@@ -432,7 +445,7 @@ export class Cluster<C = unknown, R = unknown> {
     });
     let committedSeen = 0;
     node.on('commit', (index) => {
-      this.record({ time: this.now, kind: 'commit', node: id, index });
+      this.record({ time: this.now, kind: 'commit', node: id, index, term: 0 });
       if (this.checker) for (const entry of node.entries(committedSeen + 1, index)) this.checker.committedEntry(id, node.term, entry);
       committedSeen = index;
     });

@@ -25,9 +25,13 @@ export type SafetyProperty =
  * ```
  */
 export class InvariantViolation extends RaftError {
+  /** The property that was broken. */
   readonly property: SafetyProperty;
+  /** The nodes involved. */
   readonly nodes: readonly NodeId[];
+  /** The seed that replays the run. */
   readonly seed: number | string;
+  /** The last events before the violation, oldest first. */
   readonly traceTail: readonly TraceEvent[];
   constructor(property: SafetyProperty, detail: string, nodes: readonly NodeId[], seed: number | string, traceTail: readonly TraceEvent[]) {
     super('INVARIANT_VIOLATION', `${property} violated: ${detail} (nodes ${nodes.join(', ')}; replay with seed ${JSON.stringify(seed)})`);

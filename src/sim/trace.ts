@@ -1,6 +1,105 @@
 import type { MessageType } from '../raft/messages.js';
 import type { NodeId, Role } from '../raft/types.js';
 
+/** What every trace event has. */
+export interface TraceBase {
+  /** Virtual time of the event, in ms. */
+  readonly time: number;
+}
+
+/**
+ * A node changed role (e.g. became leader of `term`).
+ *
+ * @example
+ * ```ts
+ * const e: RoleEvent = { time: 310, kind: 'role', node: '2', role: 'leader', term: 1 };
+ * ```
+ */
+export interface RoleEvent extends TraceBase {
+  /** Discriminates the event kind. */
+  readonly kind: 'role';
+  /** The node. */
+  readonly node: NodeId;
+  /** Its new role. */
+  readonly role: Role;
+  /** Its term. */
+  readonly term: number;
+}
+
+/**
+ * A node's commit index advanced, a node applied an entry, or the cluster proposed one.
+ *
+ * @example
+ * ```ts
+ * const e: LogEvent = { time: 512, kind: 'apply', node: '1', index: 3, term: 1 };
+ * ```
+ */
+export interface LogEvent extends TraceBase {
+  /** Discriminates the event kind. */
+  readonly kind: 'commit' | 'apply' | 'propose';
+  /** The node. */
+  readonly node: NodeId;
+  /** The log index (for commit: the new commit index). */
+  readonly index: number;
+  /** The entry's term (0 for commit events). */
+  readonly term: number;
+}
+
+/**
+ * A message was sent, delivered or dropped by the simulated network.
+ *
+ * @example
+ * ```ts
+ * const e: MessageEvent = { time: 5, kind: 'deliver', from: '1', to: '2', type: 'RequestVote', term: 1, summary: 'last log 0:0' };
+ * ```
+ */
+export interface MessageEvent extends TraceBase {
+  /** Discriminates the event kind. */
+  readonly kind: 'send' | 'deliver' | 'drop';
+  /** The sender. */
+  readonly from: NodeId;
+  /** The receiver. */
+  readonly to: NodeId;
+  /** The message type. */
+  readonly type: MessageType;
+  /** The message's term. */
+  readonly term: number;
+  /** What the message says, briefly (e.g. "granted", "3 entries after 4:1, commit 4", "rejected at 5"). */
+  readonly summary: string;
+  /** Why it was dropped (drop events only). */
+  readonly reason?: string;
+}
+
+/**
+ * A fault or repair applied to one node.
+ *
+ * @example
+ * ```ts
+ * const e: NodeFaultEvent = { time: 1000, kind: 'crash', node: '3' };
+ * ```
+ */
+export interface NodeFaultEvent extends TraceBase {
+  /** Discriminates the event kind. */
+  readonly kind: 'crash' | 'restart' | 'disconnect' | 'reconnect';
+  /** The node. */
+  readonly node: NodeId;
+}
+
+/**
+ * The network was partitioned into `groups`, or healed.
+ *
+ * @example
+ * ```ts
+ * const e: NetworkFaultEvent = { time: 2000, kind: 'partition', groups: [['1', '2'], ['3', '4', '5']] };
+ * ```
+ */
+export interface NetworkFaultEvent extends TraceBase {
+  /** Discriminates the event kind. */
+  readonly kind: 'partition' | 'heal';
+  /** The groups (partition events only). */
+  readonly groups?: readonly (readonly NodeId[])[];
+}
+
 /**
  * One event of a simulated run, in the order it happened. Every event is a plain JSON object
  * with the virtual `time` in ms; the whole trace of a seed is identical on every replay.
@@ -12,28 +111,9 @@ import type { NodeId, Role } from '../raft/types.js';
  * }
  * ```
  */
-export type TraceEvent =
-  | { readonly time: number; readonly kind: 'role'; readonly node: NodeId; readonly role: Role; readonly term: number }
-  | { readonly time: number; readonly kind: 'commit'; readonly node: NodeId; readonly index: number }
-  | { readonly time: number; readonly kind: 'apply'; readonly node: NodeId; readonly index: number; readonly term: number }
-  | { readonly time: number; readonly kind: 'propose'; readonly node: NodeId; readonly index: number; readonly term: number }
-  | {
-      readonly time: number;
-      readonly kind: 'send' | 'deliver' | 'drop';
-      readonly from: NodeId;
-      readonly to: NodeId;
-      readonly type: MessageType;
-      readonly term: number;
-      /** What the message says, briefly (e.g. "granted", "3 entries", "rejected at 5"). */
-      readonly summary: string;
-      /** Why it was dropped (drop events only). */
-      readonly reason?: string;
-    }
-  | { readonly time: number; readonly kind: 'crash' | 'restart' | 'disconnect' | 'reconnect'; readonly node: NodeId }
-  | { readonly time: number; readonly kind: 'partition'; readonly groups: readonly (readonly NodeId[])[] }
-  | { readonly time: number; readonly kind: 'heal' };
+export type TraceEvent = RoleEvent | LogEvent | MessageEvent | NodeFaultEvent | NetworkFaultEvent;
 
-/** Keeps the last `limit` events (0: keeps none). */
+/** Keeps the last `limit` events (0: keeps none). Internal. */
 export class TraceBuffer {
   private events: TraceEvent[] = [];
   constructor(private readonly limit: number) {}

@@ -9,10 +9,9 @@ import { join } from 'node:path';
 import { format } from 'node:util';
 import { transformSync } from 'esbuild';
 import * as clocks from '../../src/clocks/index.js';
-import { lamportExample } from '../../src/examples/lamport.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const raftkit = { ...clocks, lamportExample };
+const raftkit = { ...clocks };
 
 function examplesInSource(file: string): string[] {
   const text = readFileSync(join(root, file), 'utf8');
@@ -42,7 +41,7 @@ function run(source: string): string[] {
   return printed;
 }
 
-const sources = [...readdirSync(join(root, 'src/clocks')).map((f) => `src/clocks/${f}`), 'src/examples/lamport.ts'];
+const sources = readdirSync(join(root, 'src/clocks')).map((f) => `src/clocks/${f}`);
 const fromSources = sources.flatMap((file) => examplesInSource(file).map((code, i) => [`${file} #${i + 1}`, code] as const));
 const fromDocs = snippetsInMarkdown('docs/clocks.md').map((code, i) => [`docs/clocks.md #${i + 1}`, code] as const);
 
