@@ -1,11 +1,9 @@
 // Project checks that a type checker cannot make: determinism, browser safety, layering,
 // package correctness and tree-shaking. Run after `npm run build`. Exits non-zero on any failure.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { tmpdir } from 'node:os';
-import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
+import { bundleSizes } from './bundle-size.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const failures = [];
@@ -59,30 +57,16 @@ run('npx', ['--no-install', 'publint', '--strict']);
 run('npx', ['--no-install', 'attw', '--pack', '.', '--profile', 'node16', '--format', 'table-flipped']);
 
 // 5. Tree-shaking: importing only LamportClock must not pull in Raft. Print the sizes.
-const work = mkdtempSync(join(tmpdir(), 'raftkit-bundle-'));
-const bundles = [
-  ['LamportClock alone', 'LamportClock'],
-  ['VectorClock alone', 'VectorClock'],
-  ['RaftNode + InMemoryNetwork', 'RaftNode, InMemoryNetwork'],
-  ['everything', '*'],
-];
 const RAFT_MARKERS = ['AppendEntries', 'RequestVote', 'eventemitter3', 'EventEmitter'];
 console.log('\nbundle sizes (esbuild, minified, from dist/esm/index.js):');
-for (const [label, names] of bundles) {
-  const entry = join(work, 'entry.js');
-  const importLine = names === '*' ? `import * as all from '${root}dist/esm/index.js'; console.log(all);` : `import { ${names} } from '${root}dist/esm/index.js'; console.log(${names});`;
-  writeFileSync(entry, importLine);
-  const result = await build({ entryPoints: [entry], bundle: true, minify: true, format: 'esm', write: false, platform: 'browser' });
-  const code = result.outputFiles[0].text;
-  const gzip = gzipSync(code).length;
-  console.log(`  ${label.padEnd(28)} ${String(code.length).padStart(7)} B min  ${String(gzip).padStart(6)} B min+gzip`);
+for (const { label, names, code, min, gzip } of await bundleSizes()) {
+  console.log(`  ${label.padEnd(28)} ${String(min).padStart(7)} B min  ${String(gzip).padStart(6)} B min+gzip`);
   if (names === 'LamportClock') {
     const leaked = RAFT_MARKERS.filter((marker) => code.includes(marker));
     if (leaked.length > 0) fail(`LamportClock bundle contains Raft code (${leaked.join(', ')})`);
     if (gzip > 1024) fail(`LamportClock bundle is ${gzip} B min+gzip, over the 1 KB budget`);
   }
 }
-rmSync(work, { recursive: true, force: true });
 
 if (failures.length > 0) {
   console.error(`\nlint failed:\n${failures.map((f) => `  - ${f}`).join('\n')}`);

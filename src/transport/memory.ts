@@ -668,15 +668,17 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
     }
     const copies = this.duplicateRate > 0 && this.random.next() < this.duplicateRate ? 2 : 1;
     if (copies === 2) this.duplicated++;
+    // Read the clock once: a real clock moves between two reads, which would make the delay negative.
+    const now = this.scheduler.now();
     for (let copy = 0; copy < copies; copy++) {
-      let at = this.scheduler.now() + this.drawLatency();
+      let at = now + this.drawLatency();
       if (!this.reorder) {
         const link = this.link(from, to);
         // FIFO per link: never arrive before an earlier message on the same link.
         if (at < link.lastDelivery) at = link.lastDelivery;
         link.lastDelivery = at;
       }
-      this.dispatch(message, from, to, bytes, at - this.scheduler.now());
+      this.dispatch(message, from, to, bytes, at - now);
     }
   }
 

@@ -83,6 +83,19 @@ describe('InMemoryNetwork: delivery and latency', () => {
     expect(times.every(Number.isInteger)).toBe(true);
   });
 
+  it('works with a clock that moves between reads, as a real clock does (regression: negative delay)', () => {
+    const scheduler = new VirtualScheduler();
+    let drift = 0;
+    const moving = { now: () => scheduler.now() + (drift += 0.1), schedule: scheduler.schedule.bind(scheduler), defer: scheduler.defer.bind(scheduler) };
+    const network = new InMemoryNetwork<Msg>({ scheduler: moving, random: new SeededRandom(1) });
+    const got: Msg[] = [];
+    network.transport('b').listen((m) => got.push(m as Msg));
+    const a = network.transport('a');
+    for (let i = 0; i < 3; i++) a.send('b', msg('a', 'b'));
+    scheduler.runFor(1);
+    expect(got).toHaveLength(3);
+  });
+
   it('draws fractional latency for fractional bounds', () => {
     const { scheduler, received, send } = setup({ latencyMs: [0.5, 1.5], reorder: true });
     for (let i = 0; i < 200; i++) send('a', 'b');

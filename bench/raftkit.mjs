@@ -1,0 +1,83 @@
+// raftkit's side of the benchmarks: 3 RaftNodes in one process on an InMemoryNetwork with zero
+// added latency and real timers, plus the simulator and memory measurements.
+import { RaftNode, InMemoryNetwork, RealScheduler, MathRandom, Cluster, MemoryStorage } from '../dist/esm/index.js';
+
+const PAYLOAD = 'x'.repeat(100);
+
+class CountingStateMachine {
+  applied = 0;
+  apply() {
+    return ++this.applied;
+  }
+}
+
+/** Starts a 3-node cluster on real timers; resolves once a leader is elected. */
+export async function startRaftkit() {
+  const scheduler = new RealScheduler();
+  const random = new MathRandom();
+  const network = new InMemoryNetwork({ scheduler, random, countBytes: false });
+  const ids = ['1', '2', '3'];
+  const machines = ids.map(() => new CountingStateMachine());
+  const nodes = ids.map(
+    (id, i) => new RaftNode({ id, peers: ids, transport: network.transport(id), stateMachine: machines[i], scheduler, random }),
+  );
+  await Promise.all(nodes.map((n) => n.start()));
+  nodes[0].campaign();
+  await new Promise((resolve) => {
+    const check = () => (nodes[0].role === 'leader' ? resolve() : setTimeout(check, 1));
+    check();
+  });
+  const leader = nodes[0];
+  return {
+    propose: (command) => leader.propose(command),
+    appliedEverywhere: (count) => machines.every((m) => m.applied >= count),
+    applied: () => machines.map((m) => m.applied),
+    stop: () => Promise.all(nodes.map((n) => n.stop())),
+  };
+}
+
+/** Virtual seconds per wall second for a 5-node Cluster. */
+export async function simulatorSpeed({ virtualMs, proposalsPerSecond, dropRate }) {
+  const cluster = new Cluster({
+    size: 5,
+    seed: 1,
+    network: { dropRate, latencyMs: [1, 5] },
+    traceLimit: 0,
+    checkInvariants: false,
+  });
+  await cluster.waitForLeader();
+  let events = 0;
+  const start = performance.now();
+  const step = 100;
+  for (let t = 0; t < virtualMs; t += step) {
+    if (proposalsPerSecond > 0) {
+      const leader = cluster.leader();
+      if (leader !== undefined) {
+        const node = cluster.node(leader);
+        const count = (proposalsPerSecond * step) / 1000;
+        for (let i = 0; i < count; i++) node.submit(PAYLOAD);
+      }
+    }
+    await cluster.run(step);
+  }
+  const wallMs = performance.now() - start;
+  events = cluster.network.stats().delivered.messages;
+  return { wallMs, speedup: virtualMs / wallMs, messagesPerSecond: (events / wallMs) * 1000 };
+}
+
+/** Heap after `count` proposals of 100 bytes, applied on 3 nodes (after a forced GC). */
+export async function memoryAfter(count) {
+  const cluster = new Cluster({ size: 3, seed: 1, traceLimit: 0, checkInvariants: false, network: { latencyMs: 1 } });
+  const leaderId = await cluster.waitForLeader();
+  const leader = cluster.node(leaderId);
+  const batch = 10_000;
+  for (let done = 0; done < count; done += batch) {
+    for (let i = 0; i < batch; i++) leader.submit(PAYLOAD + i);
+    await cluster.run(20);
+  }
+  await cluster.run(1_000);
+  globalThis.gc?.();
+  const heapUsed = process.memoryUsage().heapUsed;
+  const applied = cluster.ids.map((id) => cluster.node(id).lastApplied);
+  return { heapUsed, applied, cluster };
+}

@@ -1,0 +1,113 @@
+// `npm run bench`: builds, then measures raftkit (and peers, when installed) and prints one table.
+// Writes bench/results/latest.json. Not part of `npm test`: timings depend on the machine.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { startRaftkit, simulatorSpeed, memoryAfter } from './raftkit.mjs';
+import { bundleSizes } from '../scripts/bundle-size.mjs';
+
+const TRIALS = Number(process.env.BENCH_TRIALS ?? 3);
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 2000);
+const PAYLOAD = 'x'.repeat(100);
+const log = (line) => process.stderr.write(`${line}\n`);
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+/** Keeps `concurrency` proposals outstanding for DURATION_MS; then checks every one applied on all nodes. */
+async function throughput(system, concurrency) {
+  const cluster = await system.start();
+  const latencies = [];
+  let completed = 0;
+  let issued = 0;
+  const deadline = performance.now() + DURATION_MS;
+  const start = performance.now();
+  async function client() {
+    while (performance.now() < deadline) {
+      issued++;
+      const t0 = performance.now();
+      await cluster.propose(PAYLOAD);
+      latencies.push(performance.now() - t0);
+      completed++;
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, client));
+  const elapsed = performance.now() - start;
+  // Every proposal must be applied on every node: count it, do not assume it.
+  const settleBy = performance.now() + 5_000;
+  while (!cluster.appliedEverywhere(completed) && performance.now() < settleBy) await new Promise((r) => setTimeout(r, 5));
+  const everywhere = cluster.appliedEverywhere(completed);
+  await cluster.stop();
+  latencies.sort((a, b) => a - b);
+  return {
+    perSecond: (completed / elapsed) * 1000,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    completed,
+    issued,
+    appliedEverywhere: everywhere,
+  };
+}
+
+async function trials(label, fn) {
+  const results = [];
+  for (let i = 0; i < TRIALS; i++) {
+    log(`  ${label}: trial ${i + 1}/${TRIALS}`);
+    results.push(await fn());
+  }
+  return results;
+}
+
+const systems = [{ name: 'raftkit', start: startRaftkit }];
+try {
+  const { startLiferaft } = await import('./liferaft.mjs');
+  systems.push({ name: 'liferaft', start: startLiferaft });
+} catch (error) {
+  log(`liferaft not benchmarked: ${error.message}`);
+}
+
+const results = { machine: { node: process.version, cpus: (await import('node:os')).cpus().length }, rows: [] };
+const row = (name, system, unit, values, extra = {}) => {
+  results.rows.push({ name, system, unit, median: median(values), min: Math.min(...values), max: Math.max(...values), ...extra });
+};
+
+for (const concurrency of [1, 16, 64, 256, 1024]) {
+  for (const system of systems) {
+    log(`throughput ${system.name}, ${concurrency} outstanding`);
+    const runs = await trials(system.name, () => throughput(system, concurrency));
+    row(`commits/s, ${concurrency === 1 ? '1 sequential client' : `${concurrency} concurrent`}`, system.name, '/s', runs.map((r) => r.perSecond), {
+      p50: median(runs.map((r) => r.p50)),
+      p99: median(runs.map((r) => r.p99)),
+      allApplied: runs.every((r) => r.appliedEverywhere),
+    });
+  }
+}
+
+log('simulator speed');
+const idle = await trials('idle', () => simulatorSpeed({ virtualMs: 600_000, proposalsPerSecond: 0, dropRate: 0 }));
+row('simulator ×real time, 5 nodes idle (600 virtual s)', 'raftkit', '×', idle.map((r) => r.speedup));
+const loaded = await trials('loaded', () => simulatorSpeed({ virtualMs: 60_000, proposalsPerSecond: 1000, dropRate: 0.01 }));
+row('simulator ×real time, 1000 proposals/s, 1% loss', 'raftkit', '×', loaded.map((r) => r.speedup));
+
+log('memory');
+const mem = await memoryAfter(Number(process.env.BENCH_MEMORY_PROPOSALS ?? 1_000_000));
+row(`heap MB after ${(mem.applied[0] / 1e6).toFixed(1)}M proposals of 100 B (3 nodes, no compaction)`, 'raftkit', 'MB', [mem.heapUsed / 2 ** 20]);
+
+for (const size of await bundleSizes()) row(`bundle min+gzip: ${size.label}`, 'raftkit', 'B', [size.gzip]);
+
+// The table.
+const fmt = (v) => (v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2));
+const lines = ['| measurement | system | median | min–max | p50 ms | p99 ms | all applied |', '| --- | --- | ---: | ---: | ---: | ---: | :---: |'];
+for (const r of results.rows) {
+  lines.push(
+    `| ${r.name} | ${r.system} | ${fmt(r.median)} ${r.unit} | ${fmt(r.min)}–${fmt(r.max)} | ${r.p50 === undefined ? '' : r.p50.toFixed(3)} | ${r.p99 === undefined ? '' : r.p99.toFixed(3)} | ${r.allApplied === undefined ? '' : r.allApplied ? 'yes' : 'NO'} |`,
+  );
+}
+const ratios = [];
+for (const r of results.rows.filter((x) => x.system === 'raftkit' && x.unit === '/s')) {
+  const peer = results.rows.find((x) => x.system === 'liferaft' && x.name === r.name);
+  if (peer) ratios.push(`| ${r.name} | ${(r.median / peer.median).toFixed(1)}× |`);
+}
+if (ratios.length > 0) lines.push('', '| raftkit / liferaft | ratio |', '| --- | ---: |', ...ratios);
+console.log(lines.join('\n'));
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('./results/latest.json', import.meta.url), JSON.stringify(results, null, 2));
+process.exit(0);
