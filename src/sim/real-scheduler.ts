@@ -16,6 +16,13 @@ interface TimerHost {
 
 const host = globalThis as unknown as TimerHost;
 
+/**
+ * How many callbacks {@link RealScheduler.defer} runs as microtasks before it lets the host run
+ * a macrotask: microtasks are the fastest way to hand work on within a process, but an endless
+ * chain of them would starve timers and I/O.
+ */
+const MAX_MICROTASK_BURST = 1024;
+
 /** The longest delay setTimeout honours (a signed 32-bit millisecond count). */
 const MAX_TIMEOUT = 2 ** 31 - 1;
 
@@ -33,6 +40,12 @@ const MAX_TIMEOUT = 2 ** 31 - 1;
  * ```
  */
 export class RealScheduler implements Scheduler {
+  /** Callbacks deferred as microtasks since the host last ran a macrotask of ours. */
+  private burst = 0;
+  private readonly endBurst = (): void => {
+    this.burst = 0;
+  };
+
   /**
    * The current time in milliseconds: `performance.now()` when available (monotonic, relative
    * to the page or process start), else `Date.now()`.
@@ -85,7 +98,9 @@ export class RealScheduler implements Scheduler {
   }
 
   /**
-   * Runs `callback` in a microtask: after the current task, before any timer.
+   * Runs `callback` in a microtask: after the current task, before any timer. After a long run
+   * of deferred callbacks (1,024) without a macrotask, the next ones wait for one
+   * (`setImmediate`), so that timers and I/O are never starved.
    *
    * @example
    * ```ts
@@ -95,6 +110,11 @@ export class RealScheduler implements Scheduler {
    */
   defer(callback: () => void): void {
     if (typeof callback !== 'function') throw new TypeError('RealScheduler: callback must be a function');
+    if (this.burst >= MAX_MICROTASK_BURST) {
+      this.schedule(0, callback);
+      return;
+    }
+    if (this.burst++ === 0) this.schedule(0, this.endBurst);
     if (host.queueMicrotask !== undefined) host.queueMicrotask(callback);
     else void Promise.resolve().then(callback);
   }

@@ -360,6 +360,9 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
   private dropped = new Counter();
   private duplicated = 0;
   private inFlight = 0;
+  /** Zero-latency deliveries waiting for the next drain, flattened: message, from, to, bytes. */
+  private readonly immediate: unknown[] = [];
+  private drainScheduled = false;
 
   /**
    * Creates a network. No endpoint exists until {@link InMemoryNetwork.transport} is called.
@@ -700,8 +703,37 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
   /** Schedules one copy's arrival. */
   private dispatch(message: M, from: NodeId, to: NodeId, bytes: number, delayMs: number): void {
     this.inFlight++;
-    this.scheduler.schedule(delayMs, () => this.arrive(message, from, to, bytes));
+    if (delayMs > 0) {
+      this.scheduler.schedule(delayMs, () => this.arrive(message, from, to, bytes));
+      return;
+    }
+    // Zero latency: queue it, and deliver the whole queue in order after the current task.
+    this.immediate.push(message, from, to, bytes);
+    if (!this.drainScheduled) {
+      this.drainScheduled = true;
+      this.scheduler.defer(this.drain);
+    }
   }
+
+  /** Delivers the zero-latency messages queued so far (those sent meanwhile wait for the next drain). */
+  private readonly drain = (): void => {
+    this.drainScheduled = false;
+    const queue = this.immediate;
+    const end = queue.length;
+    let i = 0;
+    try {
+      while (i < end) {
+        i += 4; // advance first: a handler that throws does not get the same message again
+        this.arrive(queue[i - 4] as M, queue[i - 3] as NodeId, queue[i - 2] as NodeId, queue[i - 1] as number);
+      }
+    } finally {
+      queue.splice(0, i);
+    }
+    if (queue.length > 0 && !this.drainScheduled) {
+      this.drainScheduled = true;
+      this.scheduler.defer(this.drain);
+    }
+  };
 
   private arrive(message: M, from: NodeId, to: NodeId, bytes: number): void {
     this.inFlight--;
