@@ -130,12 +130,18 @@ export interface ValidationLimits {
   readonly maxEntries: number;
 }
 
+/** Keys that only a hostile sender puts in a message: they could rewrite prototypes downstream. */
+const hostileKey = (o: object): boolean =>
+  Object.hasOwn(o, '__proto__') || Object.hasOwn(o, 'constructor') || Object.hasOwn(o, 'prototype');
+
 const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 256;
 
 /**
  * Checks that `raw` (untrusted: it came from a transport) is a well-formed {@link Message}.
- * Returns the message typed, or a string saying what is wrong. Never throws, never mutates.
+ * Returns the message typed, or a string saying what is wrong. Never throws (even on proxies or
+ * throwing getters), never mutates. Messages with own `__proto__`, `constructor` or `prototype`
+ * keys (top level or in an entry) are rejected; user commands inside entries are not inspected.
  *
  * @example
  * ```ts
@@ -145,7 +151,16 @@ const isId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 
  * ```
  */
 export function validateMessage(raw: unknown, limits: ValidationLimits): Message | string {
+  try {
+    return check(raw, limits);
+  } catch {
+    return 'message could not be read';
+  }
+}
+
+function check(raw: unknown, limits: ValidationLimits): Message | string {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'message is not an object';
+  if (hostileKey(raw)) return 'message has a __proto__, constructor or prototype key';
   const m = raw as Record<string, unknown>;
   if (!isId(m.from) || !isId(m.to)) return 'from/to must be non-empty strings';
   if (!isIndex(m.term)) return 'term must be a non-negative safe integer';
@@ -184,6 +199,7 @@ function validateAppendEntries(m: Record<string, unknown>, limits: ValidationLim
   for (let i = 0; i < entries.length; i++) {
     const e: unknown = entries[i];
     if (typeof e !== 'object' || e === null) return 'AppendEntries: entry is not an object';
+    if (hostileKey(e)) return 'AppendEntries: entry has a __proto__, constructor or prototype key';
     const entry = e as Record<string, unknown>;
     if (entry.index !== prevLogIndex + i + 1) return 'AppendEntries: entry indexes are not consecutive';
     if (!isIndex(entry.term) || entry.term < previousTerm || entry.term > (term as number) || entry.term === 0) {
