@@ -320,13 +320,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   private receive(raw: unknown): void {
     if (this.state !== 'running') return;
     const core = this.core as RaftCore;
-    let message: Message | string;
-    try {
-      message = validateMessage(raw, { maxEntries: this.maxEntriesPerMessage });
-    } catch {
-      // A hostile object whose reads throw (a revoked Proxy, a throwing getter): drop it, never throw into the transport.
-      message = 'message could not be read';
-    }
+    const message = validateMessage(raw, { maxEntries: this.maxEntriesPerMessage });
     if (typeof message === 'string') return this.report(new InvalidMessageError(this.id, message));
     if (message.to !== this.id) return this.report(new InvalidMessageError(this.id, `addressed to ${message.to}`));
     if (!core.peers.includes(message.from)) return this.report(new InvalidMessageError(this.id, `unknown sender ${message.from}`));

@@ -143,7 +143,8 @@ export class Cluster<C = unknown, R = unknown> {
   private readonly crashed = new Set<NodeId>();
   private readonly incarnations = new Map<NodeId, number>();
   private readonly appliedBy = new Map<NodeId, AppliedEntry<C>[]>();
-  private readonly lastResult = new Map<NodeId, { index: number; term: number; result: unknown }>();
+  /** Per node: the last applied index and what applying it returned (to answer `propose`). */
+  private readonly lastResult = new Map<NodeId, { index: number; result: unknown }>();
   private readonly checker: SafetyChecker | null;
   private readonly traceBuffer: TraceBuffer;
 
@@ -203,7 +204,7 @@ export class Cluster<C = unknown, R = unknown> {
     return best?.id;
   }
 
-  /** Every command entry the node's current incarnation applied, in order. */
+  /** Every command entry the node's current incarnation applied, in order (shared entries: do not mutate). */
   applied(id: NodeId): AppliedEntry<C>[] {
     this.node(id);
     return (this.appliedBy.get(id) ?? []).slice();
@@ -431,7 +432,6 @@ export class Cluster<C = unknown, R = unknown> {
     });
     this.current.set(id, node);
     this.appliedBy.set(id, []);
-    this.lastResult.delete(id);
     this.observe(node);
     void node.start();
   }
@@ -439,24 +439,31 @@ export class Cluster<C = unknown, R = unknown> {
   private observe(node: RaftNode<C, R>): void {
     const id = node.id;
     const applied = this.appliedBy.get(id) as AppliedEntry<C>[];
+    const tracing = this.traceBuffer.enabled;
+    const last = { index: 0, result: undefined as unknown };
+    this.lastResult.set(id, last);
     node.on('role', (role, term) => {
       this.record({ time: this.now, kind: 'role', node: id, role, term });
       if (role === 'leader') this.checker?.leaderElected(id, term, node.entries());
     });
     let committedSeen = 0;
     node.on('commit', (index) => {
-      this.record({ time: this.now, kind: 'commit', node: id, index, term: 0 });
+      if (tracing) this.record({ time: this.now, kind: 'commit', node: id, index, term: 0 });
       if (this.checker) for (const entry of node.entries(committedSeen + 1, index)) this.checker.committedEntry(id, node.term, entry);
       committedSeen = index;
     });
     node.on('apply', (entry, result) => {
-      applied.push({ index: entry.index, term: entry.term, command: entry.command as C });
-      this.lastResult.set(id, { index: entry.index, term: entry.term, result });
+      applied.push(entry as AppliedEntry<C>); // the shared, immutable entry: no copy per apply
+      last.index = entry.index;
+      last.result = result;
       this.checker?.appliedEntry(id, entry);
-      this.record({ time: this.now, kind: 'apply', node: id, index: entry.index, term: entry.term });
+      if (tracing) this.record({ time: this.now, kind: 'apply', node: id, index: entry.index, term: entry.term });
     });
     node.on('error', (error) => {
-      if (error instanceof ApplyError) this.lastResult.set(id, { index: error.index, term: 0, result: error });
+      if (error instanceof ApplyError) {
+        last.index = error.index;
+        last.result = error;
+      }
     });
   }
 

@@ -301,30 +301,87 @@ describe('validateMessage rejects bad AppendEntries entries', () => {
   });
 });
 
-describe('validateMessage and prototype tricks', () => {
+describe('validateMessage and hostile keys or objects', () => {
+  const RV = '"type":"RequestVote","from":"a","to":"b","term":5,"lastLogIndex":1,"lastLogTerm":1';
+  const AE_HEAD = '"type":"AppendEntries","from":"a","to":"b","term":5,"prevLogIndex":0,"prevLogTerm":0,"leaderCommit":0';
+
+  it.each([
+    ['a top-level "__proto__" key', `{"__proto__":{"x":1},${RV}}`],
+    ['a top-level "__proto__" key holding null', `{"__proto__":null,${RV}}`],
+    ['a top-level "constructor" key', `{"constructor":{"prototype":{"x":1}},${RV}}`],
+    ['a "__proto__" key in an entry', `{${AE_HEAD},"entries":[{"__proto__":{"x":1},"index":1,"term":1,"kind":"noop"}]}`],
+    ['a "constructor" key in an entry', `{${AE_HEAD},"entries":[{"constructor":{"prototype":{"x":1}},"index":1,"term":1,"kind":"noop"}]}`],
+  ])('rejects %s (JSON.parse makes it an own key)', (_name, json) => {
+    const raw: unknown = JSON.parse(json);
+    // Without the hostile key the same message is valid.
+    const clean = JSON.parse(json) as Raw;
+    delete clean['__proto__'];
+    delete clean['constructor'];
+    for (const e of Array.isArray(clean['entries']) ? (clean['entries'] as Raw[]) : []) {
+      delete e['__proto__'];
+      delete e['constructor'];
+    }
+    expectAccepted(clean);
+    expectRejected(raw);
+  });
+
   it('fields hidden behind a JSON "__proto__" key are not picked up', () => {
     const fields = JSON.stringify({ type: 'RequestVote', from: 'a', to: 'b', term: 5, lastLogIndex: 1, lastLogTerm: 1 });
-    const raw: unknown = JSON.parse(`{"__proto__":${fields}}`);
-    expectRejected(raw);
-    const viaConstructor: unknown = JSON.parse(`{"constructor":{"prototype":${fields}}}`);
-    expectRejected(viaConstructor);
+    expectRejected(JSON.parse(`{"__proto__":${fields}}`));
+    expectRejected(JSON.parse(`{"constructor":{"prototype":${fields}}}`));
   });
 
   it('validating hostile keys never pollutes Object.prototype', () => {
     const raws: unknown[] = [
-      JSON.parse('{"__proto__":{"polluted":1},"type":"RequestVote","from":"a","to":"b","term":5,"lastLogIndex":1,"lastLogTerm":1}'),
+      JSON.parse(`{"__proto__":{"polluted":1},${RV}}`),
       JSON.parse('{"constructor":{"prototype":{"polluted":1}},"type":"RequestVoteResponse","from":"a","to":"b","term":5,"voteGranted":true}'),
-      JSON.parse(
-        '{"type":"AppendEntries","from":"a","to":"b","term":5,"prevLogIndex":0,"prevLogTerm":0,"leaderCommit":0,' +
-          '"entries":[{"__proto__":{"polluted":1},"index":1,"term":1,"kind":"noop"}]}',
-      ),
+      JSON.parse(`{${AE_HEAD},"entries":[{"__proto__":{"polluted":1},"index":1,"term":1,"kind":"noop"}]}`),
     ];
     for (const raw of raws) {
       const result = validateMessage(raw, LIMITS);
       expect(typeof result === 'string' || result === raw).toBe(true);
     }
-    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect(({} as Raw)['polluted']).toBeUndefined();
     expect(Object.prototype).not.toHaveProperty('polluted');
+  });
+
+  it('never throws on objects whose reads throw (revoked Proxy, throwing getters)', () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const getter = Object.defineProperty({ ...rv() }, 'from', {
+      enumerable: true,
+      get(): string {
+        throw new Error('boom');
+      },
+    });
+    const entries: unknown[] = [];
+    Object.defineProperty(entries, 0, {
+      enumerable: true,
+      get() {
+        throw new Error('boom');
+      },
+    });
+    const trapAll = new Proxy(rv(), {
+      get() {
+        throw new Error('trap');
+      },
+      has() {
+        throw new Error('trap');
+      },
+      ownKeys() {
+        throw new Error('trap');
+      },
+      getOwnPropertyDescriptor() {
+        throw new Error('trap');
+      },
+    });
+    for (const raw of [proxy, getter, ae({ prevLogIndex: 0, prevLogTerm: 0, entries }), trapAll]) {
+      let result: unknown;
+      expect(() => {
+        result = validateMessage(raw, LIMITS);
+      }).not.toThrow();
+      expect(typeof result).toBe('string');
+    }
   });
 });
 
@@ -450,6 +507,15 @@ const mutatedMessage: fc.Arbitrary<unknown> = fc
     return m;
   });
 
+/** True when the message or one of its entries has an own __proto__ or constructor key. */
+function hasHostileKey(raw: unknown): boolean {
+  const own = (o: unknown) =>
+    typeof o === 'object' && o !== null && (Object.hasOwn(o, '__proto__') || Object.hasOwn(o, 'constructor'));
+  if (own(raw)) return true;
+  const entries = typeof raw === 'object' && raw !== null ? (raw as Raw)['entries'] : undefined;
+  return Array.isArray(entries) && entries.some(own);
+}
+
 /** Checks the contract on any input: no throw, a string or the input itself, and only well-formed input passes. */
 function checkContract(raw: unknown, limits: ValidationLimits = LIMITS): Message | string {
   let result: Message | string = '';
@@ -513,7 +579,9 @@ describe('validateMessage properties', () => {
     fc.assert(
       fc.property(mutatedMessage, (raw) => {
         const before = snapshot(raw); // undefined e.g. with a bigint inside: not JSON, but must still be handled
-        if (typeof checkContract(raw) === 'string') rejected++;
+        const result = checkContract(raw);
+        if (typeof result === 'string') rejected++;
+        if (hasHostileKey(raw)) expect(typeof result).toBe('string');
         if (before !== undefined) expect(snapshot(raw)).toBe(before);
       }),
       propertyParams(2_000, 100_000),

@@ -1,0 +1,165 @@
+/**
+ * The `raftkit` command, through its exported main(): the demo, the simulate command (the
+ * leader-election mini project), determinism, and usage errors (exit code 2 with a clear message).
+ */
+import { describe, expect, it } from 'vitest';
+import { main } from '../src/cli.js';
+import { Cluster } from '../src/sim/cluster.js';
+
+async function run(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, (line) => out.push(line), (line) => err.push(line));
+  return { code, out, err };
+}
+
+interface Round {
+  round: number;
+  failed: string;
+  leader: string | null;
+  votes: number;
+  live: number;
+}
+
+/** Parses mini-project lines, asserting their exact shape: four lines per round. */
+function parseRounds(lines: readonly string[], nodes: number, rounds: number): Round[] {
+  expect(lines).toHaveLength(4 * rounds);
+  const parsed: Round[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const [header, failedLine, electionLine, recoveredLine] = lines.slice(4 * r, 4 * r + 4) as [string, string, string, string];
+    expect(header).toBe(`--- Round ${r + 1} ---`);
+    const failed = /^Node (\d+) failed$/.exec(failedLine)?.[1];
+    expect(failed, failedLine).toBeDefined();
+    expect(Number(failed)).toBeGreaterThanOrEqual(1);
+    expect(Number(failed)).toBeLessThanOrEqual(nodes);
+    expect(recoveredLine).toBe(`Node ${failed} recovered`);
+    const elected = /^Node (\d+) elected with (\d+)\/(\d+) votes$/.exec(electionLine);
+    if (elected === null) {
+      expect(electionLine).toBe('No leader elected — split vote');
+      parsed.push({ round: r + 1, failed: failed!, leader: null, votes: 0, live: nodes - 1 });
+      continue;
+    }
+    const [, leader, votes, live] = elected as unknown as [string, string, string, string];
+    expect(leader).not.toBe(failed);
+    expect(Number(leader)).toBeLessThanOrEqual(nodes);
+    expect(Number(live)).toBe(nodes - 1); // N = live nodes
+    expect(Number(votes)).toBeGreaterThanOrEqual(Math.floor(nodes / 2) + 1); // a majority of the cluster
+    expect(Number(votes)).toBeLessThanOrEqual(Number(live));
+    parsed.push({ round: r + 1, failed: failed!, leader, votes: Number(votes), live: Number(live) });
+  }
+  return parsed;
+}
+
+describe('raftkit demo', () => {
+  it('prints the Lamport lines, an election line and the mini project', async () => {
+    const { code, out, err } = await run('demo');
+    expect(code).toBe(0);
+    expect(err).toEqual([]);
+    const lamport = out.indexOf('A sends at time: 1');
+    expect(lamport).toBeGreaterThanOrEqual(0);
+    expect(out.slice(lamport, lamport + 3)).toEqual(['A sends at time: 1', 'B after receiving: 2', 'B after internal event: 3']);
+
+    const electionLines = out.filter((line) => /^Node \d elected leader for term \d+$/.test(line));
+    expect(electionLines).toHaveLength(1);
+    // It is the real outcome of the seed-42 cluster the demo names.
+    const cluster = new Cluster({ size: 5, seed: 42 });
+    const leader = await cluster.waitForLeader();
+    expect(electionLines[0]).toBe(`Node ${leader} elected leader for term ${cluster.node(leader).term}`);
+
+    const start = out.indexOf('--- Round 1 ---');
+    expect(start).toBeGreaterThan(out.indexOf(electionLines[0]!));
+    const mini = out.slice(start).filter((line) => line !== '');
+    parseRounds(mini, 5, 3);
+    // The demo's mini project is the seed-42 run of `simulate`.
+    expect(mini).toEqual((await run('simulate', '--nodes', '5', '--rounds', '3', '--seed', '42')).out);
+  });
+
+  it('takes no arguments', async () => {
+    const { code, out, err } = await run('demo', 'extra');
+    expect(code).toBe(2);
+    expect(out).toEqual([]);
+    expect(err.join('\n')).toMatch(/extra/);
+  });
+});
+
+describe('raftkit simulate', () => {
+  it('--nodes 5 --rounds 3 --seed 42 narrates three rounds', async () => {
+    const { code, out, err } = await run('simulate', '--nodes', '5', '--rounds', '3', '--seed', '42');
+    expect(code).toBe(0);
+    expect(err).toEqual([]);
+    const rounds = parseRounds(out, 5, 3);
+    expect(rounds.map((r) => r.round)).toEqual([1, 2, 3]);
+  });
+
+  it('N is the number of live nodes for other sizes too', async () => {
+    for (const [nodes, rounds, seed] of [
+      [3, 2, '7'],
+      [7, 4, '1'],
+      [2, 1, '3'],
+    ] as const) {
+      const { code, out } = await run('simulate', '--nodes', String(nodes), '--rounds', String(rounds), '--seed', seed);
+      expect(code).toBe(0);
+      parseRounds(out, nodes, rounds);
+    }
+  });
+
+  it('the same seed gives the same output; the seed matters', async () => {
+    const a = await run('simulate', '--nodes', '5', '--rounds', '3', '--seed', '42');
+    const b = await run('simulate', '--nodes', '5', '--rounds', '3', '--seed', '42');
+    expect(b.out).toEqual(a.out);
+    const s1 = await run('simulate', '--seed', 'lecture-1');
+    const s2 = await run('simulate', '--seed', 'lecture-1');
+    expect(s1.code).toBe(0);
+    expect(s2.out).toEqual(s1.out);
+    const outputs = new Set<string>();
+    for (const seed of ['1', '2', '3', '4', '5', '6']) outputs.add((await run('simulate', '--seed', seed)).out.join('\n'));
+    expect(outputs.size).toBeGreaterThan(1);
+  });
+
+  it('defaults to 5 nodes, 3 rounds, seed 42 (as the help says)', async () => {
+    const help = (await run('help')).out.join('\n');
+    expect(help).toMatch(/--nodes N.*default 5/);
+    expect(help).toMatch(/--rounds R.*default 3/);
+    expect(help).toMatch(/--seed S.*default 42/);
+    const defaults = await run('simulate');
+    expect(defaults.code).toBe(0);
+    expect(defaults.out).toEqual((await run('simulate', '--nodes', '5', '--rounds', '3', '--seed', '42')).out);
+    expect((await run('simulate', '--nodes=5', '--rounds=3', '--seed=42')).out).toEqual(defaults.out);
+  });
+});
+
+describe('usage errors exit with code 2 and a clear message', () => {
+  it.each<[string[], RegExp]>([
+    [['bogus'], /unknown command "bogus"/],
+    [['simulate', '--foo', '1'], /--foo/],
+    [['simulate', '--nodes', '0'], /--nodes must be an integer from 2 to 99, got "0"/],
+    [['simulate', '--nodes', 'abc'], /--nodes must be an integer .*"abc"/],
+    [['simulate', '--nodes', '1.5'], /--nodes must be an integer/],
+    [['simulate', '--nodes', '100'], /--nodes must be an integer from 2 to 99/],
+    [['simulate', '--nodes', ''], /--nodes must be an integer/],
+    [['simulate', '--rounds', '0'], /--rounds must be an integer from 1 to/],
+    [['simulate', '--rounds=-1'], /--rounds must be an integer from 1 to .*"-1"/],
+    [['simulate', '--rounds', '-1'], /--rounds/],
+    [['simulate', '--rounds', '1e3'], /--rounds must be an integer/],
+    [['simulate', '--nodes'], /--nodes/],
+    [['simulate', 'extra'], /extra/],
+  ])('%j', async (argv, message) => {
+    const { code, out, err } = await run(...argv);
+    expect(code).toBe(2);
+    expect(out).toEqual([]);
+    expect(err.length).toBeGreaterThan(0);
+    expect(err[0]).toMatch(/^raftkit: /);
+    expect(err.join('\n')).toMatch(message);
+    expect(err.join('\n')).toMatch(/raftkit help/);
+  });
+
+  it('help (and no command) prints usage and exits 0', async () => {
+    for (const argv of [['help'], [], ['--help'], ['-h']]) {
+      const { code, out, err } = await run(...argv);
+      expect(code).toBe(0);
+      expect(err).toEqual([]);
+      expect(out.join('\n')).toMatch(/raftkit simulate/);
+      expect(out.join('\n')).toMatch(/raftkit demo/);
+    }
+  });
+});
