@@ -41,7 +41,7 @@ export async function simulatorSpeed({ virtualMs, proposalsPerSecond, dropRate }
   const cluster = new Cluster({
     size: 5,
     seed: 1,
-    network: { dropRate, latencyMs: [1, 5] },
+    network: { dropRate, latencyMs: [1, 5], countBytes: false },
     traceLimit: 0,
     checkInvariants: false,
   });
@@ -67,7 +67,7 @@ export async function simulatorSpeed({ virtualMs, proposalsPerSecond, dropRate }
 
 /** Heap after `count` proposals of 100 bytes, applied on 3 nodes (after a forced GC). */
 export async function memoryAfter(count) {
-  const cluster = new Cluster({ size: 3, seed: 1, traceLimit: 0, checkInvariants: false, network: { latencyMs: 1 } });
+  const cluster = new Cluster({ size: 3, seed: 1, traceLimit: 0, checkInvariants: false, network: { latencyMs: 1, countBytes: false } });
   const leaderId = await cluster.waitForLeader();
   const leader = cluster.node(leaderId);
   const batch = 10_000;

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { RaftCore, type RaftStatus, type Ready } from '../raft/core.js';
+import { RaftCore, validateTimings, type RaftStatus, type Ready } from '../raft/core.js';
 import {
   AbortedError,
   ApplyError,
@@ -172,6 +172,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     this.scheduler = options.scheduler ?? new RealScheduler();
     this.random = options.random ?? new MathRandom();
     this.maxEntriesPerMessage = options.maxEntriesPerMessage ?? 1024;
+    validateTimings(options.electionTimeoutMs, options.heartbeatIntervalMs);
   }
 
   // ── Lifecycle ────────────────────────────────────────────────────────────────────────────
@@ -191,10 +192,21 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       return Promise.reject(error);
     }
     if (!(loaded instanceof Promise)) {
-      this.boot(loaded);
+      try {
+        this.boot(loaded);
+      } catch (error) {
+        this.state = 'stopped';
+        return Promise.reject(error);
+      }
       return Promise.resolve();
     }
-    return loaded.then((state) => this.boot(state));
+    return loaded.then(
+      (state) => this.boot(state),
+      (error: unknown) => {
+        this.state = 'stopped';
+        throw error;
+      },
+    );
   }
 
   private boot(initialState: PersistedState): void {
@@ -419,9 +431,9 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
         result = this.stateMachine.apply(entry.command as C, entry);
       } catch (error) {
         failure = new ApplyError(this.id, entry.index, error);
-        this.report(failure);
       }
       this.emit('apply', entry, result);
+      if (failure) this.report(failure);
     }
     // Proposals are answered in log order; anything below this index was overwritten.
     while (this.pendingHead < this.pending.length) {

@@ -120,7 +120,7 @@ interface Progress {
   inflight: number[];
   /** The oldest in-flight index at the previous heartbeat, to notice a pipeline that stopped moving. */
   oldestInflightAtHeartbeat: number;
-  /** The commit index this follower was last told. */
+  /** The highest index this follower was last told is committed (and could check it holds). */
   sentCommit: number;
 }
 
@@ -416,11 +416,14 @@ export class RaftCore {
       this.setHardState(term, null);
       this.votesGranted.clear();
     }
+    // Figure 2: only the leader's messages and granted votes restart a follower's election timer,
+    // so a candidate with a stale log cannot hold off elections by raising the term. A leader
+    // stepping down starts a fresh timeout (it had none running).
+    if (this.currentRole === 'leader') this.resetElectionTimer();
     this.currentRole = 'follower';
     this.leader = leader;
     this.progress.clear();
     this.replicationDue = false;
-    this.resetElectionTimer();
   }
 
   private becomeLeader(): void {
@@ -518,7 +521,7 @@ export class RaftCore {
         if (acked > 0) pr.inflight.splice(0, acked);
       }
       pr.paused = false;
-      if (pr.next <= this.log.lastIndex || pr.sentCommit < this.commit) this.replicationDue = true;
+      if (pr.next <= this.log.lastIndex || this.commitNews(pr)) this.replicationDue = true;
       return;
     }
     // A rejection: ignore it when it answers a message we have moved past.
@@ -545,7 +548,7 @@ export class RaftCore {
       const pr = this.progress.get(id) as Progress;
       let sent = false;
       while (this.sendAppend(id, pr)) sent = true;
-      if (!sent && pr.sentCommit < this.commit) this.sendCommit(id, pr);
+      if (!sent && this.commitNews(pr)) this.sendCommit(id, pr);
     }
   }
 
@@ -564,6 +567,11 @@ export class RaftCore {
     return true;
   }
 
+  /** Whether the follower could commit more than it was last told (given what it is known to hold). */
+  private commitNews(pr: Progress): boolean {
+    return Math.min(this.commit, pr.match) > pr.sentCommit;
+  }
+
   /** An empty AppendEntries after what the follower is known to hold: carries commit, never rejected. */
   private sendCommit(to: NodeId, pr: Progress): void {
     this.sendAppendFrom(to, pr, pr.match, []);
@@ -580,7 +588,8 @@ export class RaftCore {
       entries,
       leaderCommit: this.commit,
     });
-    pr.sentCommit = this.commit;
+    // The follower commits no further than the message lets it check its log: send again later if short.
+    pr.sentCommit = Math.min(this.commit, prevLogIndex + entries.length);
   }
 
   private heartbeat(): void {
@@ -654,10 +663,11 @@ export class RaftCore {
   }
 }
 
-function validateTimings(election: readonly [number, number], heartbeat: number): void {
-  const [min, max] = election;
-  if (!(Number.isFinite(min) && Number.isFinite(max) && min > 0 && max >= min)) {
-    throw new RangeError(`electionTimeoutMs must be [min, max] with 0 < min ≤ max, got [${min}, ${max}]`);
+/** Throws a RangeError unless the timings can work: whole ms, heartbeats well inside the election timeout. */
+export function validateTimings(election: readonly [number, number] = DEFAULT_ELECTION_TIMEOUT, heartbeat = 50): void {
+  const [min, max] = Array.isArray(election) ? election : [NaN, NaN];
+  if (!(Number.isSafeInteger(min) && Number.isSafeInteger(max) && min > 0 && max >= min)) {
+    throw new RangeError(`electionTimeoutMs must be [min, max] in whole ms with 0 < min ≤ max, got ${JSON.stringify(election)}`);
   }
   if (!(Number.isFinite(heartbeat) && heartbeat > 0 && heartbeat < min)) {
     throw new RangeError(`heartbeatIntervalMs must be > 0 and below the minimum election timeout (${min}), got ${heartbeat}`);

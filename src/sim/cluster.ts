@@ -20,7 +20,7 @@ import { VirtualScheduler } from './virtual-scheduler.js';
  *   size: 5,
  *   seed: 42,
  *   network: { latencyMs: [1, 20], dropRate: 0.05 },
- *   nodeOptions: (id) => (id === '1' ? { electionTimeoutMs: [50, 60] } : {}),
+ *   nodeOptions: (id) => (id === '1' ? { electionTimeoutMs: [100, 110] } : {}), // node 1 campaigns first
  * });
  * ```
  */
@@ -31,8 +31,11 @@ export interface ClusterOptions<C = unknown, R = unknown> {
   readonly ids?: readonly NodeId[];
   /** The seed of every random choice in the run: same seed and same calls ⇒ same run. */
   readonly seed: number | string;
-  /** Network conditions (default latency [1, 10] ms, no loss). */
-  readonly network?: NetworkConditions;
+  /**
+   * Network conditions (default latency [1, 10] ms, no loss), and whether `network.stats()`
+   * measures bytes (default true; false makes large simulations faster).
+   */
+  readonly network?: NetworkConditions & { readonly countBytes?: boolean };
   /** Election timeout range for every node (default [150, 300]). */
   readonly electionTimeoutMs?: readonly [number, number];
   /** Heartbeat interval for every node (default 50). */
@@ -110,6 +113,13 @@ class CheckedStorage extends MemoryStorage {
   }
 }
 
+/** What `propose` learns about the entry it waits for: its term once applied (0 until then). */
+interface Watch {
+  term: number;
+  result: unknown;
+  error: Error | undefined;
+}
+
 const DEFAULT_LATENCY: readonly [number, number] = [1, 10];
 
 /**
@@ -143,8 +153,8 @@ export class Cluster<C = unknown, R = unknown> {
   private readonly crashed = new Set<NodeId>();
   private readonly incarnations = new Map<NodeId, number>();
   private readonly appliedBy = new Map<NodeId, AppliedEntry<C>[]>();
-  /** Per node: the last applied index and what applying it returned (to answer `propose`). */
-  private readonly lastResult = new Map<NodeId, { index: number; result: unknown }>();
+  /** Per node incarnation: the indexes `propose` waits for, and what applying them gave. */
+  private readonly watches = new WeakMap<RaftNode<C, R>, Map<number, Watch>>();
   private readonly checker: SafetyChecker | null;
   private readonly traceBuffer: TraceBuffer;
 
@@ -163,7 +173,6 @@ export class Cluster<C = unknown, R = unknown> {
       scheduler: this.scheduler,
       random: this.random.fork('network'),
       latencyMs: DEFAULT_LATENCY,
-      countBytes: false,
       ...options.network,
     });
     if (this.traceBuffer.enabled) this.traceNetwork();
@@ -265,15 +274,21 @@ export class Cluster<C = unknown, R = unknown> {
         if (position !== undefined) {
           this.record({ time: this.now, kind: 'propose', node: leaderId, ...position });
           const { index, term } = position;
-          const done = (): boolean => leader.lastApplied >= index || leader.role !== 'leader' || !leader.running;
-          await this.runUntil(done, { timeoutMs: Math.max(0, deadline - this.now) });
-          const outcome = this.lastResult.get(leaderId);
-          if (leader.running && leader.lastApplied >= index && leader.entries(index, index)[0]?.term === term) {
-            if (outcome?.result instanceof ApplyError && outcome.index === index) throw outcome.result;
-            const result = outcome?.index === index ? (outcome.result as R) : (undefined as R);
-            return { index, term, result, leaderId };
+          // Watch this index on this node, so concurrent proposals each get their own result.
+          const watch: Watch = { term: 0, result: undefined, error: undefined };
+          const watches = this.watches.get(leader) as Map<number, Watch>;
+          watches.set(index, watch);
+          const done = (): boolean => watch.term !== 0 || leader.role !== 'leader' || !leader.running;
+          try {
+            await this.runUntil(done, { timeoutMs: Math.max(0, deadline - this.now) });
+          } finally {
+            watches.delete(index);
           }
-          if (leader.role !== 'leader' || !leader.running) throw new LeadershipLostError(leaderId, index);
+          if (watch.term === term) {
+            if (watch.error) throw watch.error;
+            return { index, term, result: watch.result as R, leaderId };
+          }
+          if (watch.term !== 0 || leader.role !== 'leader' || !leader.running) throw new LeadershipLostError(leaderId, index);
           throw new TimeoutError(`proposal at index ${index}`, timeoutMs);
         }
       }
@@ -377,14 +392,18 @@ export class Cluster<C = unknown, R = unknown> {
         log?.(line);
       };
       say(`--- Round ${round} ---`);
+      // Start from a settled cluster: every node follows one leader in one term.
+      await this.runUntil(() => this.settled(), { timeoutMs: 10 * maxTimeout });
       const failed = this.random.pick(this.liveIds);
       this.crash(failed);
       say(`Node ${failed} failed`);
       const live = this.liveIds;
-      const candidate = this.node(this.random.pick(live));
+      // A fresh election among the live nodes: a random live node that is not leading campaigns
+      // (as if its election timer fired); only a leader of its term or a later one counts.
+      const standing = this.leader();
+      const candidate = this.node(this.random.pick(live.filter((id) => id !== standing)));
       candidate.campaign();
       const term = candidate.term;
-      // One election: the candidate's term, decided within one election timeout (plus delivery).
       const elected = (): NodeId | undefined => live.find((id) => this.node(id).role === 'leader' && this.node(id).term >= term);
       await this.runUntil(() => elected() !== undefined, { timeoutMs: maxTimeout });
       const leader = elected() ?? null;
@@ -408,6 +427,14 @@ export class Cluster<C = unknown, R = unknown> {
   }
 
   // ── Internals ────────────────────────────────────────────────────────────────────────────
+
+  /** Every live node is in the leader's term and knows the leader. */
+  private settled(): boolean {
+    const leader = this.leader();
+    if (leader === undefined) return false;
+    const term = this.node(leader).term;
+    return this.liveIds.every((id) => this.node(id).term === term && this.node(id).leaderId === leader);
+  }
 
   private boot(id: NodeId): void {
     const incarnation = (this.incarnations.get(id) ?? 0) + 1;
@@ -440,8 +467,8 @@ export class Cluster<C = unknown, R = unknown> {
     const id = node.id;
     const applied = this.appliedBy.get(id) as AppliedEntry<C>[];
     const tracing = this.traceBuffer.enabled;
-    const last = { index: 0, result: undefined as unknown };
-    this.lastResult.set(id, last);
+    const watches = new Map<number, Watch>();
+    this.watches.set(node, watches);
     node.on('role', (role, term) => {
       this.record({ time: this.now, kind: 'role', node: id, role, term });
       if (role === 'leader') this.checker?.leaderElected(id, term, node.entries());
@@ -454,16 +481,17 @@ export class Cluster<C = unknown, R = unknown> {
     });
     node.on('apply', (entry, result) => {
       applied.push(entry as AppliedEntry<C>); // the shared, immutable entry: no copy per apply
-      last.index = entry.index;
-      last.result = result;
+      const watch = watches.get(entry.index);
+      if (watch !== undefined) {
+        watch.term = entry.term;
+        watch.result = result;
+      }
       this.checker?.appliedEntry(id, entry);
       if (tracing) this.record({ time: this.now, kind: 'apply', node: id, index: entry.index, term: entry.term });
     });
     node.on('error', (error) => {
-      if (error instanceof ApplyError) {
-        last.index = error.index;
-        last.result = error;
-      }
+      const watch = error instanceof ApplyError ? watches.get(error.index) : undefined;
+      if (watch !== undefined) watch.error = error;
     });
   }
 

@@ -57,7 +57,7 @@ async function proposeUntilApplied(cluster: Cluster<string>, boundMs: number): P
 }
 
 async function runSchedule(size: number, seed: number, actions: readonly Action[]): Promise<void> {
-  const cluster = new Cluster<string>({ size, seed, traceLimit: 200 });
+  const cluster = new Cluster<string>({ size, seed, traceLimit: 200, network: { countBytes: false } });
   const acknowledged = new Set<string>();
   let next = 0;
   for (const a of actions) {

@@ -1,19 +1,9 @@
 /**
- * FAILING (bug in src/sim/cluster.ts, Cluster.simulate): each round picks a random live node as
- * the candidate. When that node is already the leader, `campaign()` does nothing (a leader does
- * not campaign), `elected()` is true at once, and the round reports "Node X elected with V/N
- * votes" although no election took place: V is the tally of the leader's earlier election.
- *
- * 1. When that earlier election counted the node that has just failed, the line is impossible,
- *    e.g. `Node 2 elected with 5/4 votes` (seed 13 round 2, seed 20 round 1; visible with
- *    `raftkit simulate --seed 20`).
- * 2. Even when the numbers look plausible the narration is false: with the demo's own seed 42,
- *    round 3 prints `Node 3 elected with 4/4 votes`, but node 3 had led term 3 since round 2
- *    and nobody voted in round 3.
- *
- * The brief (§5) says each round the live nodes elect a leader and "the votes are real Raft
- * votes". A fix: pick the candidate among live non-leaders (or step the leader down first), or
- * report only an election won in the round.
+ * Regression (Cluster.simulate): each round must report a real election held in that round.
+ * Before the fix, the round's random candidate could be the sitting leader, whose campaign() does
+ * nothing: the round then reported the leader "elected" with the tally of an earlier election
+ * (e.g. `Node 2 elected with 5/4 votes`, seed 20), or raced with the first election (seed 42).
+ * Now a non-leader campaigns from a settled cluster and only a leader of its term counts.
  */
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
