@@ -97,6 +97,41 @@ describe('lifecycle', () => {
     expect(scheduler.pending).toBe(0);
   });
 
+  it('rejects bad options at construction, with clear errors', () => {
+    const transport = manualTransport().transport;
+    const base = { id: '1', peers: ['1', '2'], transport };
+    expect(() => new RaftNode({ ...base, id: '' })).toThrow(TypeError);
+    expect(() => new RaftNode({ ...base, electionTimeoutMs: [300, 150] })).toThrow(/electionTimeoutMs/);
+    expect(() => new RaftNode({ ...base, electionTimeoutMs: [150.5, 300] })).toThrow(/whole ms/);
+    expect(() => new RaftNode({ ...base, heartbeatIntervalMs: 150 })).toThrow(/heartbeatIntervalMs/);
+  });
+
+  it('a failed asynchronous load rejects start() and leaves the node stopped, not starting', async () => {
+    const storage: Storage = { load: () => Promise.reject(new Error('disk gone')), save: () => undefined };
+    const node = new RaftNode({ id: '1', peers: ['1'], transport: manualTransport().transport, storage, scheduler: new VirtualScheduler() });
+    await expect(node.start()).rejects.toThrow('disk gone');
+    await expect(node.start()).rejects.toMatchObject({ code: 'ALREADY_STARTED' });
+    expect(node.running).toBe(false);
+    await node.stop();
+  });
+
+  it('a node stopped before its asynchronous start completes never runs (no campaigning later)', async () => {
+    let resolveLoad!: (state: PersistedState) => void;
+    const storage: Storage = { load: () => new Promise((r) => (resolveLoad = r)), save: () => undefined };
+    const manual = manualTransport();
+    const scheduler = new VirtualScheduler();
+    const node = new RaftNode({ id: '1', peers: ['1', '2', '3'], transport: manual.transport, storage, scheduler });
+    const sends: Message[] = [];
+    node.on('send', (m) => sends.push(m));
+    const starting = node.start();
+    await node.stop();
+    resolveLoad({ hardState: { term: 0, votedFor: null }, entries: [] });
+    await starting;
+    scheduler.runFor(10_000);
+    expect(node.running).toBe(false);
+    expect(sends).toEqual([]);
+  });
+
   it('campaign() makes a node leader, and every member learns it', async () => {
     const sim = await started();
     const n1 = sim.node('1');

@@ -82,6 +82,28 @@ describe('elections', () => {
     expect(reply).toMatchObject({ type: 'AppendEntriesResponse', success: false, term: 1 });
   });
 
+  it('a denied vote in a higher term does not restart a follower’s election timer (Figure 2)', () => {
+    const h = new CoreHarness([{ id: '1', term: 1, log: logOf([1, 1]) }, { id: '2', term: 1, log: logOf([1, 1]) }, { id: '3', term: 1 }]);
+    const follower = h.core('1');
+    const timeout = follower.msUntilTimeout;
+    follower.elapse(timeout - 10);
+    // Node 3's log is behind: the vote is denied, the term moves on, the timer keeps running.
+    follower.step({ type: 'RequestVote', from: '3', to: '1', term: 7, lastLogIndex: 0, lastLogTerm: 0 });
+    expect(follower.term).toBe(7);
+    expect(follower.votedFor).toBeNull();
+    expect(follower.msUntilTimeout).toBe(10);
+    follower.elapse(10);
+    expect(follower.role).toBe('candidate');
+  });
+
+  it('a granted vote does restart the election timer', () => {
+    const follower = core();
+    follower.elapse(follower.msUntilTimeout - 10);
+    follower.step({ type: 'RequestVote', from: '2', to: '1', term: 1, lastLogIndex: 0, lastLogTerm: 0 });
+    expect(follower.votedFor).toBe('2');
+    expect(follower.msUntilTimeout).toBeGreaterThanOrEqual(150);
+  });
+
   it('ignores messages from non-members and messages addressed to others', () => {
     const c = core();
     c.step({ type: 'RequestVote', from: 'stranger', to: '1', term: 5, lastLogIndex: 0, lastLogTerm: 0 });
@@ -170,6 +192,26 @@ describe('replication', () => {
     for (let i = 0; i < 4; i++) h.heartbeat('1');
     expect(h.core('2').entries()).toEqual(h.core('1').entries());
     expect(h.core('2').commitIndex).toBe(21);
+  });
+
+  it('tells a follower the new commit index as soon as it can use it, not a heartbeat later', () => {
+    const h = new CoreHarness([{ id: '1' }, { id: '2' }, { id: '3' }]);
+    h.elect('1');
+    h.core('1').propose('x');
+    // Deliver everything, but hold node 3's acknowledgement until the commit went out.
+    h.flush();
+    const held: typeof h.queue = [];
+    h.deliverAll((m) => {
+      if (m.type === 'AppendEntriesResponse' && m.from === '3' && held.length === 0 && m.index === 2) {
+        held.push(m);
+        return false;
+      }
+      return true;
+    });
+    expect(h.core('1').commitIndex).toBe(2);
+    h.queue.push(...held);
+    h.deliverAll(); // no heartbeat: the late acknowledgement alone triggers the commit update
+    expect(h.core('3').commitIndex).toBe(2);
   });
 
   it('the leader counts its own copy only once persisted (advance), and sends only after the Ready is taken', () => {

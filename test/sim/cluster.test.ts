@@ -1,0 +1,90 @@
+/** The Cluster API: options, inspection, proposals and the errors a user can hit. */
+import { describe, expect, it } from 'vitest';
+import { ApplyError, RaftError, TimeoutError } from '../../src/raft/errors.js';
+import type { StateMachine } from '../../src/raft/state-machine.js';
+import { Cluster } from '../../src/sim/cluster.js';
+
+class Doubler implements StateMachine<number, number> {
+  apply(n: number): number {
+    if (n < 0) throw new Error('negative');
+    return n * 2;
+  }
+}
+
+describe('Cluster', () => {
+  it('validates its options with clear errors', () => {
+    expect(() => new Cluster({ seed: 1 })).toThrow(/size/);
+    expect(() => new Cluster({ size: 0, seed: 1 })).toThrow(RangeError);
+    expect(() => new Cluster({ ids: ['a', 'a'], seed: 1 })).toThrow(/unique/);
+    expect(() => new Cluster({ ids: [], seed: 1 })).toThrow(/empty/);
+    expect(() => new Cluster({ size: 3, seed: undefined as unknown as number })).toThrow(/seed/);
+    expect(() => new Cluster({ size: 3, seed: 1, electionTimeoutMs: [50, 60] })).toThrow(/heartbeatIntervalMs/);
+    const cluster = new Cluster({ ids: ['a', 'b'], seed: 'x' });
+    expect(() => cluster.node('z')).toThrow(RangeError);
+    expect(() => cluster.restart('a')).toThrow(RaftError);
+  });
+
+  it('concurrent proposals each resolve with their own result', async () => {
+    const cluster = new Cluster<number, number>({ size: 3, seed: 1, stateMachine: () => new Doubler() });
+    await cluster.waitForLeader();
+    const results = await Promise.all([1, 2, 3].map((n) => cluster.propose(n)));
+    expect(results.map((r) => r.result)).toEqual([2, 4, 6]);
+    expect(new Set(results.map((r) => r.index)).size).toBe(3);
+  });
+
+  it('a proposal whose command throws in the state machine rejects with ApplyError', async () => {
+    const cluster = new Cluster<number, number>({ size: 3, seed: 2, stateMachine: () => new Doubler() });
+    await cluster.waitForLeader();
+    const error = await cluster.propose(-1).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApplyError);
+    expect((error as ApplyError).cause).toEqual(new Error('negative'));
+    expect((await cluster.propose(5)).result).toBe(10); // and the cluster goes on
+  });
+
+  it('propose times out without a majority', async () => {
+    const cluster = new Cluster<string>({ size: 3, seed: 3 });
+    const leader = await cluster.waitForLeader();
+    for (const id of cluster.ids) if (id !== leader) cluster.crash(id);
+    await expect(cluster.propose('x', { timeoutMs: 1_000 })).rejects.toBeInstanceOf(TimeoutError);
+  });
+
+  it('waitForLeader rejects with TimeoutError when no majority is alive', async () => {
+    const cluster = new Cluster({ size: 3, seed: 4 });
+    cluster.crash('1');
+    cluster.crash('2');
+    await expect(cluster.waitForLeader({ timeoutMs: 2_000 })).rejects.toBeInstanceOf(TimeoutError);
+  });
+
+  it('measures message bytes by default, and not when told not to', async () => {
+    const counting = new Cluster({ size: 3, seed: 5 });
+    await counting.run(1_000);
+    expect(counting.network.stats().sent.bytes).toBeGreaterThan(0);
+    const quiet = new Cluster({ size: 3, seed: 5, network: { countBytes: false } });
+    await quiet.run(1_000);
+    expect(quiet.network.stats().sent.bytes).toBe(0);
+    expect(quiet.network.stats().sent.messages).toBe(counting.network.stats().sent.messages);
+  });
+
+  it('keeps at most traceLimit events, and none with traceLimit 0', async () => {
+    const limited = new Cluster({ size: 3, seed: 6, traceLimit: 50 });
+    await limited.run(2_000);
+    expect(limited.trace()).toHaveLength(50);
+    const off = new Cluster({ size: 3, seed: 6, traceLimit: 0 });
+    await off.run(2_000);
+    expect(off.trace()).toEqual([]);
+  });
+
+  it('applied() lists a restarted node’s re-applied entries from scratch', async () => {
+    const cluster = new Cluster<string>({ size: 3, seed: 7 });
+    await cluster.propose('a');
+    await cluster.propose('b');
+    const follower = cluster.ids.find((id) => id !== cluster.leader())!;
+    await cluster.runUntil(() => cluster.applied(follower).length === 2);
+    cluster.crash(follower);
+    expect(cluster.applied(follower).map((e) => e.command)).toEqual(['a', 'b']);
+    cluster.restart(follower);
+    expect(cluster.applied(follower)).toEqual([]);
+    await cluster.runUntil(() => cluster.applied(follower).length === 2);
+    expect(cluster.applied(follower).map((e) => e.command)).toEqual(['a', 'b']);
+  });
+});
