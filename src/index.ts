@@ -68,7 +68,7 @@ export { RealScheduler } from './sim/real-scheduler.js';
 export type { Random } from './sim/random.js';
 export { SeededRandom, MathRandom } from './sim/random.js';
 export { Cluster } from './sim/cluster.js';
-export type { ClusterOptions, AppliedEntry, ClusterProposalResult, RoundReport } from './sim/cluster.js';
+export type { ClusterOptions, ClusterNetworkOptions, AppliedEntry, ClusterProposalResult, RoundReport } from './sim/cluster.js';
 export { InvariantViolation } from './sim/invariants.js';
 export type { SafetyProperty } from './sim/invariants.js';
 export type { TraceEvent, TraceBase, RoleEvent, LogEvent, MessageEvent, NodeFaultEvent, NetworkFaultEvent } from './sim/trace.js';

@@ -363,10 +363,13 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     if (core.hasReady()) this.scheduleFlush();
   }
 
-  /** Keeps one timer, due when the core next acts on its own; moves it only when due sooner. */
+  /**
+   * Keeps one timer, due when the core next acts on its own; moves it only when due sooner.
+   * Always runs right after the clock was read (catch-up or boot), so it reuses that reading.
+   */
   private armTimer(): void {
     const core = this.core as RaftCore;
-    const now = this.scheduler.now();
+    const now = this.lastElapse;
     const due = now + core.msUntilTimeout;
     if (due >= this.timerDue) return; // the current timer fires first and re-arms
     this.cancelTimer?.();

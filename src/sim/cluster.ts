@@ -31,11 +31,8 @@ export interface ClusterOptions<C = unknown, R = unknown> {
   readonly ids?: readonly NodeId[];
   /** The seed of every random choice in the run: same seed and same calls ⇒ same run. */
   readonly seed: number | string;
-  /**
-   * Network conditions (default latency [1, 10] ms, no loss), and whether `network.stats()`
-   * measures bytes (default true; false makes large simulations faster).
-   */
-  readonly network?: NetworkConditions & { readonly countBytes?: boolean };
+  /** The simulated network (default latency [1, 10] ms, no loss). */
+  readonly network?: ClusterNetworkOptions;
   /** Election timeout range for every node (default [150, 300]). */
   readonly electionTimeoutMs?: readonly [number, number];
   /** Heartbeat interval for every node (default 50). */
@@ -48,6 +45,21 @@ export interface ClusterOptions<C = unknown, R = unknown> {
   readonly checkInvariants?: boolean;
   /** How many trace events to keep, newest last (default 10,000; 0 turns tracing off). */
   readonly traceLimit?: number;
+}
+
+/**
+ * The network of a {@link Cluster}: its conditions, and whether statistics measure bytes.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type ClusterNetworkOptions } from 'raftkit';
+ * const network: ClusterNetworkOptions = { latencyMs: [1, 20], dropRate: 0.05, countBytes: false };
+ * const cluster = new Cluster({ size: 3, seed: 1, network });
+ * ```
+ */
+export interface ClusterNetworkOptions extends NetworkConditions {
+  /** Measure each message's JSON size for `network.stats()` (default true; false is faster). */
+  readonly countBytes?: boolean;
 }
 
 /**

@@ -363,6 +363,8 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
   /** Zero-latency deliveries waiting for the next drain, flattened: message, from, to, bytes. */
   private readonly immediate: unknown[] = [];
   private drainScheduled = false;
+  /** Messages in flight with a delay (not in the zero-latency queue). */
+  private delayedInFlight = 0;
 
   /**
    * Creates a network. No endpoint exists until {@link InMemoryNetwork.transport} is called.
@@ -671,6 +673,11 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
     }
     const copies = this.duplicateRate > 0 && this.random.next() < this.duplicateRate ? 2 : 1;
     if (copies === 2) this.duplicated++;
+    // No latency and nothing delayed in flight: the delivery queue alone keeps every link FIFO.
+    if (this.latencyMax === 0 && this.delayedInFlight === 0) {
+      for (let copy = 0; copy < copies; copy++) this.dispatch(message, from, to, bytes, 0);
+      return;
+    }
     // Read the clock once: a real clock moves between two reads, which would make the delay negative.
     const now = this.scheduler.now();
     for (let copy = 0; copy < copies; copy++) {
@@ -704,7 +711,11 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
   private dispatch(message: M, from: NodeId, to: NodeId, bytes: number, delayMs: number): void {
     this.inFlight++;
     if (delayMs > 0) {
-      this.scheduler.schedule(delayMs, () => this.arrive(message, from, to, bytes));
+      this.delayedInFlight++;
+      this.scheduler.schedule(delayMs, () => {
+        this.delayedInFlight--;
+        this.arrive(message, from, to, bytes);
+      });
       return;
     }
     // Zero latency: queue it, and deliver the whole queue in order after the current task.
