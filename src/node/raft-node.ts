@@ -93,12 +93,15 @@ export interface ProposalResult<R = unknown> extends LogPosition {
   readonly result: R;
 }
 
-interface Pending {
-  readonly index: number;
-  readonly term: number;
-  resolve: ((value: ProposalResult) => void) | null;
-  reject: (error: Error) => void;
-  cleanup?: () => void;
+/** A proposal waiting to be applied (one fixed shape, so the hot path stays monomorphic). */
+class Pending {
+  cleanup: (() => void) | undefined = undefined;
+  constructor(
+    readonly index: number,
+    readonly term: number,
+    public resolve: ((value: ProposalResult) => void) | null,
+    readonly reject: (error: Error) => void,
+  ) {}
 }
 
 const NOOP_STATE_MACHINE: StateMachine = { apply: () => undefined };
@@ -317,7 +320,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       return Promise.reject(error);
     }
     return new Promise<ProposalResult<R>>((resolve, reject) => {
-      const pending: Pending = { ...position, resolve: resolve as (value: ProposalResult) => void, reject };
+      const pending = new Pending(position.index, position.term, resolve as (value: ProposalResult) => void, reject);
       if (signal) {
         const onAbort = (): void => this.settle(pending, new AbortedError(signal.reason));
         signal.addEventListener('abort', onAbort, { once: true });
@@ -449,6 +452,10 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     }
     if (this.pendingHead === this.pending.length) {
       this.pending.length = 0;
+      this.pendingHead = 0;
+    } else if (this.pendingHead >= 1024 && this.pendingHead * 2 >= this.pending.length) {
+      // Under sustained load the queue is never empty: drop answered proposals in chunks.
+      this.pending.splice(0, this.pendingHead);
       this.pendingHead = 0;
     }
   }

@@ -89,7 +89,7 @@ export class MemoryStorage implements Storage {
     if (first < 1 || first > this.entries.length + 1) {
       throw new RangeError(`MemoryStorage: entries start at ${first}, but the log ends at ${this.entries.length}`);
     }
-    this.entries.length = first - 1;
+    if (first <= this.entries.length) this.entries.length = first - 1; // drop a conflicting suffix
     for (const entry of entries) this.entries.push(entry);
   }
 

@@ -795,6 +795,30 @@ describe('on the RealScheduler (short runs, no timing assertions)', () => {
     expect(node.running).toBe(false);
   });
 
+  it('under sustained load the queue of waiting proposals stays bounded', { timeout: 20_000 }, async () => {
+    const scheduler = new RealScheduler();
+    const network = new InMemoryNetwork<Message>({ scheduler, random: new SeededRandom(6) });
+    const ids = ['a', 'b', 'c'];
+    const nodes = ids.map((id) => new RaftNode<number, number>({ id, peers: ids, transport: network.transport(id), scheduler }));
+    await Promise.all(nodes.map((n) => n.start()));
+    const leader = nodes[0]!;
+    leader.campaign();
+    while (leader.role !== 'leader') await new Promise((r) => setTimeout(r, 1));
+    // 256 clients, each proposing again as soon as it is answered: the queue never empties.
+    const queue = (): unknown[] => (leader as unknown as { pending: unknown[] }).pending;
+    let longest = 0;
+    let issued = 0;
+    const client = async (): Promise<void> => {
+      while (issued++ < 20_000) {
+        await leader.propose(issued);
+        longest = Math.max(longest, queue().length);
+      }
+    };
+    await Promise.all(Array.from({ length: 256 }, client));
+    await Promise.all(nodes.map((n) => n.stop()));
+    expect(longest).toBeLessThan(2_500); // answered proposals are dropped in chunks of 1,024
+  });
+
   it('three nodes on an in-memory network elect a leader and commit', { timeout: 10_000 }, async () => {
     const scheduler = new RealScheduler();
     const network = new InMemoryNetwork<Message>({ scheduler, random: new SeededRandom(5) });
