@@ -8,18 +8,10 @@ import {
   parseHlc,
   type HlcTimestamp,
 } from '../../src/clocks/index.js';
+import { clockError } from '../support/clock-error.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
-function clockError(fn: () => unknown): ClockError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ClockError);
-    return error as ClockError;
-  }
-  throw new Error('expected a ClockError');
-}
 
 /** A clock on a manual physical time source. */
 function manual(start: number, options: { maxDriftMs?: number; nodeId?: string; initial?: HlcTimestamp } = {}) {

@@ -1,17 +1,9 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { ClockError, VectorClock, compareVectors, mergeVectors, parseVectorTimestamp, type VectorTimestamp } from '../../src/clocks/index.js';
+import { clockError } from '../support/clock-error.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
-function clockError(fn: () => unknown): ClockError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ClockError);
-    return error as ClockError;
-  }
-  throw new Error('expected a ClockError');
-}
 
 const badTimestamps: [string, unknown][] = [
   ['null', null],
