@@ -24,6 +24,8 @@ export type {
   MessageType,
   RequestVote,
   RequestVoteResponse,
+  PreVote,
+  PreVoteResponse,
   AppendEntries,
   AppendEntriesResponse,
   ValidationLimits,

@@ -50,6 +50,10 @@ export interface RaftNodeOptions<C = unknown, R = unknown> {
   readonly maxEntriesPerMessage?: number;
   /** The most unacknowledged AppendEntries per follower. Default 64. */
   readonly maxInflightMessages?: number;
+  /** Poll with a pre-vote before a timeout-driven election (thesis §9.6). Default true. */
+  readonly preVote?: boolean;
+  /** Leaders step down when cut off from a majority; followers keep a leader lease (thesis §6.2, §4.2.3). Default true. */
+  readonly checkQuorum?: boolean;
 }
 
 /**
@@ -224,6 +228,8 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       ...(o.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: o.heartbeatIntervalMs }),
       maxEntriesPerMessage: this.maxEntriesPerMessage,
       ...(o.maxInflightMessages !== undefined && { maxInflightMessages: o.maxInflightMessages }),
+      ...(o.preVote !== undefined && { preVote: o.preVote }),
+      ...(o.checkQuorum !== undefined && { checkQuorum: o.checkQuorum }),
     });
     this.seenTerm = this.core.term;
     this.state = 'running';

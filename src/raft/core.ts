@@ -1,7 +1,15 @@
 import type { Random } from '../sim/random.js';
 import { NotLeaderError } from './errors.js';
 import { RaftLog } from './log.js';
-import type { AppendEntries, AppendEntriesResponse, Message, RequestVote, RequestVoteResponse } from './messages.js';
+import type {
+  AppendEntries,
+  AppendEntriesResponse,
+  Message,
+  PreVote,
+  PreVoteResponse,
+  RequestVote,
+  RequestVoteResponse,
+} from './messages.js';
 import type { PersistedState } from './storage.js';
 import type { HardState, LogEntry, LogPosition, NodeId, Role } from './types.js';
 
@@ -31,6 +39,17 @@ export interface RaftCoreOptions {
   readonly maxEntriesPerMessage?: number;
   /** The most unacknowledged AppendEntries in flight to one follower. Default 64. */
   readonly maxInflightMessages?: number;
+  /**
+   * Poll with a pre-vote before a timeout-driven election (thesis §9.6), so a node that cannot
+   * win never raises the cluster's term. Default true.
+   */
+  readonly preVote?: boolean;
+  /**
+   * A leader that has not heard from a majority for a minimum election timeout steps down
+   * (thesis §6.2), and followers that hear from a leader ignore timeout-driven vote requests
+   * (§4.2.3). Default true.
+   */
+  readonly checkQuorum?: boolean;
 }
 
 /**
@@ -120,6 +139,8 @@ interface Progress {
   inflight: number[];
   /** The oldest in-flight index at the previous heartbeat, to notice a pipeline that stopped moving. */
   oldestInflightAtHeartbeat: number;
+  /** Whether it answered since the last check-quorum round. */
+  recentActive: boolean;
   /** The highest index this follower was last told is committed (and could check it holds). */
   sentCommit: number;
 }
@@ -160,6 +181,8 @@ export class RaftCore {
   private readonly heartbeatInterval: number;
   private readonly maxEntriesPerMessage: number;
   private readonly maxInflight: number;
+  private readonly preVote: boolean;
+  private readonly checkQuorum: boolean;
 
   private readonly log: RaftLog;
   private currentTerm: number;
@@ -191,6 +214,8 @@ export class RaftCore {
     this.heartbeatInterval = options.heartbeatIntervalMs ?? 50;
     this.maxEntriesPerMessage = options.maxEntriesPerMessage ?? 1024;
     this.maxInflight = options.maxInflightMessages ?? 64;
+    this.preVote = options.preVote ?? true;
+    this.checkQuorum = options.checkQuorum ?? true;
     validateTimings(this.electionTimeout, this.heartbeatInterval);
     const initial = options.initialState;
     this.currentTerm = initial?.hardState.term ?? 0;
@@ -248,11 +273,12 @@ export class RaftCore {
     return this.log.slice(from, to);
   }
 
-  /** Milliseconds of {@link elapse} until the core next acts on its own (heartbeat or election). */
+  /** Milliseconds of {@link elapse} until the core next acts on its own (heartbeat, quorum check or election). */
   get msUntilTimeout(): number {
-    return this.currentRole === 'leader'
-      ? Math.max(0, this.heartbeatInterval - this.heartbeatElapsed)
-      : Math.max(0, this.randomizedElectionTimeout - this.electionElapsed);
+    if (this.currentRole !== 'leader') return Math.max(0, this.randomizedElectionTimeout - this.electionElapsed);
+    const heartbeat = this.heartbeatInterval - this.heartbeatElapsed;
+    const quorumCheck = this.checkQuorum ? this.electionTimeout[0] - this.electionElapsed : Infinity;
+    return Math.max(0, Math.min(heartbeat, quorumCheck));
   }
 
   /** A plain, JSON-serialisable snapshot of this node's state. */
@@ -277,10 +303,21 @@ export class RaftCore {
 
   // ── Inputs ───────────────────────────────────────────────────────────────────────────────
 
-  /** Lets `ms` milliseconds pass: may fire a heartbeat (leader) or an election (others). */
+  /**
+   * Lets `ms` milliseconds pass: may fire a heartbeat or a quorum check (leader), or an election
+   * (others: a pre-vote first when `preVote` is on).
+   */
   elapse(ms: number): void {
     if (!(ms >= 0)) throw new RangeError(`elapse: ms must be ≥ 0, got ${ms}`);
+    this.electionElapsed += ms;
     if (this.currentRole === 'leader') {
+      if (this.checkQuorum && this.electionElapsed >= this.electionTimeout[0]) {
+        this.electionElapsed = 0;
+        if (!this.quorumActive()) {
+          this.becomeFollower(this.currentTerm, null); // cut off from a majority: stop serving
+          return;
+        }
+      }
       this.heartbeatElapsed += ms;
       if (this.heartbeatElapsed >= this.heartbeatInterval) {
         this.heartbeatElapsed = 0;
@@ -288,28 +325,20 @@ export class RaftCore {
       }
       return;
     }
-    this.electionElapsed += ms;
-    if (this.electionElapsed >= this.randomizedElectionTimeout) this.campaign();
+    if (this.electionElapsed >= this.randomizedElectionTimeout) {
+      if (this.preVote) this.startPreVote();
+      else this.startElection(false);
+    }
   }
 
-  /** Starts an election now (as if the election timer fired). Does nothing on a leader. */
+  /**
+   * Starts an election now, skipping the pre-vote, and asks voters to grant it even if they
+   * still hear from a leader (an explicit request, like a leadership transfer). Does nothing on
+   * a leader.
+   */
   campaign(): void {
     if (this.currentRole === 'leader') return;
-    this.currentRole = 'candidate';
-    this.setHardState(this.currentTerm + 1, this.id);
-    this.leader = null;
-    this.votesGranted.clear();
-    this.votesGranted.add(this.id);
-    this.resetElectionTimer();
-    if (this.votesGranted.size >= this.quorum) {
-      this.becomeLeader();
-      return;
-    }
-    const lastLogIndex = this.log.lastIndex;
-    const lastLogTerm = this.log.lastTerm;
-    for (const to of this.peers) {
-      this.send<RequestVote>({ type: 'RequestVote', from: this.id, to, term: this.currentTerm, lastLogIndex, lastLogTerm });
-    }
+    this.startElection(true);
   }
 
   /**
@@ -327,6 +356,12 @@ export class RaftCore {
   /** Processes one validated message addressed to this node. */
   step(message: Message): void {
     if (message.to !== this.id || !this.isPeer(message.from)) return;
+    // Pre-votes change nobody's term or vote.
+    if (message.type === 'PreVote') return this.onPreVote(message);
+    if (message.type === 'PreVoteResponse') return this.onPreVoteResponse(message);
+    // §4.2.3: while a leader is heard from, a vote request caused by a timeout is ignored
+    // outright (not even its term is adopted): that node merely lost touch.
+    if (message.type === 'RequestVote' && message.term > this.currentTerm && message.force !== true && this.inLease()) return;
     if (message.term > this.currentTerm) {
       this.becomeFollower(message.term, message.type === 'AppendEntries' ? message.from : null);
     } else if (message.term < this.currentTerm) {
@@ -388,8 +423,7 @@ export class RaftCore {
   // ── Elections ────────────────────────────────────────────────────────────────────────────
 
   private onRequestVote(m: RequestVote): void {
-    const upToDate =
-      m.lastLogTerm > this.log.lastTerm || (m.lastLogTerm === this.log.lastTerm && m.lastLogIndex >= this.log.lastIndex);
+    const upToDate = this.isUpToDate(m.lastLogIndex, m.lastLogTerm);
     const canVote = this.vote === null || this.vote === m.from;
     const granted = upToDate && canVote && this.currentRole === 'follower';
     if (granted) {
@@ -406,9 +440,99 @@ export class RaftCore {
   }
 
   private onVote(m: RequestVoteResponse): void {
-    if (!m.voteGranted || this.currentRole === 'follower') return;
+    if (!m.voteGranted || (this.currentRole !== 'candidate' && this.currentRole !== 'leader')) return;
     this.votesGranted.add(m.from);
     if (this.currentRole === 'candidate' && this.votesGranted.size >= this.quorum) this.becomeLeader();
+  }
+
+  /** Becomes a candidate in the next term and asks for votes (`force`: past voters' leader lease). */
+  private startElection(force: boolean): void {
+    this.currentRole = 'candidate';
+    this.setHardState(this.currentTerm + 1, this.id);
+    this.leader = null;
+    this.votesGranted.clear();
+    this.votesGranted.add(this.id);
+    this.resetElectionTimer();
+    if (this.votesGranted.size >= this.quorum) {
+      this.becomeLeader();
+      return;
+    }
+    const lastLogIndex = this.log.lastIndex;
+    const lastLogTerm = this.log.lastTerm;
+    for (const to of this.peers) {
+      const request: RequestVote = { type: 'RequestVote', from: this.id, to, term: this.currentTerm, lastLogIndex, lastLogTerm };
+      this.send<RequestVote>(force ? { ...request, force } : request);
+    }
+  }
+
+  /** Polls the others: would they vote for this node in the next term? Changes no durable state. */
+  private startPreVote(): void {
+    this.currentRole = 'precandidate';
+    this.leader = null;
+    this.votesGranted.clear();
+    this.votesGranted.add(this.id);
+    this.resetElectionTimer();
+    if (this.votesGranted.size >= this.quorum) {
+      this.startElection(false);
+      return;
+    }
+    const term = this.currentTerm + 1;
+    const lastLogIndex = this.log.lastIndex;
+    const lastLogTerm = this.log.lastTerm;
+    for (const to of this.peers) {
+      this.send<PreVote>({ type: 'PreVote', from: this.id, to, term, lastLogIndex, lastLogTerm });
+    }
+  }
+
+  private onPreVote(m: PreVote): void {
+    // Thesis §9.6: grant if the sender's log is up to date and no leader was heard from recently.
+    const granted =
+      m.term > this.currentTerm &&
+      this.isUpToDate(m.lastLogIndex, m.lastLogTerm) &&
+      this.currentRole !== 'leader' &&
+      !this.heardFromLeader();
+    this.send<PreVoteResponse>({
+      type: 'PreVoteResponse',
+      from: this.id,
+      to: m.from,
+      term: granted ? m.term : this.currentTerm,
+      voteGranted: granted,
+    });
+  }
+
+  private onPreVoteResponse(m: PreVoteResponse): void {
+    if (!m.voteGranted) {
+      // A voter in a later term: catch up with it (as a follower, without a leader).
+      if (m.term > this.currentTerm) this.becomeFollower(m.term, null);
+      return;
+    }
+    if (this.currentRole !== 'precandidate' || m.term !== this.currentTerm + 1) return;
+    this.votesGranted.add(m.from);
+    if (this.votesGranted.size >= this.quorum) this.startElection(false);
+  }
+
+  private isUpToDate(lastLogIndex: number, lastLogTerm: number): boolean {
+    return lastLogTerm > this.log.lastTerm || (lastLogTerm === this.log.lastTerm && lastLogIndex >= this.log.lastIndex);
+  }
+
+  /** A leader was heard from within the minimum election timeout. */
+  private heardFromLeader(): boolean {
+    return this.leader !== null && this.electionElapsed < this.electionTimeout[0];
+  }
+
+  /** With check-quorum on, a node hearing from a leader (or leading) ignores timeout-driven vote requests. */
+  private inLease(): boolean {
+    return this.checkQuorum && (this.currentRole === 'leader' || this.heardFromLeader());
+  }
+
+  /** Check-quorum: did a majority (this leader included) answer since the last check? Resets the marks. */
+  private quorumActive(): boolean {
+    let active = 1;
+    for (const pr of this.progress.values()) {
+      if (pr.recentActive) active++;
+      pr.recentActive = false;
+    }
+    return active >= this.quorum;
   }
 
   private becomeFollower(term: number, leader: NodeId | null): void {
@@ -430,6 +554,7 @@ export class RaftCore {
     this.currentRole = 'leader';
     this.leader = this.id;
     this.heartbeatElapsed = 0;
+    this.electionElapsed = 0; // the leader's clock for check-quorum rounds
     const next = this.log.lastIndex + 1;
     for (const id of this.peers) {
       this.progress.set(id, {
@@ -439,6 +564,7 @@ export class RaftCore {
         paused: false,
         inflight: [],
         oldestInflightAtHeartbeat: 0,
+        recentActive: false,
         sentCommit: 0,
       });
     }
@@ -504,6 +630,7 @@ export class RaftCore {
     if (this.currentRole !== 'leader') return;
     const pr = this.progress.get(m.from);
     if (pr === undefined) return;
+    pr.recentActive = true;
     if (m.success) {
       if (m.index > pr.match) {
         pr.match = m.index;

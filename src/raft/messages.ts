@@ -22,6 +22,60 @@ export interface RequestVote {
   readonly lastLogIndex: number;
   /** The term of the candidate's last log entry. */
   readonly lastLogTerm: number;
+  /**
+   * Set when the election was asked for (`campaign()`, leadership transfer) rather than caused
+   * by a timeout: voters then grant it even while they still hear from a leader.
+   */
+  readonly force?: boolean;
+}
+
+/**
+ * PreVote (thesis §9.6): "would you vote for me in `term`?" asked before a real election, so a
+ * node that cannot win (stale log, or cut off from a healthy leader) never raises the term.
+ * Nobody changes state on a PreVote.
+ *
+ * @example
+ * ```ts
+ * import type { PreVote } from 'raftkit';
+ * const m: PreVote = { type: 'PreVote', from: '3', to: '1', term: 5, lastLogIndex: 9, lastLogTerm: 4 };
+ * ```
+ */
+export interface PreVote {
+  /** Discriminates the message kind. */
+  readonly type: 'PreVote';
+  /** The sender. */
+  readonly from: NodeId;
+  /** The receiver. */
+  readonly to: NodeId;
+  /** The term the sender would campaign in (its own term + 1). */
+  readonly term: number;
+  /** The index of the sender's last log entry. */
+  readonly lastLogIndex: number;
+  /** The term of the sender's last log entry. */
+  readonly lastLogTerm: number;
+}
+
+/**
+ * The answer to a {@link PreVote}. Granted: `term` is the term asked about. Refused: `term` is
+ * the voter's own term, so a sender that is behind catches up.
+ *
+ * @example
+ * ```ts
+ * import type { PreVoteResponse } from 'raftkit';
+ * const m: PreVoteResponse = { type: 'PreVoteResponse', from: '1', to: '3', term: 5, voteGranted: false };
+ * ```
+ */
+export interface PreVoteResponse {
+  /** Discriminates the message kind. */
+  readonly type: 'PreVoteResponse';
+  /** The sender. */
+  readonly from: NodeId;
+  /** The receiver. */
+  readonly to: NodeId;
+  /** The term asked about (granted) or the voter's term (refused). */
+  readonly term: number;
+  /** Whether the pre-vote was granted. */
+  readonly voteGranted: boolean;
 }
 
 /**
@@ -119,7 +173,7 @@ export interface AppendEntriesResponse {
  * function describe(m: Message): string { return `${m.type} ${m.from}→${m.to} term ${m.term}`; }
  * ```
  */
-export type Message = RequestVote | RequestVoteResponse | AppendEntries | AppendEntriesResponse;
+export type Message = RequestVote | RequestVoteResponse | PreVote | PreVoteResponse | AppendEntries | AppendEntriesResponse;
 
 /** The `type` of each {@link Message}. */
 export type MessageType = Message['type'];
@@ -166,12 +220,15 @@ function check(raw: unknown, limits: ValidationLimits): Message | string {
   if (!isIndex(m.term)) return 'term must be a non-negative safe integer';
   switch (m.type) {
     case 'RequestVote':
-      if (!isIndex(m.lastLogIndex) || !isIndex(m.lastLogTerm)) return 'RequestVote: bad lastLogIndex/lastLogTerm';
-      if (m.lastLogTerm > m.term) return 'RequestVote: lastLogTerm is after term';
-      return raw as RequestVote;
+    case 'PreVote':
+      if (!isIndex(m.lastLogIndex) || !isIndex(m.lastLogTerm)) return `${m.type}: bad lastLogIndex/lastLogTerm`;
+      if (m.lastLogTerm > m.term) return `${m.type}: lastLogTerm is after term`;
+      if (m.force !== undefined && (m.type === 'PreVote' || typeof m.force !== 'boolean')) return `${m.type}: bad force`;
+      return raw as RequestVote | PreVote;
     case 'RequestVoteResponse':
-      if (typeof m.voteGranted !== 'boolean') return 'RequestVoteResponse: voteGranted must be boolean';
-      return raw as RequestVoteResponse;
+    case 'PreVoteResponse':
+      if (typeof m.voteGranted !== 'boolean') return `${m.type}: voteGranted must be boolean`;
+      return raw as RequestVoteResponse | PreVoteResponse;
     case 'AppendEntriesResponse':
       if (typeof m.success !== 'boolean') return 'AppendEntriesResponse: success must be boolean';
       if (!isIndex(m.index) || !isIndex(m.conflictIndex) || !isIndex(m.conflictTerm)) {

@@ -57,5 +57,8 @@ export interface LogPosition {
   readonly term: number;
 }
 
-/** A node's role. */
-export type Role = 'follower' | 'candidate' | 'leader';
+/**
+ * A node's role. A `precandidate` is polling for a pre-vote (thesis §9.6) before it would start a
+ * real election; it has not changed its term.
+ */
+export type Role = 'follower' | 'precandidate' | 'candidate' | 'leader';

@@ -547,8 +547,11 @@ export class Cluster<C = unknown, R = unknown> {
 export function summarize(m: Message): string {
   switch (m.type) {
     case 'RequestVote':
+      return `last log ${m.lastLogIndex}:${m.lastLogTerm}${m.force === true ? ', forced' : ''}`;
+    case 'PreVote':
       return `last log ${m.lastLogIndex}:${m.lastLogTerm}`;
     case 'RequestVoteResponse':
+    case 'PreVoteResponse':
       return m.voteGranted ? 'granted' : 'denied';
     case 'AppendEntries':
       return `${m.entries.length === 0 ? 'heartbeat' : `${m.entries.length} entries`} after ${m.prevLogIndex}:${m.prevLogTerm}, commit ${m.leaderCommit}`;

@@ -79,8 +79,9 @@ describe('lifecycle', () => {
 
     // Running: its election timer fires and it campaigns (the other members never answer).
     scheduler.runFor(1_000);
-    expect(sends.some((m) => m.type === 'RequestVote')).toBe(true);
-    expect(node.term).toBeGreaterThan(0);
+    expect(sends.some((m) => m.type === 'PreVote')).toBe(true); // pre-vote is on by default
+    expect(node.term).toBe(0); // nobody answered the pre-vote, so the term did not move
+    expect(node.role).toBe('precandidate');
 
     await node.stop();
     expect(node.running).toBe(false);
@@ -441,8 +442,8 @@ describe('events', () => {
     ]);
     expect(l1.leader).toEqual([['1', 1]]);
     expect(l1.send.slice(0, 2)).toEqual([
-      { type: 'RequestVote', from: '1', to: '2', term: 1, lastLogIndex: 0, lastLogTerm: 0 },
-      { type: 'RequestVote', from: '1', to: '3', term: 1, lastLogIndex: 0, lastLogTerm: 0 },
+      { type: 'RequestVote', from: '1', to: '2', term: 1, lastLogIndex: 0, lastLogTerm: 0, force: true },
+      { type: 'RequestVote', from: '1', to: '3', term: 1, lastLogIndex: 0, lastLogTerm: 0, force: true },
     ]);
     expect(l1.receive.filter((m) => m.type === 'RequestVoteResponse' && m.voteGranted).map((m) => m.from).sort()).toEqual(['2', '3']);
     for (const id of ['2', '3']) {
@@ -547,6 +548,12 @@ function checkOrdering(lines: readonly Line[]): { violations: string[]; checked:
     const m = line.message;
     const fail = (why: string) => violations.push(`#${at} ${m.type} ${m.from}→${m.to} term ${m.term}: ${why} (durable ${JSON.stringify(d.hardState)})`);
     checked['any']!++;
+    // A pre-vote asks about the next term and changes nothing: it needs no durable state.
+    if (m.type === 'PreVote') {
+      if (m.term > d.hardState.term + 1) fail('pre-votes for a term beyond the next one');
+      return;
+    }
+    if (m.type === 'PreVoteResponse' && m.voteGranted) return;
     if (d.hardState.term < m.term) fail('its term is not durable');
     if (m.type === 'RequestVote') {
       checked['RequestVote']!++;

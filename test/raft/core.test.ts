@@ -10,7 +10,7 @@ const core = (id = '1', peers = ['1', '2', '3']) => new RaftCore({ id, peers, ra
 
 describe('timers', () => {
   it('a follower campaigns once its randomized election timeout passes, not before', () => {
-    const c = core();
+    const c = new RaftCore({ id: '1', peers: ['1', '2', '3'], random: new SeededRandom('1'), preVote: false });
     const timeout = c.msUntilTimeout;
     expect(timeout).toBeGreaterThanOrEqual(150);
     expect(timeout).toBeLessThanOrEqual(300);
@@ -22,6 +22,23 @@ describe('timers', () => {
     const ready = c.ready();
     expect(ready.hardState).toEqual({ term: 1, votedFor: '1' });
     expect(ready.messages.map((m) => `${m.type}>${m.to}`)).toEqual(['RequestVote>2', 'RequestVote>3']);
+  });
+
+  it('with pre-vote (the default) the timeout starts a poll that changes no durable state', () => {
+    const c = core();
+    c.elapse(c.msUntilTimeout);
+    expect(c.role).toBe('precandidate');
+    expect(c.term).toBe(0);
+    const ready = c.ready();
+    expect(ready.hardState).toBeNull();
+    expect(ready.messages).toEqual([
+      { type: 'PreVote', from: '1', to: '2', term: 1, lastLogIndex: 0, lastLogTerm: 0 },
+      { type: 'PreVote', from: '1', to: '3', term: 1, lastLogIndex: 0, lastLogTerm: 0 },
+    ]);
+    c.step({ type: 'PreVoteResponse', from: '2', to: '1', term: 1, voteGranted: true });
+    expect(c.role).toBe('candidate'); // a majority would vote: now the real election
+    expect(c.term).toBe(1);
+    expect(c.ready().messages.map((m) => m.type)).toEqual(['RequestVote', 'RequestVote']);
   });
 
   it('draws timeouts from the injected random: the same seed gives the same timeouts', () => {
@@ -93,7 +110,7 @@ describe('elections', () => {
     expect(follower.votedFor).toBeNull();
     expect(follower.msUntilTimeout).toBe(10);
     follower.elapse(10);
-    expect(follower.role).toBe('candidate');
+    expect(follower.role).toBe('precandidate');
   });
 
   it('a granted vote does restart the election timer', () => {

@@ -56,8 +56,13 @@ async function proposeUntilApplied(cluster: Cluster<string>, boundMs: number): P
   }
 }
 
-async function runSchedule(size: number, seed: number, actions: readonly Action[]): Promise<void> {
-  const cluster = new Cluster<string>({ size, seed, traceLimit: 200, network: { countBytes: false } });
+interface Modes {
+  preVote: boolean;
+  checkQuorum: boolean;
+}
+
+async function runSchedule(size: number, seed: number, modes: Modes, actions: readonly Action[]): Promise<void> {
+  const cluster = new Cluster<string>({ size, seed, traceLimit: 200, network: { countBytes: false }, nodeOptions: () => modes });
   const acknowledged = new Set<string>();
   let next = 0;
   for (const a of actions) {
@@ -141,6 +146,7 @@ describe('Raft under random fault schedules', () => {
       fc.asyncProperty(
         fc.integer({ min: 1, max: 7 }),
         fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.record({ preVote: fc.boolean(), checkQuorum: fc.boolean() }),
         fc.array(action, { minLength: 5, maxLength: 40, size: 'medium' }),
         runSchedule,
       ),

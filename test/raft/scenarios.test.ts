@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryStorage, type PersistedState, type StorageUpdate } from '../../src/raft/storage.js';
 import { Cluster } from '../../src/sim/cluster.js';
 import { InvariantViolation } from '../../src/sim/invariants.js';
+import { NotLeaderError } from '../../src/raft/errors.js';
 
 const commandsOf = (cluster: Cluster<string>, id: string) => cluster.applied(id).map((e) => e.command);
 
@@ -47,14 +48,10 @@ describe('elections', () => {
   });
 
   it('a follower cut off while 50 entries commit never leads with an empty log (no committed entry is lost)', async () => {
-    // The isolated node campaigns often and reaches a much higher term than the others.
-    const cluster = new Cluster<string>({
-      size: 3,
-      seed: 3,
-      nodeOptions: (id) => (id === '3' ? { electionTimeoutMs: [60, 70] } : {}),
-    });
+    // Without pre-vote the isolated node campaigns again and again and reaches a higher term.
+    const cluster = new Cluster<string>({ size: 3, seed: 3, nodeOptions: () => ({ preVote: false }) });
     const leader = await cluster.waitForLeader();
-    const isolated = leader === '3' ? '1' : '3';
+    const isolated = cluster.ids.find((id) => id !== leader)!;
     cluster.disconnect(isolated);
     await proposeAll(cluster, Array.from({ length: 50 }, (_, i) => `e${i}`));
     await cluster.run(1_000);
@@ -64,6 +61,86 @@ describe('elections', () => {
     await converge(cluster);
     for (const id of cluster.ids) expect(commandsOf(cluster, id).slice(0, 50)).toEqual(Array.from({ length: 50 }, (_, i) => `e${i}`));
     expect(cluster.node(cluster.leader()!).entries().filter((e) => e.kind === 'command').length).toBeGreaterThanOrEqual(51);
+  });
+});
+
+describe('pre-vote and check-quorum (on by default)', () => {
+  it('a leader cut off from the majority steps down by itself within an election timeout', async () => {
+    const cluster = new Cluster<string>({ size: 5, seed: 21 });
+    const oldLeader = await cluster.waitForLeader();
+    const buddy = cluster.ids.find((id) => id !== oldLeader)!;
+    cluster.partition([oldLeader, buddy], cluster.ids.filter((id) => id !== oldLeader && id !== buddy));
+    const stepped = await cluster.runUntil(() => cluster.node(oldLeader).role !== 'leader', { timeoutMs: 400 });
+    expect(stepped).toBe(true);
+    // Proposals to it now fail fast instead of hanging.
+    expect(() => cluster.node(oldLeader).submit('x')).toThrow(NotLeaderError);
+    const newLeader = await cluster.waitForLeader();
+    expect(newLeader).not.toBe(oldLeader);
+  });
+
+  it('a node that rejoins after a partition does not raise the cluster’s term or depose the leader', async () => {
+    const cluster = new Cluster<string>({ size: 5, seed: 22 });
+    const leader = await cluster.waitForLeader();
+    const term = cluster.node(leader).term;
+    const loner = cluster.ids.find((id) => id !== leader)!;
+    cluster.disconnect(loner);
+    await cluster.run(3_000); // many election timeouts: it polls, nobody answers
+    expect(cluster.node(loner).term).toBe(term);
+    cluster.reconnect(loner);
+    await cluster.run(2_000);
+    expect(cluster.leader()).toBe(leader);
+    for (const id of cluster.ids) expect(cluster.node(id).term, id).toBe(term);
+  });
+
+  it('a flapping node does not change the leader’s term', async () => {
+    const cluster = new Cluster<string>({ size: 3, seed: 23 });
+    const leader = await cluster.waitForLeader();
+    const term = cluster.node(leader).term;
+    const flapper = cluster.ids.find((id) => id !== leader)!;
+    for (let i = 0; i < 20; i++) {
+      cluster.disconnect(flapper);
+      await cluster.run(400);
+      cluster.reconnect(flapper);
+      await cluster.run(100);
+      await cluster.propose(`p${i}`);
+    }
+    expect(cluster.leader()).toBe(leader);
+    expect(cluster.node(leader).term).toBe(term);
+  });
+
+  it('in a partial partition (a node reaches the others but not the leader) the cluster keeps a stable leader', async () => {
+    const cluster = new Cluster<string>({ size: 3, seed: 24 });
+    const leader = await cluster.waitForLeader();
+    const [cutOff, bridge] = cluster.ids.filter((id) => id !== leader) as [string, string];
+    cluster.network.cut(leader, cutOff);
+    cluster.network.cut(cutOff, leader);
+    const terms = new Set<number>();
+    for (let i = 0; i < 20; i++) {
+      await cluster.run(250);
+      const current = cluster.leader();
+      if (current !== undefined) terms.add(cluster.node(current).term);
+    }
+    // The cut-off node's polls fail (the bridge still hears the leader), so nothing changes.
+    expect(cluster.leader()).toBe(leader);
+    expect(terms).toEqual(new Set([cluster.node(leader).term]));
+    expect(cluster.node(bridge).leaderId).toBe(leader);
+    expect(cluster.node(cutOff).term).toBe(cluster.node(leader).term);
+  });
+
+  it('without pre-vote, the same partial partition makes leadership churn (what pre-vote prevents)', async () => {
+    const cluster = new Cluster<string>({ size: 3, seed: 24, nodeOptions: () => ({ preVote: false, checkQuorum: false }) });
+    const leader = await cluster.waitForLeader();
+    const term = cluster.node(leader).term;
+    const cutOff = cluster.ids.find((id) => id !== leader)!;
+    cluster.network.cut(leader, cutOff);
+    cluster.network.cut(cutOff, leader);
+    const terms = new Set<number>([term]);
+    for (let i = 0; i < 20; i++) {
+      await cluster.run(250);
+      const current = cluster.leader();
+      if (current !== undefined) terms.add(cluster.node(current).term);
+    }
+    expect(terms.size).toBeGreaterThan(1);
   });
 });
 
@@ -93,8 +170,8 @@ describe('replication', () => {
     }
   });
 
-  it('a partitioned old leader steps down when it rejoins', async () => {
-    const cluster = new Cluster<string>({ size: 3, seed: 5 });
+  it('without check-quorum, a partitioned old leader steps down when it rejoins', async () => {
+    const cluster = new Cluster<string>({ size: 3, seed: 5, nodeOptions: () => ({ checkQuorum: false }) });
     const oldLeader = await cluster.waitForLeader();
     cluster.disconnect(oldLeader);
     await cluster.run(1_000);

@@ -1,6 +1,6 @@
 /** The Cluster API: options, inspection, proposals and the errors a user can hit. */
 import { describe, expect, it } from 'vitest';
-import { ApplyError, RaftError, TimeoutError } from '../../src/raft/errors.js';
+import { ApplyError, LeadershipLostError, RaftError, TimeoutError } from '../../src/raft/errors.js';
 import type { StateMachine } from '../../src/raft/state-machine.js';
 import { Cluster } from '../../src/sim/cluster.js';
 
@@ -41,8 +41,16 @@ describe('Cluster', () => {
     expect((await cluster.propose(5)).result).toBe(10); // and the cluster goes on
   });
 
-  it('propose times out without a majority', async () => {
+  it('propose fails without a majority: the leader steps down (check-quorum), then no leader accepts it', async () => {
     const cluster = new Cluster<string>({ size: 3, seed: 3 });
+    const leader = await cluster.waitForLeader();
+    for (const id of cluster.ids) if (id !== leader) cluster.crash(id);
+    await expect(cluster.propose('x', { timeoutMs: 1_000 })).rejects.toBeInstanceOf(LeadershipLostError);
+    await expect(cluster.propose('y', { timeoutMs: 1_000 })).rejects.toBeInstanceOf(TimeoutError);
+  });
+
+  it('without check-quorum, a leader without a majority keeps the proposal until the timeout', async () => {
+    const cluster = new Cluster<string>({ size: 3, seed: 3, nodeOptions: () => ({ checkQuorum: false }) });
     const leader = await cluster.waitForLeader();
     for (const id of cluster.ids) if (id !== leader) cluster.crash(id);
     await expect(cluster.propose('x', { timeoutMs: 1_000 })).rejects.toBeInstanceOf(TimeoutError);
