@@ -28,6 +28,7 @@ export type {
   PreVoteResponse,
   AppendEntries,
   AppendEntriesResponse,
+  TimeoutNow,
   ValidationLimits,
 } from './raft/messages.js';
 export { MemoryStorage } from './raft/storage.js';
@@ -43,6 +44,7 @@ export {
   AbortedError,
   InvalidMessageError,
   ApplyError,
+  TransferError,
 } from './raft/errors.js';
 
 // Transport

@@ -7,6 +7,7 @@ import {
   LeadershipLostError,
   NodeStoppedError,
   RaftError,
+  TimeoutError,
 } from '../raft/errors.js';
 import { validateMessage, type Message } from '../raft/messages.js';
 import type { StateMachine } from '../raft/state-machine.js';
@@ -333,6 +334,40 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
         pending.cleanup = () => signal.removeEventListener('abort', onAbort);
       }
       this.pending.push(pending);
+    });
+  }
+
+  /**
+   * Hands leadership to `to` (default: the most up-to-date follower): proposals are refused with
+   * {@link TransferError} meanwhile, the target is brought up to date and then campaigns at once.
+   * Resolves with the new leader's id once this node follows it; rejects with
+   * {@link NotLeaderError} on a non-leader, {@link TransferError} for a bad target, and
+   * {@link TimeoutError} when the target has not taken over within `timeoutMs` (default: twice
+   * the maximum election timeout; the leader then serves again).
+   */
+  transferLeadership(to?: NodeId, options: { timeoutMs?: number } = {}): Promise<NodeId> {
+    let target: NodeId;
+    try {
+      const core = this.requireCore();
+      this.catchUp(core);
+      target = core.transferLeadership(to);
+      this.afterInput(core);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const timeoutMs = options.timeoutMs ?? 2 * (this.options.electionTimeoutMs?.[1] ?? 300);
+    return new Promise<NodeId>((resolve, reject) => {
+      const cancel = this.scheduler.schedule(timeoutMs, () => {
+        this.off('leader', onLeader);
+        reject(new TimeoutError(`transferring leadership to ${target}`, timeoutMs));
+      });
+      const onLeader = (leaderId: NodeId | null): void => {
+        if (leaderId !== target) return;
+        cancel();
+        this.off('leader', onLeader);
+        resolve(target);
+      };
+      this.on('leader', onLeader);
     });
   }
 

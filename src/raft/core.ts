@@ -1,5 +1,5 @@
 import type { Random } from '../sim/random.js';
-import { NotLeaderError } from './errors.js';
+import { NotLeaderError, TransferError } from './errors.js';
 import { RaftLog } from './log.js';
 import type {
   AppendEntries,
@@ -9,6 +9,7 @@ import type {
   PreVoteResponse,
   RequestVote,
   RequestVoteResponse,
+  TimeoutNow,
 } from './messages.js';
 import type { PersistedState } from './storage.js';
 import type { HardState, LogEntry, LogPosition, NodeId, Role } from './types.js';
@@ -202,6 +203,9 @@ export class RaftCore {
   private readonly votesGranted = new Set<NodeId>();
   private readonly progress = new Map<NodeId, Progress>();
   private outbox: Message[] = [];
+  /** Leader: the node leadership is being handed to, and for how long (ms) it has been tried. */
+  private transferee: NodeId | null = null;
+  private transferElapsed = 0;
   /** Leader: appends may be due; sent when the next Ready is taken, so proposals batch. */
   private replicationDue = false;
 
@@ -311,6 +315,11 @@ export class RaftCore {
     if (!(ms >= 0)) throw new RangeError(`elapse: ms must be ≥ 0, got ${ms}`);
     this.electionElapsed += ms;
     if (this.currentRole === 'leader') {
+      if (this.transferee !== null) {
+        this.transferElapsed += ms;
+        // The target did not take over within an election timeout: give up, serve again.
+        if (this.transferElapsed >= this.electionTimeout[1]) this.transferee = null;
+      }
       if (this.checkQuorum && this.electionElapsed >= this.electionTimeout[0]) {
         this.electionElapsed = 0;
         if (!this.quorumActive()) {
@@ -347,10 +356,54 @@ export class RaftCore {
    */
   propose(command: unknown): LogPosition {
     if (this.currentRole !== 'leader') throw new NotLeaderError(this.id, this.leader);
+    if (this.transferee !== null) {
+      throw new TransferError('TRANSFER_IN_PROGRESS', `node ${this.id} is handing leadership to ${this.transferee}`, this.transferee);
+    }
     const entry: LogEntry = { index: this.log.lastIndex + 1, term: this.currentTerm, kind: 'command', command };
     this.log.append([entry]);
     this.replicationDue = true;
     return { index: entry.index, term: entry.term };
+  }
+
+  /** The node this leader is handing leadership to, or null. */
+  get transferTarget(): NodeId | null {
+    return this.transferee;
+  }
+
+  /**
+   * Leader only: hands leadership to `to` (default: the most up-to-date follower). Proposals are
+   * refused meanwhile; the target is brought up to date, then told to campaign at once
+   * (TimeoutNow). Gives up after a maximum election timeout. Returns the target.
+   */
+  transferLeadership(to?: NodeId): NodeId {
+    if (this.currentRole !== 'leader') throw new NotLeaderError(this.id, this.leader);
+    const target = to ?? this.mostUpToDateFollower();
+    if (target === undefined || !this.progress.has(target)) {
+      throw new TransferError('TRANSFER_FAILED', `cannot transfer leadership to ${String(target)}: not a follower of ${this.id}`, target ?? null);
+    }
+    if (this.transferee === target) return target;
+    this.transferee = target;
+    this.transferElapsed = 0;
+    const pr = this.progress.get(target) as Progress;
+    if (pr.match === this.log.lastIndex) this.sendTimeoutNow(target);
+    else this.replicationDue = true;
+    return target;
+  }
+
+  private mostUpToDateFollower(): NodeId | undefined {
+    let best: NodeId | undefined;
+    let bestMatch = -1;
+    for (const [id, pr] of this.progress) {
+      if (pr.match > bestMatch) {
+        best = id;
+        bestMatch = pr.match;
+      }
+    }
+    return best;
+  }
+
+  private sendTimeoutNow(to: NodeId): void {
+    this.send<TimeoutNow>({ type: 'TimeoutNow', from: this.id, to, term: this.currentTerm });
   }
 
   /** Processes one validated message addressed to this node. */
@@ -363,7 +416,9 @@ export class RaftCore {
     // outright (not even its term is adopted): that node merely lost touch.
     if (message.type === 'RequestVote' && message.term > this.currentTerm && message.force !== true && this.inLease()) return;
     if (message.term > this.currentTerm) {
-      this.becomeFollower(message.term, message.type === 'AppendEntries' ? message.from : null);
+      // Only a leader sends AppendEntries and TimeoutNow: a newer one names the new leader.
+      const fromLeader = message.type === 'AppendEntries' || message.type === 'TimeoutNow';
+      this.becomeFollower(message.term, fromLeader ? message.from : null);
     } else if (message.term < this.currentTerm) {
       this.rejectStale(message);
       return;
@@ -377,6 +432,10 @@ export class RaftCore {
         return this.onAppendEntries(message);
       case 'AppendEntriesResponse':
         return this.onAppendResponse(message);
+      case 'TimeoutNow':
+        // The leader hands over: campaign at once, past everyone's lease.
+        if (this.currentRole === 'follower' && message.from === this.leader) this.startElection(true);
+        return;
     }
   }
 
@@ -548,6 +607,7 @@ export class RaftCore {
     this.leader = leader;
     this.progress.clear();
     this.replicationDue = false;
+    this.transferee = null;
   }
 
   private becomeLeader(): void {
@@ -649,6 +709,7 @@ export class RaftCore {
       }
       pr.paused = false;
       if (pr.next <= this.log.lastIndex || this.commitNews(pr)) this.replicationDue = true;
+      if (m.from === this.transferee && pr.match === this.log.lastIndex) this.sendTimeoutNow(m.from);
       return;
     }
     // A rejection: ignore it when it answers a message we have moved past.

@@ -62,6 +62,26 @@ export class LeadershipLostError extends RaftError {
 }
 
 /**
+ * Raised for a proposal made while the leader is handing leadership over to another node
+ * (propose again once the new leader is known), or when a transfer cannot start or finish.
+ *
+ * @example
+ * ```ts
+ * import { TransferError } from 'raftkit';
+ * leader.propose('x').catch((e) => { if (e instanceof TransferError) console.log(e.target); });
+ * ```
+ */
+export class TransferError extends RaftError {
+  /** The node leadership is being (or was to be) transferred to. */
+  readonly target: NodeId | null;
+  constructor(code: 'TRANSFER_IN_PROGRESS' | 'TRANSFER_FAILED', message: string, target: NodeId | null) {
+    super(code, message);
+    this.name = 'TransferError';
+    this.target = target;
+  }
+}
+
+/**
  * Raised when a wait ends before its condition: a proposal or a simulated run timed out.
  *
  * @example

@@ -173,7 +173,35 @@ export interface AppendEntriesResponse {
  * function describe(m: Message): string { return `${m.type} ${m.from}→${m.to} term ${m.term}`; }
  * ```
  */
-export type Message = RequestVote | RequestVoteResponse | PreVote | PreVoteResponse | AppendEntries | AppendEntriesResponse;
+/**
+ * TimeoutNow (thesis §3.10): the leader, handing over leadership, tells an up-to-date follower to
+ * campaign at once (a forced election).
+ *
+ * @example
+ * ```ts
+ * import type { TimeoutNow } from 'raftkit';
+ * const m: TimeoutNow = { type: 'TimeoutNow', from: '1', to: '2', term: 3 };
+ * ```
+ */
+export interface TimeoutNow {
+  /** Discriminates the message kind. */
+  readonly type: 'TimeoutNow';
+  /** The sender (the leader). */
+  readonly from: NodeId;
+  /** The receiver (the transfer's target). */
+  readonly to: NodeId;
+  /** The leader's term. */
+  readonly term: number;
+}
+
+export type Message =
+  | RequestVote
+  | RequestVoteResponse
+  | PreVote
+  | PreVoteResponse
+  | AppendEntries
+  | AppendEntriesResponse
+  | TimeoutNow;
 
 /** The `type` of each {@link Message}. */
 export type MessageType = Message['type'];
@@ -229,6 +257,8 @@ function check(raw: unknown, limits: ValidationLimits): Message | string {
     case 'PreVoteResponse':
       if (typeof m.voteGranted !== 'boolean') return `${m.type}: voteGranted must be boolean`;
       return raw as RequestVoteResponse | PreVoteResponse;
+    case 'TimeoutNow':
+      return raw as TimeoutNow;
     case 'AppendEntriesResponse':
       if (typeof m.success !== 'boolean') return 'AppendEntriesResponse: success must be boolean';
       if (!isIndex(m.index) || !isIndex(m.conflictIndex) || !isIndex(m.conflictTerm)) {

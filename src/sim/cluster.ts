@@ -1,5 +1,5 @@
 import { RaftNode, type ProposalResult, type RaftNodeOptions } from '../node/raft-node.js';
-import { NotLeaderError, RaftError, TimeoutError, LeadershipLostError, ApplyError } from '../raft/errors.js';
+import { ApplyError, LeadershipLostError, NotLeaderError, RaftError, TimeoutError, TransferError } from '../raft/errors.js';
 import type { Message } from '../raft/messages.js';
 import type { StateMachine } from '../raft/state-machine.js';
 import { MemoryStorage, type StorageUpdate } from '../raft/storage.js';
@@ -266,7 +266,8 @@ export class Cluster<C = unknown, R = unknown> {
 
   /**
    * Submits `command` to the current leader and runs until the leader applied it. Follows the
-   * leader: while there is none, or it answers {@link NotLeaderError}, it waits and retries.
+   * leader: while there is none, or it answers {@link NotLeaderError} or {@link TransferError}
+   * (a leadership transfer is under way), it waits and retries.
    * Rejects with {@link LeadershipLostError} if the leader loses leadership after accepting the
    * command (it may still commit), or {@link TimeoutError} after `timeoutMs` (default 10,000).
    */
@@ -281,7 +282,8 @@ export class Cluster<C = unknown, R = unknown> {
         try {
           position = leader.submit(command);
         } catch (error) {
-          if (!(error instanceof NotLeaderError)) throw error;
+          // Not (or no longer) the leader, or handing leadership over: wait for the next leader.
+          if (!(error instanceof NotLeaderError || error instanceof TransferError)) throw error;
         }
         if (position !== undefined) {
           this.record({ time: this.now, kind: 'propose', node: leaderId, ...position });
@@ -557,6 +559,8 @@ export function summarize(m: Message): string {
       return `${m.entries.length === 0 ? 'heartbeat' : `${m.entries.length} entries`} after ${m.prevLogIndex}:${m.prevLogTerm}, commit ${m.leaderCommit}`;
     case 'AppendEntriesResponse':
       return m.success ? `ok through ${m.index}` : `rejected at ${m.index}`;
+    case 'TimeoutNow':
+      return 'campaign now';
   }
 }
 

@@ -15,7 +15,8 @@ type Action =
   | { kind: 'partition'; groups: number[] }
   | { kind: 'heal' }
   | { kind: 'network'; dropRate: number; duplicateRate: number; maxLatency: number; reorder: boolean }
-  | { kind: 'propose'; count: number };
+  | { kind: 'propose'; count: number }
+  | { kind: 'transfer'; node: number };
 
 const action: fc.Arbitrary<Action> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('run' as const), ms: fc.integer({ min: 1, max: 3_000 }) }), weight: 5 },
@@ -39,6 +40,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
     weight: 1,
   },
   { arbitrary: fc.record({ kind: fc.constant('propose' as const), count: fc.integer({ min: 1, max: 20 }) }), weight: 5 },
+  { arbitrary: fc.record({ kind: fc.constant('transfer' as const), node: fc.nat(6) }), weight: 1 },
 );
 
 /** Virtual time allowed, once the faults are healed, for a leader to emerge and catch everyone up. */
@@ -100,6 +102,11 @@ async function runSchedule(size: number, seed: number, modes: Modes, actions: re
           reorder: a.reorder,
         });
         break;
+      case 'transfer': {
+        const leader = cluster.leader();
+        if (leader !== undefined) cluster.node(leader).transferLeadership(id).catch(() => undefined);
+        break;
+      }
       case 'propose': {
         const leader = cluster.leader();
         if (leader === undefined) break;
