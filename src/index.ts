@@ -76,3 +76,7 @@ export type { ClusterOptions, ClusterNetworkOptions, AppliedEntry, ClusterPropos
 export { InvariantViolation } from './sim/invariants.js';
 export type { SafetyProperty } from './sim/invariants.js';
 export type { TraceEvent, TraceBase, RoleEvent, LogEvent, MessageEvent, NodeFaultEvent, NetworkFaultEvent } from './sim/trace.js';
+
+// State machines
+export { KeyValueStore } from './kv/key-value-store.js';
+export type { KeyValueCommand, KeyValueResult } from './kv/key-value-store.js';

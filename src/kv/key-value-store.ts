@@ -1,0 +1,107 @@
+import type { StateMachine } from '../raft/state-machine.js';
+
+/**
+ * The commands a {@link KeyValueStore} understands. Values are any JSON value.
+ *
+ * @example
+ * ```ts
+ * import type { KeyValueCommand } from 'raftkit';
+ * const commands: KeyValueCommand[] = [
+ *   { op: 'put', key: 'x', value: 1 },
+ *   { op: 'cas', key: 'x', expected: 1, value: 2 },
+ *   { op: 'delete', key: 'x' },
+ * ];
+ * ```
+ */
+export type KeyValueCommand =
+  | { readonly op: 'put'; readonly key: string; readonly value: unknown }
+  | { readonly op: 'delete'; readonly key: string }
+  | { readonly op: 'cas'; readonly key: string; readonly expected: unknown; readonly value: unknown }
+  | { readonly op: 'get'; readonly key: string };
+
+/**
+ * What applying a {@link KeyValueCommand} returns: the value before the command (`previous`,
+ * undefined when absent) and, for compare-and-set, whether it swapped.
+ *
+ * @example
+ * ```ts
+ * import type { KeyValueResult } from 'raftkit';
+ * const r: KeyValueResult = { previous: 1, ok: true };
+ * ```
+ */
+export interface KeyValueResult {
+  /** The key's value before the command (for `get`: its value). */
+  readonly previous: unknown;
+  /** False only for a compare-and-set whose expectation did not hold. */
+  readonly ok: boolean;
+}
+
+/**
+ * A replicated key-value map: a deterministic {@link StateMachine} for examples, tests and small
+ * services. Keys are strings; values are JSON values, compared by their JSON text for
+ * compare-and-set. Reading it directly shows this replica's applied state.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, KeyValueStore, type KeyValueCommand, type KeyValueResult } from 'raftkit';
+ * const stores = new Map<string, KeyValueStore>();
+ * const cluster = new Cluster<KeyValueCommand, KeyValueResult>({
+ *   size: 3,
+ *   seed: 1,
+ *   stateMachine: (id) => { const s = new KeyValueStore(); stores.set(id, s); return s; },
+ * });
+ * await cluster.propose({ op: 'put', key: 'x', value: 1 });
+ * const { result } = await cluster.propose({ op: 'cas', key: 'x', expected: 1, value: 2 });
+ * console.log(result.ok, stores.get(cluster.leader()!)!.get('x')); // true 2
+ * ```
+ */
+export class KeyValueStore implements StateMachine<KeyValueCommand, KeyValueResult> {
+  private readonly data = new Map<string, unknown>();
+
+  /** Applies one committed command (called by the node, in log order). */
+  apply(command: KeyValueCommand): KeyValueResult {
+    const previous = this.data.get(command.key);
+    switch (command.op) {
+      case 'get':
+        return { previous, ok: true };
+      case 'put':
+        this.data.set(command.key, command.value);
+        return { previous, ok: true };
+      case 'delete':
+        this.data.delete(command.key);
+        return { previous, ok: true };
+      case 'cas': {
+        const ok = JSON.stringify(previous) === JSON.stringify(command.expected);
+        if (ok) this.data.set(command.key, command.value);
+        return { previous, ok };
+      }
+      default:
+        throw new TypeError(`KeyValueStore: unknown op ${JSON.stringify((command as { op?: unknown }).op)}`);
+    }
+  }
+
+  /** This replica's value for `key` (undefined when absent). */
+  get(key: string): unknown {
+    return this.data.get(key);
+  }
+
+  /** How many keys this replica holds. */
+  get size(): number {
+    return this.data.size;
+  }
+
+  /** A JSON snapshot of every key and value, in key order (for inspection, and later log compaction). */
+  snapshot(): string {
+    return JSON.stringify([...this.data.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
+  /** Replaces this replica's state with a {@link snapshot}. */
+  restore(snapshot: string): void {
+    const parsed: unknown = JSON.parse(snapshot);
+    if (!Array.isArray(parsed) || !parsed.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string')) {
+      throw new TypeError('KeyValueStore: not a snapshot');
+    }
+    this.data.clear();
+    for (const [key, value] of parsed as [string, unknown][]) this.data.set(key, value);
+  }
+}
