@@ -1,11 +1,12 @@
 import { EventEmitter } from 'eventemitter3';
-import { RaftCore, validateTimings, type RaftStatus, type Ready } from '../raft/core.js';
+import { RaftCore, validateTimings, type RaftStatus, type ReadState, type Ready } from '../raft/core.js';
 import {
   AbortedError,
   ApplyError,
   InvalidMessageError,
   LeadershipLostError,
   NodeStoppedError,
+  NotLeaderError,
   RaftError,
   TimeoutError,
 } from '../raft/errors.js';
@@ -62,8 +63,13 @@ export interface RaftNodeOptions<C = unknown, R = unknown> {
  *
  * @example
  * ```ts
+ * import { Cluster } from 'raftkit';
+ * const cluster = new Cluster({ size: 3, seed: 1 });
+ * const node = cluster.node('1');
  * node.on('leader', (leaderId, term) => console.log(`leader ${leaderId} in term ${term}`));
  * node.on('apply', (entry, result) => console.log(entry.index, result));
+ * await cluster.propose({ set: 'x', to: 1 }); // prints "leader 2 in term 1"
+ * await cluster.run(100);                    // node 1 applies it: prints "2 undefined"
  * ```
  */
 export interface RaftNodeEvents {
@@ -90,12 +96,27 @@ export interface RaftNodeEvents {
  *
  * @example
  * ```ts
- * const { index, term, result } = await node.propose({ op: 'incr' });
+ * import { Cluster, type ProposalResult } from 'raftkit';
+ * const cluster = new Cluster({ size: 3, seed: 1, stateMachine: () => ({ apply: (command) => `did ${command}` }) });
+ * const leader = cluster.node(await cluster.waitForLeader());
+ * const proposal = leader.propose('incr');
+ * await cluster.run(100); // virtual time: replicate, commit, apply
+ * const { index, term, result }: ProposalResult = await proposal;
+ * console.log(index, term, result); // 2 1 'did incr'
  * ```
  */
 export interface ProposalResult<R = unknown> extends LogPosition {
   /** What the state machine's `apply` returned for the command. */
   readonly result: R;
+}
+
+/** A read waiting for its index (-1 until known) and then for the state machine to apply it. */
+interface PendingRead {
+  readonly id: number;
+  index: number;
+  readonly resolve: (index: number) => void;
+  readonly reject: (error: Error) => void;
+  readonly cleanup: () => void;
 }
 
 /** A proposal waiting to be applied (one fixed shape, so the hot path stays monomorphic). */
@@ -126,11 +147,13 @@ const NOOP_STATE_MACHINE: StateMachine = { apply: () => undefined };
  * const ids = ['1', '2', '3'];
  * const nodes = ids.map((id) => new RaftNode({ id, peers: ids, transport: network.transport(id) }));
  * await Promise.all(nodes.map((n) => n.start()));
- * nodes[0].campaign();
- * nodes[0].once('leader', async () => {
- *   const { index } = await nodes[0].propose({ set: 'x', to: 1 });
- *   console.log('applied at', index);
- * });
+ * const first = nodes[0]!;
+ * const elected = new Promise((resolve) => first.once('leader', resolve));
+ * first.campaign();
+ * await elected;
+ * const { index } = await first.propose({ set: 'x', to: 1 });
+ * console.log('applied at', index); // applied at 2
+ * await Promise.all(nodes.map((n) => n.stop()));
  * ```
  */
 export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEvents> {
@@ -153,6 +176,9 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   private persisting = false;
   private readonly pending: Pending[] = [];
   private pendingHead = 0;
+  /** Linearizable reads: waiting for their read index, then for it to be applied. */
+  private readonly reads = new Map<number, PendingRead>();
+  private readSeq = 0;
 
   // What observers were last told, to emit events on change.
   private seenRole: Role = 'follower';
@@ -249,6 +275,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     this.cancelTimer?.();
     this.cancelTimer = null;
     this.rejectPending(() => new NodeStoppedError(this.id));
+    for (const read of [...this.reads.values()]) this.finishRead(read, new NodeStoppedError(this.id));
     await this.transport.close();
   }
 
@@ -371,6 +398,66 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     });
   }
 
+  /**
+   * A linearizable read (ReadIndex, thesis §6.4), without writing to the log: resolves with an
+   * index once this node's state machine has applied it, so reading the state machine right
+   * then sees every write acknowledged before the call (and maybe later ones). On the leader it
+   * costs one heartbeat round; a follower asks the leader for the index, then waits for its own
+   * state machine. Rejects with {@link NotLeaderError} when no leader is known or leadership
+   * changed meanwhile (retry), {@link TimeoutError} after `timeoutMs` (default twice the maximum
+   * election timeout), {@link AbortedError} on `signal`, {@link NodeStoppedError} on stop.
+   */
+  read(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<number> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
+    const id = ++this.readSeq;
+    try {
+      const core = this.requireCore();
+      core.read(id);
+      this.afterInput(core);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const timeoutMs = options.timeoutMs ?? 2 * (this.options.electionTimeoutMs?.[1] ?? 300);
+    return new Promise<number>((resolve, reject) => {
+      const cancelTimer = this.scheduler.schedule(timeoutMs, () => this.finishRead(read, new TimeoutError('read', timeoutMs)));
+      const onAbort = (): void => this.finishRead(read, new AbortedError(signal?.reason));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const read: PendingRead = {
+        id,
+        index: -1,
+        resolve,
+        reject,
+        cleanup: () => {
+          cancelTimer();
+          signal?.removeEventListener('abort', onAbort);
+        },
+      };
+      this.reads.set(id, read);
+    });
+  }
+
+  private readSettled(state: ReadState): void {
+    const read = this.reads.get(state.id);
+    if (read === undefined) return; // timed out or aborted meanwhile
+    if (state.ok) read.index = state.index;
+    else this.finishRead(read, new NotLeaderError(this.id, this.leaderId));
+  }
+
+  /** Answers every read whose index this node has applied. */
+  private resolveReads(): void {
+    if (this.reads.size === 0) return;
+    const applied = this.lastApplied;
+    for (const read of this.reads.values()) if (read.index >= 0 && read.index <= applied) this.finishRead(read, undefined);
+  }
+
+  private finishRead(read: PendingRead, error: Error | undefined): void {
+    if (!this.reads.delete(read.id)) return;
+    read.cleanup();
+    if (error) read.reject(error);
+    else read.resolve(read.index);
+  }
+
   // ── The driver loop ──────────────────────────────────────────────────────────────────────
 
   private receive(raw: unknown): void {
@@ -467,6 +554,8 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     }
     for (const entry of ready.committed) this.apply(entry);
     core.advance(ready);
+    for (const read of ready.reads) this.readSettled(read);
+    this.resolveReads();
     this.notify(core);
   }
 

@@ -7,6 +7,8 @@ import type {
   Message,
   PreVote,
   PreVoteResponse,
+  ReadIndex,
+  ReadIndexResponse,
   RequestVote,
   RequestVoteResponse,
   TimeoutNow,
@@ -60,11 +62,16 @@ export interface RaftCoreOptions {
  *
  * @example
  * ```ts
- * if (core.hasReady()) {
+ * import { RaftCore, MemoryStorage, SeededRandom } from 'raftkit';
+ * const core = new RaftCore({ id: '1', peers: ['1'], random: new SeededRandom(1) }); // a one-node cluster
+ * const storage = new MemoryStorage();
+ * core.campaign(); // the only voter: it wins at once
+ * core.propose('x');
+ * while (core.hasReady()) {
  *   const ready = core.ready();
- *   storage.save({ hardState: ready.hardState ?? undefined, entries: ready.entries });
- *   for (const m of ready.messages) transport.send(m.to, m);
- *   for (const e of ready.committed) if (e.kind === 'command') stateMachine.apply(e.command, e);
+ *   storage.save({ hardState: ready.hardState ?? undefined, entries: ready.entries }); // 1. persist
+ *   for (const m of ready.messages) console.log('send', m.type, 'to', m.to);         // 2. send
+ *   for (const e of ready.committed) if (e.kind === 'command') console.log('apply', e.command); // 3. apply
  *   core.advance(ready);
  * }
  * ```
@@ -78,6 +85,42 @@ export interface Ready {
   readonly messages: readonly Message[];
   /** Newly committed entries to apply, in index order. */
   readonly committed: readonly LogEntry[];
+  /** Reads requested with {@link RaftCore.read} that are now settled. */
+  readonly reads: readonly ReadState[];
+}
+
+/**
+ * The outcome of a read requested with {@link RaftCore.read}: when `ok`, reading the state
+ * machine once it has applied `index` is linearizable; otherwise the read failed (leadership
+ * was lost) and should be retried.
+ *
+ * @example
+ * ```ts
+ * import type { ReadState } from 'raftkit';
+ * const done: ReadState = { id: 1, index: 42, ok: true };
+ * ```
+ */
+export interface ReadState {
+  /** The id the read was requested with. */
+  readonly id: number;
+  /** The index to read at (0 when not ok). */
+  readonly index: number;
+  /** Whether the read can be served. */
+  readonly ok: boolean;
+}
+
+/** A read waiting on this leader: who asked (this node or a follower) and under which id. */
+interface ReadRequest {
+  readonly id: number;
+  readonly from: NodeId;
+}
+
+/** A ReadIndex round: requests that read at `index` once a majority confirms `round`. */
+interface ReadRound {
+  readonly round: number;
+  index: number;
+  readonly acks: Set<NodeId>;
+  readonly requests: ReadRequest[];
 }
 
 /**
@@ -85,7 +128,10 @@ export interface Ready {
  *
  * @example
  * ```ts
- * console.log(JSON.stringify(core.status()));
+ * import { Cluster, type RaftStatus } from 'raftkit';
+ * const cluster = new Cluster({ size: 3, seed: 1 });
+ * const status: RaftStatus = cluster.node(await cluster.waitForLeader()).status();
+ * console.log(JSON.stringify(status)); // {"id":"2","role":"leader","term":1,"votedFor":"2",…,"followers":{…}}
  * ```
  */
 export interface RaftStatus {
@@ -118,7 +164,13 @@ export interface RaftStatus {
  *
  * @example
  * ```ts
- * const lag = leader.status().lastLogIndex - (leader.status().followers?.['2']?.matchIndex ?? 0);
+ * import { Cluster, type FollowerProgress } from 'raftkit';
+ * const cluster = new Cluster({ size: 3, seed: 1 });
+ * const leader = cluster.node(await cluster.waitForLeader());
+ * const { lastLogIndex, followers = {} } = leader.status();
+ * for (const [id, progress] of Object.entries<FollowerProgress>(followers)) {
+ *   console.log(`node ${id} is ${lastLogIndex - progress.matchIndex} entries behind`); // 1 (the new leader's no-op)
+ * }
  * ```
  */
 export interface FollowerProgress {
@@ -203,6 +255,13 @@ export class RaftCore {
   private readonly votesGranted = new Set<NodeId>();
   private readonly progress = new Map<NodeId, Progress>();
   private outbox: Message[] = [];
+  /** Leader: ReadIndex rounds awaiting a majority, oldest first, and reads awaiting a commit in this term. */
+  private readRound = 0;
+  private readRoundOpen = false;
+  private readonly readRounds: ReadRound[] = [];
+  private readonly readsBeforeCommit: ReadRequest[] = [];
+  /** Settled reads of this node, for the next Ready. */
+  private readStates: ReadState[] = [];
   /** Leader: the node leadership is being handed to, and for how long (ms) it has been tried. */
   private transferee: NodeId | null = null;
   private transferElapsed = 0;
@@ -365,6 +424,63 @@ export class RaftCore {
     return { index: entry.index, term: entry.term };
   }
 
+  /**
+   * Asks for a linearizable read (ReadIndex, thesis §6.4) under the caller's `id`. The answer
+   * comes in a later Ready's `reads`: read the state machine once it has applied the given
+   * index. A leader confirms it still leads with one round of heartbeats (after committing an
+   * entry of its term); a follower asks its leader. Throws {@link NotLeaderError} when no leader
+   * is known.
+   */
+  read(id: number): void {
+    if (this.currentRole === 'leader') return this.leaderRead({ id, from: this.id });
+    if (this.leader === null || this.currentRole !== 'follower') throw new NotLeaderError(this.id, this.leader);
+    this.send<ReadIndex>({ type: 'ReadIndex', from: this.id, to: this.leader, term: this.currentTerm, id });
+  }
+
+  private leaderRead(request: ReadRequest): void {
+    if (this.log.term(this.commit) !== this.currentTerm) {
+      this.readsBeforeCommit.push(request); // the commit index may lag until this term commits
+      return;
+    }
+    if (this.quorum === 1) return this.settleRead(request, this.commit, true);
+    // Requests made before the next heartbeat share one round; each raises its index to now.
+    let round = this.readRounds[this.readRounds.length - 1];
+    if (!this.readRoundOpen || round === undefined) {
+      round = { round: ++this.readRound, index: this.commit, acks: new Set([this.id]), requests: [] };
+      this.readRounds.push(round);
+      this.readRoundOpen = true;
+      this.replicationDue = true;
+    }
+    round.index = this.commit;
+    round.requests.push(request);
+  }
+
+  /** A follower answered an AppendEntries of read round `round` (or later): it still follows us. */
+  private ackReads(from: NodeId, round: number): void {
+    for (const r of this.readRounds) {
+      if (r.round > round) break;
+      r.acks.add(from);
+    }
+    while (this.readRounds.length > 0 && (this.readRounds[0] as ReadRound).acks.size >= this.quorum) {
+      const done = this.readRounds.shift() as ReadRound;
+      for (const request of done.requests) this.settleRead(request, done.index, true);
+    }
+  }
+
+  private settleRead(request: ReadRequest, index: number, ok: boolean): void {
+    if (request.from === this.id) this.readStates.push({ id: request.id, index, ok });
+    else {
+      this.send<ReadIndexResponse>({ type: 'ReadIndexResponse', from: this.id, to: request.from, term: this.currentTerm, id: request.id, index, ok });
+    }
+  }
+
+  /** No longer leading: every read waiting here fails (the caller retries with the new leader). */
+  private failReads(): void {
+    for (const request of this.readsBeforeCommit.splice(0)) this.settleRead(request, 0, false);
+    for (const round of this.readRounds.splice(0)) for (const request of round.requests) this.settleRead(request, 0, false);
+    this.readRoundOpen = false;
+  }
+
   /** The node this leader is handing leadership to, or null. */
   get transferTarget(): NodeId | null {
     return this.transferee;
@@ -432,6 +548,13 @@ export class RaftCore {
         return this.onAppendEntries(message);
       case 'AppendEntriesResponse':
         return this.onAppendResponse(message);
+      case 'ReadIndex':
+        if (this.currentRole === 'leader') this.leaderRead({ id: message.id, from: message.from });
+        else this.settleRead({ id: message.id, from: message.from }, 0, false);
+        return;
+      case 'ReadIndexResponse':
+        this.readStates.push({ id: message.id, index: message.index, ok: message.ok });
+        return;
       case 'TimeoutNow':
         // The leader hands over: campaign at once, past everyone's lease.
         if (this.currentRole === 'follower' && message.from === this.leader) this.startElection(true);
@@ -446,6 +569,7 @@ export class RaftCore {
     return (
       this.hardStateDirty ||
       this.outbox.length > 0 ||
+      this.readStates.length > 0 ||
       this.log.hasUnstable() ||
       this.commit > this.applying ||
       (this.replicationDue && this.currentRole === 'leader')
@@ -464,7 +588,9 @@ export class RaftCore {
     this.applying = this.commit;
     const messages = this.outbox;
     this.outbox = [];
-    return { hardState, entries: this.log.takeUnstable(), messages, committed };
+    const reads = this.readStates;
+    if (reads.length > 0) this.readStates = [];
+    return { hardState, entries: this.log.takeUnstable(), messages, committed, reads };
   }
 
   /** Confirms a Ready was persisted, sent and applied. */
@@ -608,6 +734,7 @@ export class RaftCore {
     this.progress.clear();
     this.replicationDue = false;
     this.transferee = null;
+    this.failReads();
   }
 
   private becomeLeader(): void {
@@ -642,11 +769,11 @@ export class RaftCore {
 
     const prevTerm = this.log.term(m.prevLogIndex);
     if (prevTerm === undefined) {
-      this.respondAppend(m.from, false, m.prevLogIndex, this.log.lastIndex + 1, 0);
+      this.respondAppend(m, false, m.prevLogIndex, this.log.lastIndex + 1, 0);
       return;
     }
     if (prevTerm !== m.prevLogTerm) {
-      this.respondAppend(m.from, false, m.prevLogIndex, this.log.firstIndexOfTerm(prevTerm, m.prevLogIndex), prevTerm);
+      this.respondAppend(m, false, m.prevLogIndex, this.log.firstIndexOfTerm(prevTerm, m.prevLogIndex), prevTerm);
       return;
     }
     // Skip entries we already hold; truncate only at a real conflict, so a stale or duplicated
@@ -668,20 +795,22 @@ export class RaftCore {
     const matched = m.prevLogIndex + entries.length;
     const commit = Math.min(m.leaderCommit, matched);
     if (commit > this.commit) this.commit = commit;
-    this.respondAppend(m.from, true, matched, 0, 0);
+    this.respondAppend(m, true, matched, 0, 0);
   }
 
-  private respondAppend(to: NodeId, success: boolean, index: number, conflictIndex: number, conflictTerm: number): void {
-    this.send<AppendEntriesResponse>({
+  private respondAppend(m: AppendEntries, success: boolean, index: number, conflictIndex: number, conflictTerm: number): void {
+    const response: AppendEntriesResponse = {
       type: 'AppendEntriesResponse',
       from: this.id,
-      to,
+      to: m.from,
       term: this.currentTerm,
       success,
       index,
       conflictIndex,
       conflictTerm,
-    });
+    };
+    // Echo the read round: it tells the leader we still followed it when the round began.
+    this.send<AppendEntriesResponse>(m.round === undefined ? response : { ...response, round: m.round });
   }
 
   // ── Replication (leader side) ────────────────────────────────────────────────────────────
@@ -691,6 +820,7 @@ export class RaftCore {
     const pr = this.progress.get(m.from);
     if (pr === undefined) return;
     pr.recentActive = true;
+    if (m.round !== undefined) this.ackReads(m.from, m.round);
     if (m.success) {
       if (m.index > pr.match) {
         pr.match = m.index;
@@ -732,11 +862,14 @@ export class RaftCore {
 
   /** Sends every follower what it is missing, within its flow-control window. */
   private replicate(): void {
+    // A new read round needs every follower to answer something sent from now on.
+    const readRound = this.readRoundOpen;
+    this.readRoundOpen = false;
     for (const id of this.peers) {
       const pr = this.progress.get(id) as Progress;
       let sent = false;
       while (this.sendAppend(id, pr)) sent = true;
-      if (!sent && this.commitNews(pr)) this.sendCommit(id, pr);
+      if (!sent && (readRound || this.commitNews(pr))) this.sendCommit(id, pr);
     }
   }
 
@@ -775,6 +908,7 @@ export class RaftCore {
       prevLogTerm: this.log.term(prevLogIndex) as number,
       entries,
       leaderCommit: this.commit,
+      ...(this.readRound > 0 && { round: this.readRound }),
     });
     // The follower commits no further than the message lets it check its log: send again later if short.
     pr.sentCommit = Math.min(this.commit, prevLogIndex + entries.length);
@@ -811,6 +945,8 @@ export class RaftCore {
     if (candidate > this.commit && this.log.term(candidate) === this.currentTerm) {
       this.commit = candidate;
       this.replicationDue = true;
+      // Now the commit index is this term's: reads that waited for it can start.
+      for (const request of this.readsBeforeCommit.splice(0)) this.leaderRead(request);
     }
   }
 
@@ -819,7 +955,7 @@ export class RaftCore {
   private rejectStale(m: Message): void {
     // Answer stale requests so an old leader or candidate learns the newer term and steps down.
     if (m.type === 'AppendEntries') {
-      this.respondAppend(m.from, false, m.prevLogIndex, 0, 0);
+      this.respondAppend(m, false, m.prevLogIndex, 0, 0);
     } else if (m.type === 'RequestVote') {
       this.send<RequestVoteResponse>({
         type: 'RequestVoteResponse',

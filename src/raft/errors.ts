@@ -5,8 +5,11 @@ import type { NodeId } from './types.js';
  *
  * @example
  * ```ts
- * import { RaftError } from 'raftkit';
- * try { node.submit('x'); } catch (error) { if (error instanceof RaftError) console.log(error.code); }
+ * import { Cluster, RaftError } from 'raftkit';
+ * const cluster = new Cluster({ size: 3, seed: 1 });
+ * await cluster.waitForLeader();
+ * const follower = cluster.nodes.find((node) => node.role !== 'leader')!;
+ * try { follower.submit('x'); } catch (error) { if (error instanceof RaftError) console.log(error.code); } // NOT_LEADER
  * ```
  */
 export class RaftError extends Error {
@@ -25,9 +28,13 @@ export class RaftError extends Error {
  *
  * @example
  * ```ts
- * import { NotLeaderError } from 'raftkit';
+ * import { Cluster, NotLeaderError } from 'raftkit';
+ * const cluster = new Cluster({ size: 3, seed: 1 });
+ * await cluster.waitForLeader();
+ * await cluster.run(100); // the followers hear from the leader
+ * const follower = cluster.nodes.find((node) => node.role !== 'leader')!;
  * try { follower.submit('x'); } catch (error) {
- *   if (error instanceof NotLeaderError && error.leaderId) retryOn(error.leaderId);
+ *   if (error instanceof NotLeaderError && error.leaderId) cluster.node(error.leaderId).submit('x'); // retry there
  * }
  * ```
  */
@@ -47,8 +54,14 @@ export class NotLeaderError extends RaftError {
  *
  * @example
  * ```ts
- * import { LeadershipLostError } from 'raftkit';
- * node.propose('x').catch((error) => { if (error instanceof LeadershipLostError) console.log('outcome unknown'); });
+ * import { Cluster, LeadershipLostError } from 'raftkit';
+ * const cluster = new Cluster({ size: 3, seed: 1 });
+ * const leader = await cluster.waitForLeader();
+ * const outcome = cluster.node(leader).propose('x').catch((error: unknown) => error);
+ * cluster.disconnect(leader); // cut off before the entry commits: the leader steps down
+ * await cluster.run(1000);
+ * const error = await outcome;
+ * if (error instanceof LeadershipLostError) console.log(`entry ${error.index}: outcome unknown`); // entry 2: …
  * ```
  */
 export class LeadershipLostError extends RaftError {
@@ -67,8 +80,14 @@ export class LeadershipLostError extends RaftError {
  *
  * @example
  * ```ts
- * import { TransferError } from 'raftkit';
- * leader.propose('x').catch((e) => { if (e instanceof TransferError) console.log(e.target); });
+ * import { Cluster, TransferError } from 'raftkit';
+ * const cluster = new Cluster({ size: 3, seed: 1 });
+ * const leader = cluster.node(await cluster.waitForLeader());
+ * const handover = leader.transferLeadership(); // to the most up-to-date follower
+ * const refused = await leader.propose('x').catch((e: unknown) => e);
+ * if (refused instanceof TransferError) console.log(refused.code, refused.target); // TRANSFER_IN_PROGRESS 1
+ * await cluster.run(1000);
+ * console.log('new leader:', await handover); // new leader: 1
  * ```
  */
 export class TransferError extends RaftError {
@@ -86,8 +105,12 @@ export class TransferError extends RaftError {
  *
  * @example
  * ```ts
- * import { TimeoutError } from 'raftkit';
- * await cluster.waitForLeader({ timeoutMs: 1000 }).catch((e) => e instanceof TimeoutError);
+ * import { Cluster, TimeoutError } from 'raftkit';
+ * const cluster = new Cluster({ size: 3, seed: 1 });
+ * cluster.crash('2');
+ * cluster.crash('3'); // no majority left: nobody can be elected
+ * const error = await cluster.waitForLeader({ timeoutMs: 1000 }).catch((e: unknown) => e);
+ * if (error instanceof TimeoutError) console.log(error.message); // waiting for a leader timed out after 1000 ms
  * ```
  */
 export class TimeoutError extends RaftError {
@@ -105,9 +128,11 @@ export class TimeoutError extends RaftError {
  *
  * @example
  * ```ts
- * import { NodeStoppedError } from 'raftkit';
+ * import { Cluster, NodeStoppedError } from 'raftkit';
+ * const node = new Cluster({ size: 3, seed: 1 }).node('1');
  * await node.stop();
- * node.propose('x').catch((e) => e instanceof NodeStoppedError); // true
+ * const error = await node.propose('x').catch((e: unknown) => e);
+ * console.log(error instanceof NodeStoppedError); // true
  * ```
  */
 export class NodeStoppedError extends RaftError {
@@ -122,11 +147,13 @@ export class NodeStoppedError extends RaftError {
  *
  * @example
  * ```ts
- * import { AbortedError } from 'raftkit';
+ * import { Cluster, AbortedError } from 'raftkit';
+ * const cluster = new Cluster({ size: 3, seed: 1 });
+ * const leader = cluster.node(await cluster.waitForLeader());
  * const controller = new AbortController();
- * const p = node.propose('x', { signal: controller.signal });
+ * const p = leader.propose('x', { signal: controller.signal });
  * controller.abort();
- * await p.catch((e) => e instanceof AbortedError); // true
+ * console.log(await p.catch((e: unknown) => e instanceof AbortedError)); // true
  * ```
  */
 export class AbortedError extends RaftError {
@@ -142,8 +169,12 @@ export class AbortedError extends RaftError {
  *
  * @example
  * ```ts
- * import { InvalidMessageError } from 'raftkit';
+ * import { Cluster, InvalidMessageError } from 'raftkit';
+ * const cluster = new Cluster({ size: 3, seed: 1 });
+ * const node = cluster.node('1');
  * node.on('error', (error) => { if (error instanceof InvalidMessageError) console.warn(error.reason); });
+ * cluster.network.transport('x').send('1', { type: 'RequestVote', from: 'x', to: '1', term: 9, lastLogIndex: 0, lastLogTerm: 0 });
+ * await cluster.run(20); // node 1 drops it and warns: unknown sender x
  * ```
  */
 export class InvalidMessageError extends RaftError {
@@ -163,8 +194,13 @@ export class InvalidMessageError extends RaftError {
  *
  * @example
  * ```ts
- * import { ApplyError } from 'raftkit';
- * node.propose({ op: 'bad' }).catch((e) => { if (e instanceof ApplyError) console.log(e.index, e.cause); });
+ * import { Cluster, ApplyError } from 'raftkit';
+ * const cluster = new Cluster<{ op: string }>({
+ *   size: 3, seed: 1,
+ *   stateMachine: () => ({ apply(command) { if (command.op === 'bad') throw new Error('bad command'); } }),
+ * });
+ * const error = await cluster.propose({ op: 'bad' }).catch((e: unknown) => e);
+ * if (error instanceof ApplyError) console.log(error.index, String(error.cause)); // 2 Error: bad command
  * ```
  */
 export class ApplyError extends RaftError {

@@ -129,6 +129,8 @@ export interface AppendEntries {
   readonly entries: readonly LogEntry[];
   /** The leader's commit index. */
   readonly leaderCommit: number;
+  /** The leader's latest read round (ReadIndex), echoed back so it can confirm its leadership. */
+  readonly round?: number;
 }
 
 /**
@@ -162,17 +164,10 @@ export interface AppendEntriesResponse {
   readonly conflictIndex: number;
   /** On failure, the term of the follower's conflicting entry, or 0 (0 on success). */
   readonly conflictTerm: number;
+  /** The read round of the AppendEntries this answers, if it had one. */
+  readonly round?: number;
 }
 
-/**
- * Every message Raft nodes exchange: plain, immutable, JSON-serialisable objects.
- *
- * @example
- * ```ts
- * import type { Message } from 'raftkit';
- * function describe(m: Message): string { return `${m.type} ${m.from}→${m.to} term ${m.term}`; }
- * ```
- */
 /**
  * TimeoutNow (thesis §3.10): the leader, handing over leadership, tells an up-to-date follower to
  * campaign at once (a forced election).
@@ -194,7 +189,67 @@ export interface TimeoutNow {
   readonly term: number;
 }
 
+/**
+ * ReadIndex (thesis §6.4): a follower asks the leader for an index that is safe to read at.
+ *
+ * @example
+ * ```ts
+ * import type { ReadIndex } from 'raftkit';
+ * const m: ReadIndex = { type: 'ReadIndex', from: '2', to: '1', term: 3, id: 7 };
+ * ```
+ */
+export interface ReadIndex {
+  /** Discriminates the message kind. */
+  readonly type: 'ReadIndex';
+  /** The follower asking. */
+  readonly from: NodeId;
+  /** The leader. */
+  readonly to: NodeId;
+  /** The follower's term. */
+  readonly term: number;
+  /** The follower's id for this read. */
+  readonly id: number;
+}
+
+/**
+ * The answer to a {@link ReadIndex}: once the leader confirmed it still leads, the commit index
+ * at the time of the request (`ok`), or a refusal (`ok: false`, index 0).
+ *
+ * @example
+ * ```ts
+ * import type { ReadIndexResponse } from 'raftkit';
+ * const m: ReadIndexResponse = { type: 'ReadIndexResponse', from: '1', to: '2', term: 3, id: 7, index: 42, ok: true };
+ * ```
+ */
+export interface ReadIndexResponse {
+  /** Discriminates the message kind. */
+  readonly type: 'ReadIndexResponse';
+  /** The leader. */
+  readonly from: NodeId;
+  /** The follower that asked. */
+  readonly to: NodeId;
+  /** The leader's term. */
+  readonly term: number;
+  /** The follower's id for this read. */
+  readonly id: number;
+  /** The index to read at, once applied. */
+  readonly index: number;
+  /** False when the leader could not serve the read (it is no longer leading). */
+  readonly ok: boolean;
+}
+
+/**
+ * Every message Raft nodes exchange: plain, immutable, JSON-serialisable objects.
+ *
+ * @example
+ * ```ts
+ * import type { Message } from 'raftkit';
+ * function describe(m: Message): string { return `${m.type} ${m.from}→${m.to} term ${m.term}`; }
+ * ```
+ */
 export type Message =
+  | ReadIndex
+  | ReadIndexResponse
   | RequestVote
   | RequestVoteResponse
   | PreVote
@@ -203,10 +258,27 @@ export type Message =
   | AppendEntriesResponse
   | TimeoutNow;
 
-/** The `type` of each {@link Message}. */
+/**
+ * The `type` of each {@link Message}.
+ *
+ * @example
+ * ```ts
+ * import type { MessageType } from 'raftkit';
+ * const electionTraffic: MessageType[] = ['PreVote', 'PreVoteResponse', 'RequestVote', 'RequestVoteResponse'];
+ * ```
+ */
 export type MessageType = Message['type'];
 
-/** Limits applied when validating untrusted messages. */
+/**
+ * Limits applied when validating untrusted messages.
+ *
+ * @example
+ * ```ts
+ * import { validateMessage, type ValidationLimits } from 'raftkit';
+ * const limits: ValidationLimits = { maxEntries: 1024 };
+ * validateMessage({ type: 'TimeoutNow', from: '1', to: '2', term: 3 }, limits); // the message, now typed
+ * ```
+ */
 export interface ValidationLimits {
   /** The most entries one AppendEntries may carry. */
   readonly maxEntries: number;
@@ -259,11 +331,17 @@ function check(raw: unknown, limits: ValidationLimits): Message | string {
       return raw as RequestVoteResponse | PreVoteResponse;
     case 'TimeoutNow':
       return raw as TimeoutNow;
+    case 'ReadIndex':
+      return isIndex(m.id) ? (raw as ReadIndex) : 'ReadIndex: bad id';
+    case 'ReadIndexResponse':
+      if (!isIndex(m.id) || !isIndex(m.index) || typeof m.ok !== 'boolean') return 'ReadIndexResponse: bad id/index/ok';
+      return raw as ReadIndexResponse;
     case 'AppendEntriesResponse':
       if (typeof m.success !== 'boolean') return 'AppendEntriesResponse: success must be boolean';
       if (!isIndex(m.index) || !isIndex(m.conflictIndex) || !isIndex(m.conflictTerm)) {
         return 'AppendEntriesResponse: bad index/conflictIndex/conflictTerm';
       }
+      if (m.round !== undefined && !isIndex(m.round)) return 'AppendEntriesResponse: bad round';
       return raw as AppendEntriesResponse;
     case 'AppendEntries':
       return validateAppendEntries(m, limits) ?? (raw as AppendEntries);
@@ -278,6 +356,7 @@ function validateAppendEntries(m: Record<string, unknown>, limits: ValidationLim
     return 'AppendEntries: bad prevLogIndex/prevLogTerm/leaderCommit';
   }
   if (prevLogTerm > (term as number)) return 'AppendEntries: prevLogTerm is after term';
+  if (m.round !== undefined && !isIndex(m.round)) return 'AppendEntries: bad round';
   if (!Array.isArray(entries)) return 'AppendEntries: entries must be an array';
   if (entries.length > limits.maxEntries) return `AppendEntries: more than ${limits.maxEntries} entries`;
   // Entries must continue from prevLogIndex with consecutive indexes and non-decreasing terms

@@ -2,7 +2,16 @@ import type { NodeId } from '../transport/transport.js';
 
 export type { NodeId };
 
-/** What an entry in the replicated log carries: a user command, or the no-op a new leader appends. */
+/**
+ * What an entry in the replicated log carries: a user command, or the no-op a new leader appends.
+ *
+ * @example
+ * ```ts
+ * import type { EntryKind, LogEntry } from 'raftkit';
+ * const kind: EntryKind = 'noop';
+ * const first: LogEntry = { index: 1, term: 1, kind }; // what a new leader appends first
+ * ```
+ */
 export type EntryKind = 'command' | 'noop';
 
 /**
@@ -47,7 +56,11 @@ export interface HardState {
  *
  * @example
  * ```ts
- * const { index, term }: LogPosition = leader.submit('x');
+ * import { Cluster, type LogPosition } from 'raftkit';
+ * const cluster = new Cluster({ size: 3, seed: 1 });
+ * const leader = cluster.node(await cluster.waitForLeader());
+ * const { index, term }: LogPosition = leader.submit('x'); // appended now, committed later
+ * console.log(index, term); // 2 1 (entry 1 is the leader's no-op)
  * ```
  */
 export interface LogPosition {
@@ -60,5 +73,14 @@ export interface LogPosition {
 /**
  * A node's role. A `precandidate` is polling for a pre-vote (thesis §9.6) before it would start a
  * real election; it has not changed its term.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type Role } from 'raftkit';
+ * const cluster = new Cluster({ size: 3, seed: 1 });
+ * await cluster.waitForLeader();
+ * const roles: Role[] = cluster.nodes.map((node) => node.role);
+ * console.log(roles); // [ 'follower', 'leader', 'follower' ]
+ * ```
  */
 export type Role = 'follower' | 'precandidate' | 'candidate' | 'leader';

@@ -67,7 +67,11 @@ export interface ClusterNetworkOptions extends NetworkConditions {
  *
  * @example
  * ```ts
- * const entries: AppliedEntry[] = cluster.applied('1');
+ * import { Cluster, type AppliedEntry } from 'raftkit';
+ * const cluster = new Cluster({ size: 3, seed: 1 });
+ * const { leaderId } = await cluster.propose({ set: 'x', to: 1 });
+ * const entries: AppliedEntry[] = cluster.applied(leaderId);
+ * console.log(entries); // [ { index: 2, term: 1, kind: 'command', command: { set: 'x', to: 1 } } ]
  * ```
  */
 export interface AppliedEntry<C = unknown> extends LogPosition {
@@ -80,7 +84,10 @@ export interface AppliedEntry<C = unknown> extends LogPosition {
  *
  * @example
  * ```ts
- * const { index, result, leaderId } = await cluster.propose({ set: 'x', to: 1 });
+ * import { Cluster, type ClusterProposalResult } from 'raftkit';
+ * const cluster = new Cluster({ size: 3, seed: 1, stateMachine: () => ({ apply: (n: number) => n * 2 }) });
+ * const { index, result, leaderId }: ClusterProposalResult<number> = await cluster.propose(21);
+ * console.log(`leader ${leaderId} applied it at index ${index}: ${result}`); // leader 2 applied it at index 2: 42
  * ```
  */
 export interface ClusterProposalResult<R = unknown> extends ProposalResult<R> {
@@ -93,8 +100,10 @@ export interface ClusterProposalResult<R = unknown> extends ProposalResult<R> {
  *
  * @example
  * ```ts
- * const [round] = await cluster.simulate({ rounds: 1 });
- * console.log(round.failed, round.leader, `${round.votes}/${round.liveNodes}`);
+ * import { Cluster, type RoundReport } from 'raftkit';
+ * const cluster = new Cluster({ size: 5, seed: 1 });
+ * const rounds: RoundReport[] = await cluster.simulate({ rounds: 2 });
+ * for (const round of rounds) console.log(round.failed, round.leader, `${round.votes}/${round.liveNodes}`); // 4 3 4/4 …
  * ```
  */
 export interface RoundReport {
@@ -561,6 +570,10 @@ export function summarize(m: Message): string {
       return m.success ? `ok through ${m.index}` : `rejected at ${m.index}`;
     case 'TimeoutNow':
       return 'campaign now';
+    case 'ReadIndex':
+      return `read #${m.id}`;
+    case 'ReadIndexResponse':
+      return m.ok ? `read #${m.id} at ${m.index}` : `read #${m.id} refused`;
   }
 }
 

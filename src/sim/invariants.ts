@@ -2,7 +2,16 @@ import { RaftError } from '../raft/errors.js';
 import type { HardState, LogEntry, NodeId } from '../raft/types.js';
 import type { TraceEvent } from './trace.js';
 
-/** The safety properties the simulator checks (Raft Figure 3, plus vote and term durability). */
+/**
+ * The safety properties the simulator checks (Raft Figure 3, plus vote and term durability).
+ *
+ * @example
+ * ```ts
+ * import { InvariantViolation, type SafetyProperty } from 'raftkit';
+ * const brokenProperty = (error: unknown): SafetyProperty | undefined =>
+ *   error instanceof InvariantViolation ? error.property : undefined;
+ * ```
+ */
 export type SafetyProperty =
   | 'Election Safety'
   | 'Leader Append-Only'

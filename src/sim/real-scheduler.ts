@@ -36,7 +36,8 @@ const MAX_TIMEOUT = 2 ** 31 - 1;
  * import { RealScheduler } from 'raftkit';
  * const scheduler = new RealScheduler();
  * const started = scheduler.now();
- * scheduler.schedule(100, () => console.log(`after ~${Math.round(scheduler.now() - started)} ms`));
+ * await new Promise<void>((resolve) => scheduler.schedule(50, () => resolve()));
+ * console.log(`after ~${Math.round(scheduler.now() - started)} ms`); // after ~50 ms
  * ```
  */
 export class RealScheduler implements Scheduler {
@@ -105,7 +106,12 @@ export class RealScheduler implements Scheduler {
    * @example
    * ```ts
    * import { RealScheduler } from 'raftkit';
-   * new RealScheduler().defer(() => console.log('soon'));
+   * const scheduler = new RealScheduler();
+   * const order: string[] = [];
+   * scheduler.schedule(0, () => order.push('timer'));
+   * scheduler.defer(() => order.push('deferred')); // a microtask: runs first
+   * await new Promise<void>((resolve) => scheduler.schedule(10, () => resolve()));
+   * console.log(order); // [ 'deferred', 'timer' ]
    * ```
    */
   defer(callback: () => void): void {

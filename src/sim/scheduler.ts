@@ -3,7 +3,18 @@
  * simulation can run on virtual time and a service on real timers with the same code.
  */
 
-/** Cancels a scheduled callback. Calling it after the callback ran, or twice, does nothing. */
+/**
+ * Cancels a scheduled callback. Calling it after the callback ran, or twice, does nothing.
+ *
+ * @example
+ * ```ts
+ * import { VirtualScheduler, type Cancel } from 'raftkit';
+ * const scheduler = new VirtualScheduler();
+ * const cancel: Cancel = scheduler.schedule(100, () => console.log('never printed'));
+ * cancel();
+ * scheduler.runFor(200); // 0 events run
+ * ```
+ */
 export type Cancel = () => void;
 
 /**

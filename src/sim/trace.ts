@@ -1,7 +1,15 @@
 import type { MessageType } from '../raft/messages.js';
 import type { NodeId, Role } from '../raft/types.js';
 
-/** What every trace event has. */
+/**
+ * What every trace event has.
+ *
+ * @example
+ * ```ts
+ * import type { TraceBase } from 'raftkit';
+ * const since = (events: readonly TraceBase[], ms: number) => events.filter((event) => event.time >= ms);
+ * ```
+ */
 export interface TraceBase {
   /** Virtual time of the event, in ms. */
   readonly time: number;
@@ -12,6 +20,7 @@ export interface TraceBase {
  *
  * @example
  * ```ts
+ * import type { RoleEvent } from 'raftkit';
  * const e: RoleEvent = { time: 310, kind: 'role', node: '2', role: 'leader', term: 1 };
  * ```
  */
@@ -31,6 +40,7 @@ export interface RoleEvent extends TraceBase {
  *
  * @example
  * ```ts
+ * import type { LogEvent } from 'raftkit';
  * const e: LogEvent = { time: 512, kind: 'apply', node: '1', index: 3, term: 1 };
  * ```
  */
@@ -50,6 +60,7 @@ export interface LogEvent extends TraceBase {
  *
  * @example
  * ```ts
+ * import type { MessageEvent } from 'raftkit';
  * const e: MessageEvent = { time: 5, kind: 'deliver', from: '1', to: '2', type: 'RequestVote', term: 1, summary: 'last log 0:0' };
  * ```
  */
@@ -75,6 +86,7 @@ export interface MessageEvent extends TraceBase {
  *
  * @example
  * ```ts
+ * import type { NodeFaultEvent } from 'raftkit';
  * const e: NodeFaultEvent = { time: 1000, kind: 'crash', node: '3' };
  * ```
  */
@@ -90,6 +102,7 @@ export interface NodeFaultEvent extends TraceBase {
  *
  * @example
  * ```ts
+ * import type { NetworkFaultEvent } from 'raftkit';
  * const e: NetworkFaultEvent = { time: 2000, kind: 'partition', groups: [['1', '2'], ['3', '4', '5']] };
  * ```
  */
@@ -106,9 +119,13 @@ export interface NetworkFaultEvent extends TraceBase {
  *
  * @example
  * ```ts
- * for (const event of cluster.trace()) {
+ * import { Cluster, type TraceEvent } from 'raftkit';
+ * const cluster = new Cluster({ size: 3, seed: 1 });
+ * await cluster.waitForLeader();
+ * const trace: TraceEvent[] = cluster.trace();
+ * for (const event of trace) {
  *   if (event.kind === 'role') console.log(`${event.time} ms: node ${event.node} is ${event.role} in term ${event.term}`);
- * }
+ * } // … 197 ms: node 2 is leader in term 1
  * ```
  */
 export type TraceEvent = RoleEvent | LogEvent | MessageEvent | NodeFaultEvent | NetworkFaultEvent;

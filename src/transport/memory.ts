@@ -127,6 +127,7 @@ export type DropReason = 'partition' | 'disconnected' | 'cut' | 'random' | 'filt
  * import { InMemoryNetwork, VirtualScheduler, SeededRandom } from 'raftkit';
  * const network = new InMemoryNetwork({ scheduler: new VirtualScheduler(), random: new SeededRandom(1) });
  * network.on('drop', (message, from, to, reason) => console.log(`${message.type} ${from}→${to} dropped: ${reason}`));
+ * network.transport('a').send('b', { type: 'Ping', from: 'a', to: 'b' }); // Ping a→b dropped: no-endpoint
  * ```
  */
 export interface NetworkEvents<M extends Envelope = Envelope> {

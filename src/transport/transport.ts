@@ -2,10 +2,28 @@
  * The contract between a Raft node and the network that carries its messages.
  */
 
-/** A node's identity: any non-empty string, unique within a cluster. */
+/**
+ * A node's identity: any non-empty string, unique within a cluster.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type NodeId } from 'raftkit';
+ * const ids: NodeId[] = ['eu-1', 'us-1', 'ap-1'];
+ * const cluster = new Cluster({ ids, seed: 1 });
+ * ```
+ */
 export type NodeId = string;
 
-/** What every message carried by a transport looks like: a plain object with a `type`, a sender and a receiver. */
+/**
+ * What every message carried by a transport looks like: a plain object with a `type`, a sender and a receiver.
+ *
+ * @example
+ * ```ts
+ * import type { Envelope } from 'raftkit';
+ * interface Ping extends Envelope { readonly type: 'Ping'; readonly sentAt: number }
+ * const ping: Ping = { type: 'Ping', from: 'a', to: 'b', sentAt: 0 };
+ * ```
+ */
 export interface Envelope {
   /** The message kind, e.g. `'RequestVote'`: the discriminator of a message union. */
   readonly type: string;

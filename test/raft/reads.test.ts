@@ -1,0 +1,163 @@
+/** Linearizable reads without log writes (ReadIndex), on the leader and on followers. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { KeyValueStore, type KeyValueCommand, type KeyValueResult } from '../../src/kv/key-value-store.js';
+import { NotLeaderError, TimeoutError } from '../../src/raft/errors.js';
+import { Cluster } from '../../src/sim/cluster.js';
+import { propertyParams } from '../support/runs.js';
+
+function kvCluster(seed: number, options: { size?: number; checkQuorum?: boolean } = {}) {
+  const stores = new Map<string, KeyValueStore>();
+  const cluster = new Cluster<KeyValueCommand, KeyValueResult>({
+    size: options.size ?? 3,
+    seed,
+    nodeOptions: () => ({ checkQuorum: options.checkQuorum ?? true }),
+    stateMachine: (id) => {
+      const store = new KeyValueStore();
+      stores.set(id, store);
+      return store;
+    },
+  });
+  return { cluster, store: (id: string) => stores.get(id)! };
+}
+
+/** Runs the cluster until `promise` settles. */
+async function settle<T>(cluster: Cluster<KeyValueCommand, KeyValueResult>, promise: Promise<T>): Promise<{ value?: T; error?: unknown }> {
+  let outcome: { value?: T; error?: unknown } | undefined;
+  promise.then(
+    (value) => (outcome = { value }),
+    (error: unknown) => (outcome = { error }),
+  );
+  for (let t = 0; t < 5_000 && outcome === undefined; t += 5) {
+    await cluster.run(5);
+    await Promise.resolve();
+  }
+  expect(outcome, 'settled').toBeDefined();
+  return outcome!;
+}
+
+describe('read() (ReadIndex)', () => {
+  it('on the leader: sees the last acknowledged write, and writes nothing to the log', async () => {
+    const { cluster, store } = kvCluster(51);
+    const leaderId = await cluster.waitForLeader();
+    await cluster.propose({ op: 'put', key: 'x', value: 1 });
+    const leader = cluster.node(leaderId);
+    const logLength = leader.entries().length;
+    const { value: index } = await settle(cluster, leader.read());
+    expect(index).toBeGreaterThanOrEqual(logLength);
+    expect(store(leaderId).get('x')).toBe(1);
+    expect(leader.entries().length).toBe(logLength);
+  });
+
+  it('on a follower: asks the leader, then waits until it applied the index itself', async () => {
+    const { cluster, store } = kvCluster(52);
+    const leaderId = await cluster.waitForLeader();
+    const follower = cluster.ids.find((id) => id !== leaderId)!;
+    await cluster.runUntil(() => cluster.node(follower).leaderId === leaderId);
+    // Hold back appends to the follower so it lags when the write is acknowledged.
+    const hold = cluster.network.filter((m, _from, to) => (m.type === 'AppendEntries' && to === follower ? { delayMs: 60 } : 'deliver'));
+    await cluster.propose({ op: 'put', key: 'x', value: 'fresh' });
+    expect(store(follower).get('x')).toBeUndefined();
+    hold();
+    const { value, error } = await settle(cluster, cluster.node(follower).read());
+    expect(error).toBeUndefined();
+    expect(value).toBeGreaterThan(0);
+    expect(store(follower).get('x')).toBe('fresh');
+  });
+
+  it('a deposed leader in a minority never answers a read (so it never returns stale data)', async () => {
+    const { cluster } = kvCluster(53, { size: 5 });
+    const old = await cluster.waitForLeader();
+    const buddy = cluster.ids.find((id) => id !== old)!;
+    cluster.network.filter((m, from) => (from === old && m.type === 'AppendEntries' ? 'drop' : 'deliver'));
+    cluster.partition([old, buddy], cluster.ids.filter((id) => id !== old && id !== buddy));
+    const { error } = await settle(cluster, cluster.node(old).read());
+    expect(error instanceof NotLeaderError || error instanceof TimeoutError).toBe(true);
+  });
+
+  it('a deposed leader that still believes it leads (no check-quorum) cannot serve a stale read', async () => {
+    const { cluster, store } = kvCluster(55, { size: 3, checkQuorum: false });
+    const old = await cluster.waitForLeader();
+    await cluster.propose({ op: 'put', key: 'k', value: 'old' });
+    cluster.partition([old]);
+    await cluster.run(1_000);
+    expect(cluster.node(old).role).toBe('leader'); // it cannot know
+    const fresh = await cluster.propose({ op: 'put', key: 'k', value: 'new' });
+    expect(fresh.leaderId).not.toBe(old);
+    const { value, error } = await settle(cluster, cluster.node(old).read({ timeoutMs: 1_000 }));
+    // Either it fails, or (never) it answers: then it must show the new value.
+    if (error === undefined) expect(store(old).get('k'), `read at ${value}`).toBe('new');
+    else expect(error).toBeInstanceOf(TimeoutError);
+  });
+
+  it('without a known leader it rejects at once', async () => {
+    const { cluster } = kvCluster(54);
+    await expect(cluster.node('1').read()).rejects.toBeInstanceOf(NotLeaderError);
+  });
+
+  it('history: every read returns the latest write acknowledged before it started, or a later one — property', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.boolean(),
+        fc.array(fc.constantFrom('write', 'write', 'read', 'read', 'run', 'crash', 'restart', 'isolate-leader', 'heal'), { minLength: 10, maxLength: 50 }),
+        async (seed, checkQuorum, actions) => {
+          // Without check-quorum a deposed leader keeps believing it leads: only ReadIndex's
+          // heartbeat round keeps its reads from being stale.
+          const { cluster, store } = kvCluster(seed, { size: 3, checkQuorum });
+          await cluster.waitForLeader();
+          const indexOfValue = new Map<number, number>(); // written value -> its log index
+          let acknowledgedIndex = 0; // highest index of a write acknowledged so far
+          let next = 1;
+          const checks: Array<Promise<void>> = [];
+          for (const action of actions) {
+            const live = cluster.liveIds;
+            const someone = live[next % live.length]!;
+            if (action === 'write') {
+              const leader = cluster.leader();
+              if (leader === undefined) continue;
+              const value = next++;
+              cluster
+                .node(leader)
+                .propose({ op: 'put', key: 'k', value })
+                .then(({ index }) => {
+                  indexOfValue.set(value, index);
+                  acknowledgedIndex = Math.max(acknowledgedIndex, index);
+                })
+                .catch(() => undefined);
+            } else if (action === 'read') {
+              const startedAfter = acknowledgedIndex;
+              for (const reader of live) {
+                checks.push(
+                  cluster
+                    .node(reader)
+                    .read({ timeoutMs: 2_000 })
+                    .then(
+                      () => {
+                        const value = store(reader).get('k') as number | undefined;
+                        const index = value === undefined ? 0 : (indexOfValue.get(value) ?? Infinity);
+                        expect(index, `seed ${seed}: a read on ${reader} missed a write acknowledged before it began`).toBeGreaterThanOrEqual(startedAfter);
+                      },
+                      () => undefined, // a read may fail (no leader, timeout); it must never be stale
+                    ),
+                );
+              }
+            } else if (action === 'run') await cluster.run(300);
+            else if (action === 'crash' && live.length === cluster.ids.length) cluster.crash(someone);
+            else if (action === 'restart') {
+              for (const id of cluster.ids) if (!live.includes(id)) cluster.restart(id);
+            }
+            else if (action === 'isolate-leader') cluster.partition([cluster.leader() ?? someone]);
+            else if (action === 'heal') cluster.heal();
+            await cluster.run(50);
+          }
+          cluster.heal();
+          for (const id of cluster.ids) if (!cluster.liveIds.includes(id)) cluster.restart(id);
+          await cluster.run(3_000);
+          await Promise.all(checks);
+        },
+      ),
+      propertyParams(100, 2_000),
+    );
+  });
+});
