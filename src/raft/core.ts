@@ -53,6 +53,11 @@ export interface RaftCoreOptions {
    * (§4.2.3). Default true.
    */
   readonly checkQuorum?: boolean;
+  /**
+   * For lease reads: the most the clocks of two nodes may drift apart, as a fraction of elapsed
+   * time (default 0.1). A leader trusts its lease for a minimum election timeout × (1 − this).
+   */
+  readonly maxClockDrift?: number;
 }
 
 /**
@@ -121,6 +126,8 @@ interface ReadRound {
   index: number;
   readonly acks: Set<NodeId>;
   readonly requests: ReadRequest[];
+  /** The leader's clock when the round was sent: a majority's answer starts a lease there. */
+  readonly sentAt: number;
 }
 
 /**
@@ -236,6 +243,7 @@ export class RaftCore {
   private readonly maxInflight: number;
   private readonly preVote: boolean;
   private readonly checkQuorum: boolean;
+  private readonly leaseMs: number;
 
   private readonly log: RaftLog;
   private currentTerm: number;
@@ -260,6 +268,9 @@ export class RaftCore {
   private readRoundOpen = false;
   private readonly readRounds: ReadRound[] = [];
   private readonly readsBeforeCommit: ReadRequest[] = [];
+  /** Leader: time led, and since when (on that clock) a majority is known to follow (lease reads). */
+  private leaderClock = 0;
+  private leaseFrom = -Infinity;
   /** Settled reads of this node, for the next Ready. */
   private readStates: ReadState[] = [];
   /** Leader: the node leadership is being handed to, and for how long (ms) it has been tried. */
@@ -279,7 +290,10 @@ export class RaftCore {
     this.maxInflight = options.maxInflightMessages ?? 64;
     this.preVote = options.preVote ?? true;
     this.checkQuorum = options.checkQuorum ?? true;
+    const drift = options.maxClockDrift ?? 0.1;
+    if (!(drift >= 0 && drift < 1)) throw new RangeError(`maxClockDrift must be in [0, 1), got ${drift}`);
     validateTimings(this.electionTimeout, this.heartbeatInterval);
+    this.leaseMs = this.electionTimeout[0] * (1 - drift);
     const initial = options.initialState;
     this.currentTerm = initial?.hardState.term ?? 0;
     this.vote = initial?.hardState.votedFor ?? null;
@@ -374,6 +388,7 @@ export class RaftCore {
     if (!(ms >= 0)) throw new RangeError(`elapse: ms must be ≥ 0, got ${ms}`);
     this.electionElapsed += ms;
     if (this.currentRole === 'leader') {
+      this.leaderClock += ms;
       if (this.transferee !== null) {
         this.transferElapsed += ms;
         // The target did not take over within an election timeout: give up, serve again.
@@ -431,8 +446,14 @@ export class RaftCore {
    * entry of its term); a follower asks its leader. Throws {@link NotLeaderError} when no leader
    * is known.
    */
-  read(id: number): void {
-    if (this.currentRole === 'leader') return this.leaderRead({ id, from: this.id });
+  read(id: number, options: { lease?: boolean } = {}): void {
+    if (this.currentRole === 'leader') {
+      // A lease read skips the heartbeat round while a majority is known to follow this leader.
+      if (options.lease === true && this.leaseValid() && this.log.term(this.commit) === this.currentTerm) {
+        return this.settleRead({ id, from: this.id }, this.commit, true);
+      }
+      return this.leaderRead({ id, from: this.id });
+    }
     if (this.leader === null || this.currentRole !== 'follower') throw new NotLeaderError(this.id, this.leader);
     this.send<ReadIndex>({ type: 'ReadIndex', from: this.id, to: this.leader, term: this.currentTerm, id });
   }
@@ -446,13 +467,27 @@ export class RaftCore {
     // Requests made before the next heartbeat share one round; each raises its index to now.
     let round = this.readRounds[this.readRounds.length - 1];
     if (!this.readRoundOpen || round === undefined) {
-      round = { round: ++this.readRound, index: this.commit, acks: new Set([this.id]), requests: [] };
-      this.readRounds.push(round);
+      round = this.openReadRound();
       this.readRoundOpen = true;
       this.replicationDue = true;
     }
     round.index = this.commit;
     round.requests.push(request);
+  }
+
+  private openReadRound(): ReadRound {
+    const round: ReadRound = { round: ++this.readRound, index: this.commit, acks: new Set([this.id]), requests: [], sentAt: this.leaderClock };
+    this.readRounds.push(round);
+    return round;
+  }
+
+  /**
+   * Thesis §6.4.1: followers ignore vote requests for a minimum election timeout after hearing
+   * from this leader (check-quorum's lease rule), so until then no other leader can exist. A
+   * transfer (which forces an election) ends the lease.
+   */
+  private leaseValid(): boolean {
+    return this.checkQuorum && this.transferee === null && this.leaderClock < this.leaseFrom + this.leaseMs;
   }
 
   /** A follower answered an AppendEntries of read round `round` (or later): it still follows us. */
@@ -463,6 +498,7 @@ export class RaftCore {
     }
     while (this.readRounds.length > 0 && (this.readRounds[0] as ReadRound).acks.size >= this.quorum) {
       const done = this.readRounds.shift() as ReadRound;
+      if (done.sentAt > this.leaseFrom) this.leaseFrom = done.sentAt;
       for (const request of done.requests) this.settleRead(request, done.index, true);
     }
   }
@@ -479,6 +515,7 @@ export class RaftCore {
     for (const request of this.readsBeforeCommit.splice(0)) this.settleRead(request, 0, false);
     for (const round of this.readRounds.splice(0)) for (const request of round.requests) this.settleRead(request, 0, false);
     this.readRoundOpen = false;
+    this.leaseFrom = -Infinity;
   }
 
   /** The node this leader is handing leadership to, or null. */
@@ -742,6 +779,8 @@ export class RaftCore {
     this.leader = this.id;
     this.heartbeatElapsed = 0;
     this.electionElapsed = 0; // the leader's clock for check-quorum rounds
+    this.leaderClock = 0;
+    this.leaseFrom = -Infinity;
     const next = this.log.lastIndex + 1;
     for (const id of this.peers) {
       this.progress.set(id, {
@@ -915,6 +954,11 @@ export class RaftCore {
   }
 
   private heartbeat(): void {
+    // Each heartbeat is also a read round, so a majority's answers keep the lease fresh.
+    if (this.checkQuorum) {
+      this.openReadRound();
+      this.readRoundOpen = false;
+    }
     for (const id of this.peers) {
       const pr = this.progress.get(id) as Progress;
       const oldest = pr.inflight[0] ?? 0;

@@ -90,6 +90,36 @@ describe('read() (ReadIndex)', () => {
     else expect(error).toBeInstanceOf(TimeoutError);
   });
 
+  it('a lease read on a healthy leader answers at once, without a round trip', async () => {
+    const { cluster, store } = kvCluster(56);
+    const leaderId = await cluster.waitForLeader();
+    await cluster.propose({ op: 'put', key: 'k', value: 1 });
+    await cluster.run(200); // heartbeats answered: the lease is fresh
+    const leader = cluster.node(leaderId);
+    const sent: string[] = [];
+    leader.on('send', (m) => sent.push(m.type));
+    let index: number | undefined;
+    void leader.read({ lease: true }).then((i) => (index = i));
+    await Promise.resolve();
+    await cluster.run(0);
+    await Promise.resolve();
+    expect(index).toBeGreaterThan(0);
+    expect(sent).toEqual([]);
+    expect(store(leaderId).get('k')).toBe(1);
+  });
+
+  it('a lease read falls back to a heartbeat round once the lease has run out (cut off: it fails)', async () => {
+    const { cluster } = kvCluster(57, { size: 3 });
+    const leaderId = await cluster.waitForLeader();
+    await cluster.run(200);
+    cluster.partition([leaderId]);
+    await cluster.run(160); // beyond 150 ms × (1 − 0.1), before check-quorum deposes it
+    const leader = cluster.node(leaderId);
+    expect(leader.role).toBe('leader');
+    const { error } = await settle(cluster, leader.read({ lease: true, timeoutMs: 500 }));
+    expect(error instanceof NotLeaderError || error instanceof TimeoutError).toBe(true);
+  });
+
   it('without a known leader it rejects at once', async () => {
     const { cluster } = kvCluster(54);
     await expect(cluster.node('1').read()).rejects.toBeInstanceOf(NotLeaderError);
@@ -100,7 +130,7 @@ describe('read() (ReadIndex)', () => {
       fc.asyncProperty(
         fc.integer({ min: 0, max: 2 ** 31 - 1 }),
         fc.boolean(),
-        fc.array(fc.constantFrom('write', 'write', 'read', 'read', 'run', 'crash', 'restart', 'isolate-leader', 'heal'), { minLength: 10, maxLength: 50 }),
+        fc.array(fc.constantFrom('write', 'write', 'read', 'lease-read', 'run', 'crash', 'restart', 'isolate-leader', 'heal'), { minLength: 10, maxLength: 50 }),
         async (seed, checkQuorum, actions) => {
           // Without check-quorum a deposed leader keeps believing it leads: only ReadIndex's
           // heartbeat round keeps its reads from being stale.
@@ -125,13 +155,13 @@ describe('read() (ReadIndex)', () => {
                   acknowledgedIndex = Math.max(acknowledgedIndex, index);
                 })
                 .catch(() => undefined);
-            } else if (action === 'read') {
+            } else if (action === 'read' || action === 'lease-read') {
               const startedAfter = acknowledgedIndex;
               for (const reader of live) {
                 checks.push(
                   cluster
                     .node(reader)
-                    .read({ timeoutMs: 2_000 })
+                    .read({ timeoutMs: 2_000, lease: action === 'lease-read' })
                     .then(
                       () => {
                         const value = store(reader).get('k') as number | undefined;
