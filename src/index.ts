@@ -17,7 +17,7 @@ export type { ClockErrorCode } from './clocks/errors.js';
 export { RaftNode } from './node/raft-node.js';
 export type { RaftNodeOptions, RaftNodeEvents, ProposalResult } from './node/raft-node.js';
 export { RaftCore } from './raft/core.js';
-export type { RaftCoreOptions, Ready, ReadState, RaftStatus, FollowerProgress } from './raft/core.js';
+export type { RaftCoreOptions, Ready, ReadState, ForwardState, RaftStatus, FollowerProgress } from './raft/core.js';
 export { validateMessage } from './raft/messages.js';
 export type {
   Message,

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { RaftCore, validateTimings, type RaftStatus, type ReadState, type Ready } from '../raft/core.js';
+import { RaftCore, validateTimings, type ForwardState, type RaftStatus, type ReadState, type Ready } from '../raft/core.js';
 import {
   AbortedError,
   ApplyError,
@@ -58,6 +58,11 @@ export interface RaftNodeOptions<C = unknown, R = unknown> {
   readonly checkQuorum?: boolean;
   /** The clock drift lease reads tolerate, as a fraction of elapsed time. Default 0.1. */
   readonly maxClockDrift?: number;
+  /**
+   * On a follower, `propose` forwards the command to the leader instead of rejecting with
+   * {@link NotLeaderError}, and resolves once this node applied it. Default false.
+   */
+  readonly forwardProposals?: boolean;
 }
 
 /**
@@ -110,6 +115,16 @@ export interface RaftNodeEvents {
 export interface ProposalResult<R = unknown> extends LogPosition {
   /** What the state machine's `apply` returned for the command. */
   readonly result: R;
+}
+
+/** A proposal forwarded to the leader: index and term are 0 until the leader answers. */
+interface Forwarded {
+  readonly id: number;
+  index: number;
+  term: number;
+  readonly resolve: (value: ProposalResult) => void;
+  readonly reject: (error: Error) => void;
+  readonly cleanup: () => void;
 }
 
 /** A read waiting for its index (-1 until known) and then for the state machine to apply it. */
@@ -181,6 +196,11 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   /** Linearizable reads: waiting for their read index, then for it to be applied. */
   private readonly reads = new Map<number, PendingRead>();
   private readSeq = 0;
+  /** Forwarded proposals by id, and (once the leader answered) by log index. */
+  private readonly forwarded = new Map<number, Forwarded>();
+  private readonly forwardedByIndex = new Map<number, Forwarded>();
+  private forwardSeq = 0;
+  private readonly recentResults = new Map<number, { term: number; result: unknown; failure: ApplyError | undefined }>();
 
   // What observers were last told, to emit events on change.
   private seenRole: Role = 'follower';
@@ -279,6 +299,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     this.cancelTimer = null;
     this.rejectPending(() => new NodeStoppedError(this.id));
     for (const read of [...this.reads.values()]) this.finishRead(read, new NodeStoppedError(this.id));
+    for (const forward of [...this.forwarded.values()]) this.finishForward(forward, new NodeStoppedError(this.id));
     await this.transport.close();
   }
 
@@ -347,9 +368,12 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    * before the entry is applied (its fate is then unknown), {@link AbortedError} when `signal`
    * aborts, and {@link NodeStoppedError} when the node stops.
    */
-  propose(command: C, options: { signal?: AbortSignal } = {}): Promise<ProposalResult<R>> {
+  propose(command: C, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ProposalResult<R>> {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
+    if (this.options.forwardProposals === true && this.core !== null && this.core.role !== 'leader') {
+      return this.forwardProposal(command, options);
+    }
     let position: { index: number; term: number };
     try {
       position = this.submit(command);
@@ -399,6 +423,67 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       };
       this.on('leader', onLeader);
     });
+  }
+
+  /** A follower's proposal sent to the leader: resolves once this node applied it. */
+  private forwardProposal(command: C, options: { signal?: AbortSignal; timeoutMs?: number }): Promise<ProposalResult<R>> {
+    const { signal } = options;
+    const id = ++this.forwardSeq;
+    try {
+      const core = this.requireCore();
+      core.forward(id, command);
+      this.afterInput(core);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const timeoutMs = options.timeoutMs ?? 2 * (this.options.electionTimeoutMs?.[1] ?? 300);
+    return new Promise<ProposalResult<R>>((resolve, reject) => {
+      const cancelTimer = this.scheduler.schedule(timeoutMs, () =>
+        this.finishForward(forward, new TimeoutError('forwarded proposal (its outcome is unknown)', timeoutMs)),
+      );
+      const onAbort = (): void => this.finishForward(forward, new AbortedError(signal?.reason));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const forward: Forwarded = {
+        id,
+        index: 0,
+        term: 0,
+        resolve: resolve as (value: ProposalResult) => void,
+        reject,
+        cleanup: () => {
+          cancelTimer();
+          signal?.removeEventListener('abort', onAbort);
+        },
+      };
+      this.forwarded.set(id, forward);
+    });
+  }
+
+  /** The leader answered a forwarded proposal: now wait for that entry to be applied here. */
+  private forwardAnswered(state: ForwardState): void {
+    const forward = this.forwarded.get(state.id);
+    if (forward === undefined || forward.index !== 0) return;
+    if (!state.ok) return this.finishForward(forward, new NotLeaderError(this.id, this.leaderId));
+    forward.index = state.index;
+    forward.term = state.term;
+    if (state.index > this.lastApplied) {
+      this.forwardedByIndex.set(state.index, forward);
+      return;
+    }
+    // Applied here before the leader's answer arrived (a slow answer): use the remembered outcome.
+    const done = this.recentResults.get(state.index);
+    if (done === undefined) {
+      this.finishForward(forward, new RaftError('OUTCOME_UNKNOWN', `node ${this.id}: forwarded proposal ${state.index} was applied before its answer arrived`));
+    } else if (done.term !== state.term) this.finishForward(forward, new LeadershipLostError(this.id, state.index));
+    else if (done.failure) this.finishForward(forward, done.failure);
+    else this.finishForward(forward, undefined, { index: state.index, term: state.term, result: done.result });
+  }
+
+  private finishForward(forward: Forwarded, error: Error | undefined, value?: ProposalResult): void {
+    if (!this.forwarded.delete(forward.id)) return;
+    if (forward.index !== 0) this.forwardedByIndex.delete(forward.index);
+    forward.cleanup();
+    if (error) forward.reject(error);
+    else forward.resolve(value as ProposalResult);
   }
 
   /**
@@ -564,6 +649,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     for (const entry of ready.committed) this.apply(entry);
     core.advance(ready);
     for (const read of ready.reads) this.readSettled(read);
+    for (const forward of ready.forwarded) this.forwardAnswered(forward);
     this.resolveReads();
     this.notify(core);
   }
@@ -579,6 +665,17 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       }
       this.emit('apply', entry, result);
       if (failure) this.report(failure);
+    }
+    if (this.forwarded.size > 0) {
+      // Remember recent outcomes while forwarded proposals wait for their answers.
+      this.recentResults.set(entry.index, { term: entry.term, result, failure });
+      if (this.recentResults.size > 4096) this.recentResults.delete(this.recentResults.keys().next().value as number);
+    } else if (this.recentResults.size > 0) this.recentResults.clear();
+    const forward = this.forwardedByIndex.size > 0 ? this.forwardedByIndex.get(entry.index) : undefined;
+    if (forward !== undefined) {
+      if (forward.term !== entry.term) this.finishForward(forward, new LeadershipLostError(this.id, entry.index));
+      else if (failure) this.finishForward(forward, failure);
+      else this.finishForward(forward, undefined, { index: entry.index, term: entry.term, result });
     }
     // Proposals are answered in log order; anything below this index was overwritten.
     while (this.pendingHead < this.pending.length) {

@@ -7,6 +7,8 @@ import type {
   Message,
   PreVote,
   PreVoteResponse,
+  Propose,
+  ProposeResponse,
   ReadIndex,
   ReadIndexResponse,
   RequestVote,
@@ -92,6 +94,29 @@ export interface Ready {
   readonly committed: readonly LogEntry[];
   /** Reads requested with {@link RaftCore.read} that are now settled. */
   readonly reads: readonly ReadState[];
+  /** Proposals forwarded with {@link RaftCore.forward} that the leader has answered. */
+  readonly forwarded: readonly ForwardState[];
+}
+
+/**
+ * The leader's answer to a proposal forwarded with {@link RaftCore.forward}: when `ok`, the
+ * command is at (`index`, `term`) in the leader's log; wait until that entry is applied.
+ *
+ * @example
+ * ```ts
+ * import type { ForwardState } from 'raftkit';
+ * const landed: ForwardState = { id: 3, index: 57, term: 2, ok: true };
+ * ```
+ */
+export interface ForwardState {
+  /** The id the proposal was forwarded with. */
+  readonly id: number;
+  /** Its index in the leader's log (0 when not ok). */
+  readonly index: number;
+  /** The leader's term (the entry's term when ok). */
+  readonly term: number;
+  /** Whether the leader accepted it. */
+  readonly ok: boolean;
 }
 
 /**
@@ -273,6 +298,8 @@ export class RaftCore {
   private leaseFrom = -Infinity;
   /** Settled reads of this node, for the next Ready. */
   private readStates: ReadState[] = [];
+  /** Answers to forwarded proposals, for the next Ready. */
+  private forwardStates: ForwardState[] = [];
   /** Leader: the node leadership is being handed to, and for how long (ms) it has been tried. */
   private transferee: NodeId | null = null;
   private transferElapsed = 0;
@@ -458,6 +485,30 @@ export class RaftCore {
     this.send<ReadIndex>({ type: 'ReadIndex', from: this.id, to: this.leader, term: this.currentTerm, id });
   }
 
+  /**
+   * Follower: sends `command` to the leader to be proposed there, under the caller's `id`; the
+   * answer comes in a later Ready's `forwarded`. Throws {@link NotLeaderError} when no leader is
+   * known (and on the leader itself: use {@link propose}).
+   */
+  forward(id: number, command: unknown): void {
+    if (this.currentRole !== 'follower' || this.leader === null) throw new NotLeaderError(this.id, this.leader);
+    this.send<Propose>({ type: 'Propose', from: this.id, to: this.leader, term: this.currentTerm, id, command });
+  }
+
+  private onForwardedProposal(m: Propose): void {
+    let position: LogPosition | undefined;
+    if (this.currentRole === 'leader' && this.transferee === null) position = this.propose(m.command);
+    this.send<ProposeResponse>({
+      type: 'ProposeResponse',
+      from: this.id,
+      to: m.from,
+      term: this.currentTerm,
+      id: m.id,
+      index: position?.index ?? 0,
+      ok: position !== undefined,
+    });
+  }
+
   private leaderRead(request: ReadRequest): void {
     if (this.log.term(this.commit) !== this.currentTerm) {
       this.readsBeforeCommit.push(request); // the commit index may lag until this term commits
@@ -585,6 +636,11 @@ export class RaftCore {
         return this.onAppendEntries(message);
       case 'AppendEntriesResponse':
         return this.onAppendResponse(message);
+      case 'Propose':
+        return this.onForwardedProposal(message);
+      case 'ProposeResponse':
+        this.forwardStates.push({ id: message.id, index: message.index, term: message.term, ok: message.ok });
+        return;
       case 'ReadIndex':
         if (this.currentRole === 'leader') this.leaderRead({ id: message.id, from: message.from });
         else this.settleRead({ id: message.id, from: message.from }, 0, false);
@@ -607,6 +663,7 @@ export class RaftCore {
       this.hardStateDirty ||
       this.outbox.length > 0 ||
       this.readStates.length > 0 ||
+      this.forwardStates.length > 0 ||
       this.log.hasUnstable() ||
       this.commit > this.applying ||
       (this.replicationDue && this.currentRole === 'leader')
@@ -627,7 +684,9 @@ export class RaftCore {
     this.outbox = [];
     const reads = this.readStates;
     if (reads.length > 0) this.readStates = [];
-    return { hardState, entries: this.log.takeUnstable(), messages, committed, reads };
+    const forwarded = this.forwardStates;
+    if (forwarded.length > 0) this.forwardStates = [];
+    return { hardState, entries: this.log.takeUnstable(), messages, committed, reads, forwarded };
   }
 
   /** Confirms a Ready was persisted, sent and applied. */

@@ -239,6 +239,56 @@ export interface ReadIndexResponse {
 }
 
 /**
+ * A proposal a follower forwards to its leader (option `forwardProposals`).
+ *
+ * @example
+ * ```ts
+ * import type { Propose } from 'raftkit';
+ * const m: Propose = { type: 'Propose', from: '2', to: '1', term: 3, id: 9, command: { op: 'incr' } };
+ * ```
+ */
+export interface Propose {
+  /** Discriminates the message kind. */
+  readonly type: 'Propose';
+  /** The follower forwarding it. */
+  readonly from: NodeId;
+  /** The leader. */
+  readonly to: NodeId;
+  /** The follower's term. */
+  readonly term: number;
+  /** The follower's id for this proposal. */
+  readonly id: number;
+  /** The user's command. */
+  readonly command: unknown;
+}
+
+/**
+ * The leader's answer to a {@link Propose}: where the command landed, or a refusal.
+ *
+ * @example
+ * ```ts
+ * import type { ProposeResponse } from 'raftkit';
+ * const m: ProposeResponse = { type: 'ProposeResponse', from: '1', to: '2', term: 3, id: 9, index: 57, ok: true };
+ * ```
+ */
+export interface ProposeResponse {
+  /** Discriminates the message kind. */
+  readonly type: 'ProposeResponse';
+  /** The leader. */
+  readonly from: NodeId;
+  /** The follower. */
+  readonly to: NodeId;
+  /** The leader's term, also the entry's term when `ok`. */
+  readonly term: number;
+  /** The follower's id for this proposal. */
+  readonly id: number;
+  /** The entry's index when `ok` (0 otherwise). */
+  readonly index: number;
+  /** False when the receiver was not (or no longer) an accepting leader. */
+  readonly ok: boolean;
+}
+
+/**
  * Every message Raft nodes exchange: plain, immutable, JSON-serialisable objects.
  *
  * @example
@@ -248,6 +298,8 @@ export interface ReadIndexResponse {
  * ```
  */
 export type Message =
+  | Propose
+  | ProposeResponse
   | ReadIndex
   | ReadIndexResponse
   | RequestVote
@@ -333,6 +385,11 @@ function check(raw: unknown, limits: ValidationLimits): Message | string {
       return raw as TimeoutNow;
     case 'ReadIndex':
       return isIndex(m.id) ? (raw as ReadIndex) : 'ReadIndex: bad id';
+    case 'Propose':
+      return isIndex(m.id) && Object.hasOwn(m, 'command') ? (raw as Propose) : 'Propose: bad id or no command';
+    case 'ProposeResponse':
+      if (!isIndex(m.id) || !isIndex(m.index) || typeof m.ok !== 'boolean') return 'ProposeResponse: bad id/index/ok';
+      return raw as ProposeResponse;
     case 'ReadIndexResponse':
       if (!isIndex(m.id) || !isIndex(m.index) || typeof m.ok !== 'boolean') return 'ReadIndexResponse: bad id/index/ok';
       return raw as ReadIndexResponse;

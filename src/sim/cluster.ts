@@ -572,6 +572,10 @@ export function summarize(m: Message): string {
       return 'campaign now';
     case 'ReadIndex':
       return `read #${m.id}`;
+    case 'Propose':
+      return `forwarded proposal #${m.id}`;
+    case 'ProposeResponse':
+      return m.ok ? `proposal #${m.id} at ${m.index}` : `proposal #${m.id} refused`;
     case 'ReadIndexResponse':
       return m.ok ? `read #${m.id} at ${m.index}` : `read #${m.id} refused`;
   }
