@@ -48,7 +48,7 @@ export interface RaftNodeOptions<C = unknown, R = unknown> {
   readonly electionTimeoutMs?: readonly [number, number];
   /** Leader heartbeat interval in ms. Default 50. */
   readonly heartbeatIntervalMs?: number;
-  /** The most entries in one AppendEntries (also the most accepted from a peer). Default 1024. */
+  /** The most entries this node sends in one AppendEntries. Default 1024 (it accepts up to 65,536 or this, whichever is more). */
   readonly maxEntriesPerMessage?: number;
   /** The most unacknowledged AppendEntries per follower. Default 64. */
   readonly maxInflightMessages?: number;
@@ -183,6 +183,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   private readonly scheduler: Scheduler;
   private readonly random: Random;
   private readonly maxEntriesPerMessage: number;
+  private readonly maxEntriesAccepted: number;
   private core: RaftCore | null = null;
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
 
@@ -198,6 +199,10 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   private readSeq = 0;
   /** Forwarded proposals by id, and (once the leader answered) by log index. */
   private readonly forwarded = new Map<number, Forwarded>();
+  /** The save handed to storage and not yet confirmed, if any. */
+  private inflightSave: Promise<void> | null = null;
+  /** Pending leadership transfers: each rejects with the given error. */
+  private readonly transfers = new Set<(error: Error) => void>();
   private readonly forwardedByIndex = new Map<number, Forwarded>();
   private forwardSeq = 0;
   private readonly recentResults = new Map<number, { term: number; result: unknown; failure: ApplyError | undefined }>();
@@ -228,6 +233,8 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     this.scheduler = options.scheduler ?? new RealScheduler();
     this.random = options.random ?? new MathRandom();
     this.maxEntriesPerMessage = options.maxEntriesPerMessage ?? 1024;
+    // Peers may be configured differently: accept generously, still bounded against hostile input.
+    this.maxEntriesAccepted = Math.max(this.maxEntriesPerMessage, 65_536);
     validateTimings(options.electionTimeoutMs, options.heartbeatIntervalMs);
   }
 
@@ -257,7 +264,10 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       return Promise.resolve();
     }
     return loaded.then(
-      (state) => this.boot(state),
+      (state) => {
+        if (this.state !== 'starting') throw new NodeStoppedError(this.id); // stopped while loading
+        this.boot(state);
+      },
       (error: unknown) => {
         this.state = 'stopped';
         throw error;
@@ -300,7 +310,10 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     this.rejectPending(() => new NodeStoppedError(this.id));
     for (const read of [...this.reads.values()]) this.finishRead(read, new NodeStoppedError(this.id));
     for (const forward of [...this.forwarded.values()]) this.finishForward(forward, new NodeStoppedError(this.id));
+    for (const transfer of [...this.transfers]) transfer(new NodeStoppedError(this.id));
     await this.transport.close();
+    // A save already handed to storage must land before the storage is reused (e.g. a restart).
+    await this.inflightSave?.catch(() => undefined);
   }
 
   /** True between a completed {@link start} and {@link stop}. */
@@ -411,17 +424,19 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     }
     const timeoutMs = options.timeoutMs ?? 2 * (this.options.electionTimeoutMs?.[1] ?? 300);
     return new Promise<NodeId>((resolve, reject) => {
-      const cancel = this.scheduler.schedule(timeoutMs, () => {
-        this.off('leader', onLeader);
-        reject(new TimeoutError(`transferring leadership to ${target}`, timeoutMs));
-      });
-      const onLeader = (leaderId: NodeId | null): void => {
-        if (leaderId !== target) return;
+      const finish = (error: Error | undefined): void => {
         cancel();
         this.off('leader', onLeader);
-        resolve(target);
+        this.transfers.delete(finish);
+        if (error) reject(error);
+        else resolve(target);
+      };
+      const cancel = this.scheduler.schedule(timeoutMs, () => finish(new TimeoutError(`transferring leadership to ${target}`, timeoutMs)));
+      const onLeader = (leaderId: NodeId | null): void => {
+        if (leaderId === target) finish(undefined);
       };
       this.on('leader', onLeader);
+      this.transfers.add(finish);
     });
   }
 
@@ -557,11 +572,11 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   private receive(raw: unknown): void {
     if (this.state !== 'running') return;
     const core = this.core as RaftCore;
-    const message = validateMessage(raw, { maxEntries: this.maxEntriesPerMessage });
+    const message = validateMessage(raw, { maxEntries: this.maxEntriesAccepted });
     if (typeof message === 'string') return this.report(new InvalidMessageError(this.id, message));
     if (message.to !== this.id) return this.report(new InvalidMessageError(this.id, `addressed to ${message.to}`));
     if (!core.peers.includes(message.from)) return this.report(new InvalidMessageError(this.id, `unknown sender ${message.from}`));
-    this.emit('receive', message);
+    this.notifyListeners('receive', message);
     this.catchUp(core);
     core.step(message);
     this.afterInput(core);
@@ -629,9 +644,11 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
         continue;
       }
       this.persisting = true;
+      this.inflightSave = saving;
       saving.then(
         () => {
           this.persisting = false;
+          this.inflightSave = null;
           if (this.state !== 'running') return;
           this.completeReady(core, ready);
           this.flush();
@@ -643,7 +660,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
 
   private completeReady(core: RaftCore, ready: Ready): void {
     for (const message of ready.messages) {
-      this.emit('send', message);
+      this.notifyListeners('send', message);
       this.transport.send(message.to, message);
     }
     for (const entry of ready.committed) this.apply(entry);
@@ -663,7 +680,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       } catch (error) {
         failure = new ApplyError(this.id, entry.index, error);
       }
-      this.emit('apply', entry, result);
+      this.notifyListeners('apply', entry, result);
       if (failure) this.report(failure);
     }
     if (this.forwarded.size > 0) {
@@ -718,21 +735,21 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   private notify(core: RaftCore): void {
     if (core.term !== this.seenTerm) {
       this.seenTerm = core.term;
-      this.emit('term', core.term);
+      this.notifyListeners('term', core.term);
     }
     if (core.role !== this.seenRole) {
       const wasLeader = this.seenRole === 'leader';
       this.seenRole = core.role;
       if (wasLeader) this.rejectPending((p) => new LeadershipLostError(this.id, p.index));
-      this.emit('role', core.role, core.term);
+      this.notifyListeners('role', core.role, core.term);
     }
     if (core.leaderId !== this.seenLeader) {
       this.seenLeader = core.leaderId;
-      this.emit('leader', core.leaderId, core.term);
+      this.notifyListeners('leader', core.leaderId, core.term);
     }
     if (core.commitIndex !== this.seenCommit) {
       this.seenCommit = core.commitIndex;
-      this.emit('commit', core.commitIndex);
+      this.notifyListeners('commit', core.commitIndex);
     }
   }
 
@@ -743,7 +760,23 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   }
 
   private report(error: Error): void {
-    this.emit('error', error);
+    try {
+      this.emit('error', error);
+    } catch {
+      // An 'error' listener that throws has nowhere left to report to.
+    }
+  }
+
+  /**
+   * Emits an event. A listener that throws is reported as an `error` event and cannot derail
+   * the node: the rest of a Ready is still sent, applied and acknowledged.
+   */
+  private notifyListeners<E extends keyof RaftNodeEvents>(event: E, ...args: Parameters<RaftNodeEvents[E]>): void {
+    try {
+      (this.emit as (event: E, ...args: Parameters<RaftNodeEvents[E]>) => boolean)(event, ...args);
+    } catch (error) {
+      this.report(new RaftError('LISTENER_FAILED', `node ${this.id}: a '${event}' listener threw`, { cause: error }));
+    }
   }
 
   private requireCore(): RaftCore {

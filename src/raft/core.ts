@@ -293,6 +293,10 @@ export class RaftCore {
   private readRoundOpen = false;
   private readonly readRounds: ReadRound[] = [];
   private readonly readsBeforeCommit: ReadRequest[] = [];
+  /** Until a minimum election timeout has passed since start (or a leader is heard): see heardFromLeader. */
+  private justStarted = true;
+  /** Leader: a TimeoutNow went out this term, so an election may be forced at any time: no lease. */
+  private transferTried = false;
   /** Leader: time led, and since when (on that clock) a majority is known to follow (lease reads). */
   private leaderClock = 0;
   private leaseFrom = -Infinity;
@@ -435,6 +439,7 @@ export class RaftCore {
       }
       return;
     }
+    if (this.electionElapsed >= this.electionTimeout[0]) this.justStarted = false;
     if (this.electionElapsed >= this.randomizedElectionTimeout) {
       if (this.preVote) this.startPreVote();
       else this.startElection(false);
@@ -538,7 +543,7 @@ export class RaftCore {
    * transfer (which forces an election) ends the lease.
    */
   private leaseValid(): boolean {
-    return this.checkQuorum && this.transferee === null && this.leaderClock < this.leaseFrom + this.leaseMs;
+    return this.checkQuorum && !this.transferTried && this.leaderClock < this.leaseFrom + this.leaseMs;
   }
 
   /** A follower answered an AppendEntries of read round `round` (or later): it still follows us. */
@@ -607,6 +612,7 @@ export class RaftCore {
   }
 
   private sendTimeoutNow(to: NodeId): void {
+    this.transferTried = true; // even a late copy forces an election: the lease is over for this term
     this.send<TimeoutNow>({ type: 'TimeoutNow', from: this.id, to, term: this.currentTerm });
   }
 
@@ -706,8 +712,9 @@ export class RaftCore {
   private onRequestVote(m: RequestVote): void {
     const upToDate = this.isUpToDate(m.lastLogIndex, m.lastLogTerm);
     const canVote = this.vote === null || this.vote === m.from;
-    const granted = upToDate && canVote && this.currentRole === 'follower';
+    const granted = upToDate && canVote && (this.currentRole === 'follower' || this.currentRole === 'precandidate');
     if (granted) {
+      if (this.currentRole === 'precandidate') this.becomeFollower(this.currentTerm, null);
       this.setHardState(this.currentTerm, m.from);
       this.resetElectionTimer();
     }
@@ -798,7 +805,9 @@ export class RaftCore {
 
   /** A leader was heard from within the minimum election timeout. */
   private heardFromLeader(): boolean {
-    return this.leader !== null && this.electionElapsed < this.electionTimeout[0];
+    // A node that just started may have answered a leader before a crash: it keeps that
+    // leader's lease (refusing timeout-driven votes) for a minimum election timeout after boot.
+    return (this.leader !== null || this.justStarted) && this.electionElapsed < this.electionTimeout[0];
   }
 
   /** With check-quorum on, a node hearing from a leader (or leading) ignores timeout-driven vote requests. */
@@ -840,6 +849,7 @@ export class RaftCore {
     this.electionElapsed = 0; // the leader's clock for check-quorum rounds
     this.leaderClock = 0;
     this.leaseFrom = -Infinity;
+    this.transferTried = false;
     const next = this.log.lastIndex + 1;
     for (const id of this.peers) {
       this.progress.set(id, {
@@ -863,6 +873,7 @@ export class RaftCore {
   private onAppendEntries(m: AppendEntries): void {
     if (this.currentRole !== 'follower') this.becomeFollower(this.currentTerm, m.from);
     this.leader = m.from;
+    this.justStarted = false;
     this.electionElapsed = 0;
 
     const prevTerm = this.log.term(m.prevLogIndex);

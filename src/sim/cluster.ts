@@ -148,6 +148,10 @@ const DEFAULT_LATENCY: readonly [number, number] = [1, 10];
  * seeded random source and one {@link InMemoryNetwork}, with crashes, restarts, partitions,
  * continuous safety checks and a replayable trace. Runs much faster than real time.
  *
+ * Storage given through `nodeOptions` must save synchronously (as {@link MemoryStorage} does):
+ * the simulation runs its events without yielding, so a save that resolves a promise would
+ * only complete after `run` returns.
+ *
  * @example
  * ```ts
  * import { Cluster } from 'raftkit';
@@ -197,6 +201,12 @@ export class Cluster<C = unknown, R = unknown> {
       ...options.network,
     });
     if (this.traceBuffer.enabled) this.traceNetwork();
+    const checker = this.checker;
+    if (checker !== null) {
+      this.network.on('send', (m) => {
+        if (m.type === 'RequestVoteResponse' && m.voteGranted) checker.voteSent(m.from, m.term, m.to);
+      });
+    }
     for (const id of this.ids) this.boot(id);
   }
 

@@ -92,6 +92,8 @@ export class SafetyChecker {
   /** For each (index, term): the term before it and the entry, as first seen in any log. */
   private readonly canonical = new Map<string, CanonicalEntry>();
   private readonly hardStates = new Map<NodeId, HardState>();
+  /** Who each node said yes to, per term, as seen on the wire. */
+  private readonly grants = new Map<string, NodeId>();
   private finding: Finding | null = null;
 
   /** The first violation seen, if any. */
@@ -101,6 +103,14 @@ export class SafetyChecker {
 
   private fail(property: SafetyProperty, detail: string, nodes: readonly NodeId[]): void {
     this.finding ??= { property, detail, nodes };
+  }
+
+  /** A node sent a granted vote: on the wire, too, one vote per term (catches votes sent unsaved). */
+  voteSent(voter: NodeId, term: number, candidate: NodeId): void {
+    const key = `${voter}:${term}`;
+    const earlier = this.grants.get(key);
+    if (earlier === undefined) this.grants.set(key, candidate);
+    else if (earlier !== candidate) this.fail('Vote Safety', `sent votes to ${earlier} and ${candidate} in term ${term}`, [voter]);
   }
 
   /** A node became leader of `term` with `log` (from index 1). */

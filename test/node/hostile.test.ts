@@ -102,8 +102,8 @@ function hostileInputs(self: string, peer: string, other: string): Array<[string
     ['entries that are not an array', ae({ entries: 'evil' })],
     ['missing leaderCommit', ae({ leaderCommit: undefined })],
     [
-      'an enormous entries array (over maxEntries)',
-      ae({ entries: Array.from({ length: 1025 }, (_, i) => ({ index: i + 1, term: HIGH, kind: 'command', command: i })) }),
+      'an enormous entries array (over the 65,536 accepted)',
+      ae({ entries: Array.from({ length: 65_537 }, (_, i) => ({ index: i + 1, term: HIGH, kind: 'command', command: i })) }),
     ],
     // well formed, but not for this node
     ['a vote request from an unknown sender', { ...rv, from: 'evil' }],

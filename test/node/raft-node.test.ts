@@ -127,10 +127,68 @@ describe('lifecycle', () => {
     const starting = node.start();
     await node.stop();
     resolveLoad({ hardState: { term: 0, votedFor: null }, entries: [] });
-    await starting;
+    await expect(starting).rejects.toBeInstanceOf(NodeStoppedError);
     scheduler.runFor(10_000);
     expect(node.running).toBe(false);
     expect(sends).toEqual([]);
+  });
+
+  it('stop() waits for a save already handed to storage (regression: the write landed after stop)', async () => {
+    let finishSave!: () => void;
+    let saves = 0;
+    const backing = new MemoryStorage();
+    const storage: Storage = {
+      load: () => backing.load(),
+      save: (update) => {
+        saves++;
+        return new Promise<void>((resolve) => {
+          finishSave = () => {
+            backing.save(update);
+            resolve();
+          };
+        });
+      },
+    };
+    const scheduler = new VirtualScheduler();
+    const node = new RaftNode({ id: '1', peers: ['1'], transport: manualTransport().transport, storage, scheduler });
+    await node.start();
+    node.campaign(); // a single node: term 1, then a save
+    scheduler.runFor(0);
+    await drain();
+    expect(saves).toBe(1);
+    let stopped = false;
+    const stopping = node.stop().then(() => (stopped = true));
+    await drain();
+    expect(stopped).toBe(false); // still waiting for the save
+    finishSave();
+    await stopping;
+    expect(backing.load().hardState.term).toBe(1);
+  });
+
+  it('a throwing event listener is reported and cannot derail the node (regression: entries skipped)', async () => {
+    const applied: unknown[] = [];
+    const scheduler = new VirtualScheduler();
+    const node = new RaftNode<string, string>({
+      id: '1',
+      peers: ['1'],
+      transport: manualTransport().transport,
+      scheduler,
+      stateMachine: { apply: (c) => (applied.push(c), c) },
+    });
+    const errors: Error[] = [];
+    node.on('error', (e) => errors.push(e));
+    node.on('apply', (e) => {
+      if (e.command === 'a') throw new Error('listener bug');
+    });
+    await node.start();
+    node.campaign();
+    const results = ['a', 'b', 'c'].map((c) => node.propose(c));
+    scheduler.runFor(10);
+    await drain();
+    expect(applied).toEqual(['a', 'b', 'c']);
+    expect((await Promise.all(results)).map((r) => r.result)).toEqual(['a', 'b', 'c']);
+    expect(errors.map((e) => (e as RaftError).code)).toEqual(['LISTENER_FAILED']);
+    await node.stop();
   });
 
   it('campaign() makes a node leader, and every member learns it', async () => {
@@ -696,7 +754,8 @@ describe('persistence', () => {
       await node.start();
       return { node, manual };
     };
-    const ask = (from: string): RequestVote => ({ type: 'RequestVote', from, to: '3', term: 1, lastLogIndex: 0, lastLogTerm: 0 });
+    // Forced requests: a freshly started node otherwise keeps a leader lease for a while.
+    const ask = (from: string): RequestVote => ({ type: 'RequestVote', from, to: '3', term: 1, lastLogIndex: 0, lastLogTerm: 0, force: true });
     const answer = (sent: Message[]) => {
       scheduler.runFor(0);
       return sent.filter((m) => m.type === 'RequestVoteResponse').at(-1);

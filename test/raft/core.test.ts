@@ -121,6 +121,33 @@ describe('elections', () => {
     expect(follower.msUntilTimeout).toBeGreaterThanOrEqual(150);
   });
 
+  it('a precandidate can still grant a vote in its unchanged term', () => {
+    const c = new RaftCore({ id: '1', peers: ['1', '2', '3'], random: new SeededRandom('1'), checkQuorum: false });
+    c.step({ type: 'AppendEntries', from: '2', to: '1', term: 1, prevLogIndex: 0, prevLogTerm: 0, entries: [], leaderCommit: 0 });
+    c.elapse(1_000); // the leader went quiet: poll
+    expect(c.role).toBe('precandidate');
+    c.step({ type: 'RequestVote', from: '3', to: '1', term: 2, lastLogIndex: 0, lastLogTerm: 0 });
+    expect(c.votedFor).toBe('3');
+    expect(c.role).toBe('follower');
+  });
+
+  it('no lease reads once a TimeoutNow went out in this term, even after the transfer gave up', () => {
+    const h = new CoreHarness([{ id: '1' }, { id: '2' }, { id: '3' }]);
+    h.elect('1');
+    h.heartbeat('1'); // a majority answered a heartbeat round: lease valid
+    const leader = h.core('1');
+    leader.read(1, { lease: true });
+    expect(leader.ready().reads).toEqual([{ id: 1, index: 1, ok: true }]);
+    leader.transferLeadership('2'); // up to date: TimeoutNow goes out at once
+    h.flush();
+    h.queue = []; // ... and is lost (it might yet arrive late)
+    leader.elapse(300); // the transfer gives up
+    expect(leader.transferTarget).toBeNull();
+    h.queue = [];
+    leader.read(2, { lease: true });
+    expect(leader.ready().reads).toEqual([]); // falls back to a heartbeat round
+  });
+
   it('ignores messages from non-members and messages addressed to others', () => {
     const c = core();
     c.step({ type: 'RequestVote', from: 'stranger', to: '1', term: 5, lastLogIndex: 0, lastLogTerm: 0 });

@@ -120,6 +120,58 @@ describe('read() (ReadIndex)', () => {
     expect(error instanceof NotLeaderError || error instanceof TimeoutError).toBe(true);
   });
 
+  it('a follower that restarts keeps the leader’s lease, so a lease read is never stale (regression)', async () => {
+    // Before the fix a restarted follower voted at once, so another node could be elected and
+    // commit inside the old leader's lease. Over seeds 1..30 the scenario used to reproduce.
+    const stale: string[] = [];
+    for (let seed = 1; seed <= 30; seed++) {
+      const logs = new Map<string, string[]>();
+      let short = false;
+      const c = new Cluster<string>({
+        size: 3,
+        seed,
+        network: { latencyMs: [1, 2] },
+        stateMachine: (id) => ({ apply: (cmd: string) => void (logs.get(id) ?? logs.set(id, []).get(id)!).push(cmd) }),
+        // Only the would-be usurper, node 3, has a short timer, so it campaigns soon (not forced).
+        nodeOptions: (id) => (id === '3' && short ? { electionTimeoutMs: [52, 53], heartbeatIntervalMs: 20 } : {}),
+      });
+      const oldLeader = await c.waitForLeader();
+      if (oldLeader === '3') continue;
+      const other = ['1', '2'].find((x) => x !== oldLeader)!;
+      await c.propose('x1');
+      await c.run(200);
+      c.network.cut(oldLeader, '3');
+      c.network.cut('3', oldLeader);
+      short = true;
+      c.crash('3');
+      c.restart('3');
+      await c.run(400);
+      let acked = false;
+      c.network.on('deliver', (m, from, to) => {
+        if (to === oldLeader && from === other && m.type === 'AppendEntriesResponse') acked = true;
+      });
+      await c.run(30);
+      acked = false;
+      await c.runUntil(() => acked, { timeoutMs: 200 });
+      c.partition([oldLeader], [other, '3']);
+      c.crash(other);
+      c.restart(other); // it forgets having heard from the old leader
+      if (!(await c.runUntil(() => c.node('3').role === 'leader', { timeoutMs: 120 }))) continue;
+      let committed = false;
+      c.node('3').propose('x2').then(() => (committed = true), () => undefined);
+      await c.runUntil(() => committed, { timeoutMs: 100 });
+      await c.run(0);
+      const leader = c.node(oldLeader);
+      if (!committed || leader.role !== 'leader') continue;
+      let index = -1;
+      leader.read({ lease: true }).then((i) => (index = i), () => undefined);
+      await c.run(0);
+      await c.run(0);
+      if (index >= 0 && !(logs.get(oldLeader) ?? []).includes('x2')) stale.push(`seed ${seed}`);
+    }
+    expect(stale).toEqual([]);
+  });
+
   it('without a known leader it rejects at once', async () => {
     const { cluster } = kvCluster(54);
     await expect(cluster.node('1').read()).rejects.toBeInstanceOf(NotLeaderError);

@@ -362,7 +362,7 @@ describe('the safety checker', () => {
     expect(error).toBeInstanceOf(InvariantViolation);
     const violation = error as InvariantViolation;
     // Forgetting votes and logs breaks election safety or, failing that, completeness.
-    expect(['Election Safety', 'Leader Completeness', 'State Machine Safety', 'Log Matching']).toContain(violation.property);
+    expect(['Vote Safety', 'Election Safety', 'Leader Completeness', 'State Machine Safety', 'Log Matching']).toContain(violation.property);
     expect(violation.seed).toBe(13);
     expect(violation.message).toContain('seed 13');
     expect(violation.traceTail.length).toBeGreaterThan(0);

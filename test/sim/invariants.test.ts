@@ -72,6 +72,16 @@ describe('SafetyChecker', () => {
     expect(c.violation?.property).toBe('Leader Append-Only');
   });
 
+  it('Vote Safety on the wire: two granted votes in one term', () => {
+    const c = new SafetyChecker();
+    c.voteSent('1', 2, 'a');
+    c.voteSent('1', 2, 'a'); // a duplicate answer to the same candidate is fine
+    c.voteSent('1', 3, 'b');
+    expect(c.violation).toBeNull();
+    c.voteSent('1', 3, 'c');
+    expect(c.violation?.property).toBe('Vote Safety');
+  });
+
   it('Vote Safety and Term Monotonicity on persisted hard state', () => {
     const c = new SafetyChecker();
     c.persisting('1', false, view([]), { term: 2, votedFor: null }, []);
