@@ -29,6 +29,10 @@ export type {
   AppendEntries,
   AppendEntriesResponse,
   TimeoutNow,
+  ReadIndex,
+  ReadIndexResponse,
+  Propose,
+  ProposeResponse,
   ValidationLimits,
 } from './raft/messages.js';
 export { MemoryStorage } from './raft/storage.js';

@@ -14,10 +14,36 @@ import type { StateMachine } from '../raft/state-machine.js';
  * ```
  */
 export type KeyValueCommand =
-  | { readonly op: 'put'; readonly key: string; readonly value: unknown }
-  | { readonly op: 'delete'; readonly key: string }
-  | { readonly op: 'cas'; readonly key: string; readonly expected: unknown; readonly value: unknown }
-  | { readonly op: 'get'; readonly key: string };
+  | {
+      /** Sets `key` to `value`. */
+      readonly op: 'put';
+      /** The key. */
+      readonly key: string;
+      /** The new value (any JSON value). */
+      readonly value: unknown;
+    }
+  | {
+      /** Removes `key`. */
+      readonly op: 'delete';
+      /** The key. */
+      readonly key: string;
+    }
+  | {
+      /** Sets `key` to `value` only if it now holds `expected` (compared as JSON; undefined: absent). */
+      readonly op: 'cas';
+      /** The key. */
+      readonly key: string;
+      /** The value `key` must hold for the swap. */
+      readonly expected: unknown;
+      /** The new value. */
+      readonly value: unknown;
+    }
+  | {
+      /** Reads `key` through the log (for a read without a log write, see `RaftNode.read`). */
+      readonly op: 'get';
+      /** The key. */
+      readonly key: string;
+    };
 
 /**
  * What applying a {@link KeyValueCommand} returns: the value before the command (`previous`,
@@ -95,7 +121,7 @@ export class KeyValueStore implements StateMachine<KeyValueCommand, KeyValueResu
     return JSON.stringify([...this.data.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 
-  /** Replaces this replica's state with a {@link snapshot}. */
+  /** Replaces this replica's state with what {@link KeyValueStore.snapshot} returned. */
   restore(snapshot: string): void {
     const parsed: unknown = JSON.parse(snapshot);
     if (!Array.isArray(parsed) || !parsed.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string')) {

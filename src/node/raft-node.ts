@@ -254,16 +254,17 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       this.state = 'stopped';
       return Promise.reject(error);
     }
-    if (!(loaded instanceof Promise)) {
+    // Any thenable counts as asynchronous (not only this realm's Promise).
+    if (typeof (loaded as Partial<PromiseLike<PersistedState>>).then !== 'function') {
       try {
-        this.boot(loaded);
+        this.boot(loaded as PersistedState);
       } catch (error) {
         this.state = 'stopped';
         return Promise.reject(error);
       }
       return Promise.resolve();
     }
-    return loaded.then(
+    return Promise.resolve(loaded).then(
       (state) => {
         if (this.state !== 'starting') throw new NodeStoppedError(this.id); // stopped while loading
         this.boot(state);

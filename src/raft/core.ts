@@ -748,8 +748,7 @@ export class RaftCore {
     const lastLogIndex = this.log.lastIndex;
     const lastLogTerm = this.log.lastTerm;
     for (const to of this.peers) {
-      const request: RequestVote = { type: 'RequestVote', from: this.id, to, term: this.currentTerm, lastLogIndex, lastLogTerm };
-      this.send<RequestVote>(force ? { ...request, force } : request);
+      this.send<RequestVote>({ type: 'RequestVote', from: this.id, to, term: this.currentTerm, lastLogIndex, lastLogTerm, force });
     }
   }
 
@@ -908,7 +907,9 @@ export class RaftCore {
   }
 
   private respondAppend(m: AppendEntries, success: boolean, index: number, conflictIndex: number, conflictTerm: number): void {
-    const response: AppendEntriesResponse = {
+    // Echo the read round: it tells the leader we still followed it when the round began.
+    // (Every field always present: one object shape keeps the hot path fast.)
+    this.send<AppendEntriesResponse>({
       type: 'AppendEntriesResponse',
       from: this.id,
       to: m.from,
@@ -917,9 +918,8 @@ export class RaftCore {
       index,
       conflictIndex,
       conflictTerm,
-    };
-    // Echo the read round: it tells the leader we still followed it when the round began.
-    this.send<AppendEntriesResponse>(m.round === undefined ? response : { ...response, round: m.round });
+      round: m.round ?? 0,
+    });
   }
 
   // ── Replication (leader side) ────────────────────────────────────────────────────────────
@@ -929,7 +929,7 @@ export class RaftCore {
     const pr = this.progress.get(m.from);
     if (pr === undefined) return;
     pr.recentActive = true;
-    if (m.round !== undefined) this.ackReads(m.from, m.round);
+    if (m.round !== undefined && m.round > 0) this.ackReads(m.from, m.round);
     if (m.success) {
       if (m.index > pr.match) {
         pr.match = m.index;
@@ -1017,7 +1017,7 @@ export class RaftCore {
       prevLogTerm: this.log.term(prevLogIndex) as number,
       entries,
       leaderCommit: this.commit,
-      ...(this.readRound > 0 && { round: this.readRound }),
+      round: this.readRound,
     });
     // The follower commits no further than the message lets it check its log: send again later if short.
     pr.sentCommit = Math.min(this.commit, prevLogIndex + entries.length);

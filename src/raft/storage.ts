@@ -44,12 +44,17 @@ export interface StorageUpdate {
  *
  * @example
  * ```ts
- * import type { Storage, PersistedState, StorageUpdate } from 'raftkit';
+ * import { MemoryStorage, type Storage, type StorageUpdate } from 'raftkit';
+ * // Wraps another storage and logs every write (a real one would write and fsync a file).
  * class LoggingStorage implements Storage {
- *   private state: PersistedState = { hardState: { term: 0, votedFor: null }, entries: [] };
- *   load() { return this.state; }
- *   async save(update: StorageUpdate) { console.log('persist', update); }
+ *   constructor(private readonly inner = new MemoryStorage()) {}
+ *   load() { return this.inner.load(); }
+ *   save(update: StorageUpdate) {
+ *     console.log(`persist term ${update.hardState?.term ?? '-'}, ${update.entries?.length ?? 0} entries`);
+ *     this.inner.save(update);
+ *   }
  * }
+ * new LoggingStorage().save({ hardState: { term: 1, votedFor: '1' }, entries: [] });
  * ```
  */
 export interface Storage {

@@ -1,18 +1,15 @@
 /**
  * Runs every ```ts block of the Raft and simulation guides that is marked runnable (an
  * `<!-- run -->` line right before the block), so the guides cannot silently rot. Each block is
- * written to test/docs/.tmp/ with `'raftkit'` resolved to src/index.ts, then imported: vitest
- * transpiles it, and top-level await works. Unmarked blocks are illustrations and are not run.
+ * written to test/docs/.tmp/guides/ with `'raftkit'` resolved to src/index.ts, then imported:
+ * vitest transpiles it, and top-level await works. Unmarked blocks are illustrations and are not run.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { format } from 'node:util';
+import { importSnippet, removeScratchDir, root, scratchDir, tmpRoot, writeSnippet } from '../support/snippets.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const tmp = join(root, 'test/docs/.tmp');
-const entry = join(root, 'src/index.ts');
+const tmp = join(tmpRoot, 'guides');
 const guides = ['docs/raft.md', 'docs/simulation.md'];
 
 interface Snippet {
@@ -39,12 +36,11 @@ function snippets(doc: string): Snippet[] {
 const all = guides.flatMap(snippets);
 
 beforeAll(() => {
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
+  scratchDir('guides');
 });
 
 // Leave nothing behind for tsc (the tsconfig includes test/) or git.
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+afterAll(() => removeScratchDir(tmp));
 
 describe('the guides', () => {
   it('have runnable examples', () => {
@@ -63,17 +59,8 @@ describe('the guides', () => {
 describe.each(all)('$name', ({ file, code }) => {
   it('runs without throwing', async () => {
     expect(code).toContain("from 'raftkit'");
-    const source = code.replace(/from 'raftkit'/g, `from ${JSON.stringify(entry)}`);
-    writeFileSync(file, `// Generated from the guides by test/docs/guides.test.ts.\n${source}`);
-    const printed: string[] = [];
-    const log = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
-      printed.push(format(...args));
-    });
-    try {
-      await import(pathToFileURL(file).href);
-    } finally {
-      log.mockRestore();
-    }
+    writeSnippet(file, code, 'Generated from the guides by test/docs/guides.test.ts.');
+    const printed = await importSnippet(file);
     expect(printed.length).toBeGreaterThan(0);
   });
 });
