@@ -151,9 +151,10 @@ interface ReadRound {
   index: number;
   readonly acks: Set<NodeId>;
   readonly requests: ReadRequest[];
-  /** The leader's clock when the round was sent: a majority's answer starts a lease there. */
-  readonly sentAt: number;
 }
+
+/** How many recent rounds' send times a leader remembers for its lease (older answers are too old anyway). */
+const LEASE_ROUNDS = 64;
 
 /**
  * A plain snapshot of a node's Raft state, for display and tests.
@@ -226,6 +227,8 @@ interface Progress {
   oldestInflightAtHeartbeat: number;
   /** Whether it answered since the last check-quorum round. */
   recentActive: boolean;
+  /** The newest read/heartbeat round it has answered (for the leader's lease). */
+  answeredRound: number;
   /** The highest index this follower was last told is committed (and could check it holds). */
   sentCommit: number;
 }
@@ -299,7 +302,8 @@ export class RaftCore {
   private transferTried = false;
   /** Leader: time led, and since when (on that clock) a majority is known to follow (lease reads). */
   private leaderClock = 0;
-  private leaseFrom = -Infinity;
+  /** When (on the leader's clock) each recent round went out, indexed by round % LEASE_ROUNDS. */
+  private readonly roundSentAt: number[] = new Array<number>(LEASE_ROUNDS).fill(-Infinity);
   /** Settled reads of this node, for the next Ready. */
   private readStates: ReadState[] = [];
   /** Answers to forwarded proposals, for the next Ready. */
@@ -532,7 +536,7 @@ export class RaftCore {
   }
 
   private openReadRound(): ReadRound {
-    const round: ReadRound = { round: ++this.readRound, index: this.commit, acks: new Set([this.id]), requests: [], sentAt: this.leaderClock };
+    const round: ReadRound = { round: this.nextRound(), index: this.commit, acks: new Set([this.id]), requests: [] };
     this.readRounds.push(round);
     return round;
   }
@@ -543,7 +547,21 @@ export class RaftCore {
    * transfer (which forces an election) ends the lease.
    */
   private leaseValid(): boolean {
-    return this.checkQuorum && !this.transferTried && this.leaderClock < this.leaseFrom + this.leaseMs;
+    if (!this.checkQuorum || this.transferTried) return false;
+    // The newest round a majority (this leader included) has answered: the lease runs from its send time.
+    const answered = [this.readRound];
+    for (const pr of this.progress.values()) answered.push(pr.answeredRound);
+    answered.sort((a, b) => b - a);
+    const round = answered[this.quorum - 1] as number;
+    if (round === 0 || this.readRound - round >= LEASE_ROUNDS) return false;
+    return this.leaderClock < (this.roundSentAt[round % LEASE_ROUNDS] as number) + this.leaseMs;
+  }
+
+  /** Starts a new round (a read round, or a heartbeat) and notes when it went out. */
+  private nextRound(): number {
+    const round = ++this.readRound;
+    this.roundSentAt[round % LEASE_ROUNDS] = this.leaderClock;
+    return round;
   }
 
   /** A follower answered an AppendEntries of read round `round` (or later): it still follows us. */
@@ -554,7 +572,6 @@ export class RaftCore {
     }
     while (this.readRounds.length > 0 && (this.readRounds[0] as ReadRound).acks.size >= this.quorum) {
       const done = this.readRounds.shift() as ReadRound;
-      if (done.sentAt > this.leaseFrom) this.leaseFrom = done.sentAt;
       for (const request of done.requests) this.settleRead(request, done.index, true);
     }
   }
@@ -571,7 +588,6 @@ export class RaftCore {
     for (const request of this.readsBeforeCommit.splice(0)) this.settleRead(request, 0, false);
     for (const round of this.readRounds.splice(0)) for (const request of round.requests) this.settleRead(request, 0, false);
     this.readRoundOpen = false;
-    this.leaseFrom = -Infinity;
   }
 
   /** The node this leader is handing leadership to, or null. */
@@ -847,7 +863,7 @@ export class RaftCore {
     this.heartbeatElapsed = 0;
     this.electionElapsed = 0; // the leader's clock for check-quorum rounds
     this.leaderClock = 0;
-    this.leaseFrom = -Infinity;
+    this.roundSentAt.fill(-Infinity);
     this.transferTried = false;
     const next = this.log.lastIndex + 1;
     for (const id of this.peers) {
@@ -859,6 +875,7 @@ export class RaftCore {
         inflight: [],
         oldestInflightAtHeartbeat: 0,
         recentActive: false,
+        answeredRound: 0,
         sentCommit: 0,
       });
     }
@@ -929,7 +946,10 @@ export class RaftCore {
     const pr = this.progress.get(m.from);
     if (pr === undefined) return;
     pr.recentActive = true;
-    if (m.round !== undefined && m.round > 0) this.ackReads(m.from, m.round);
+    if (m.round !== undefined && m.round > pr.answeredRound) {
+      pr.answeredRound = m.round;
+      if (this.readRounds.length > 0) this.ackReads(m.from, m.round);
+    }
     if (m.success) {
       if (m.index > pr.match) {
         pr.match = m.index;
@@ -1024,9 +1044,9 @@ export class RaftCore {
   }
 
   private heartbeat(): void {
-    // Each heartbeat is also a read round, so a majority's answers keep the lease fresh.
+    // Each heartbeat starts a round too, so a majority's answers keep the lease fresh.
     if (this.checkQuorum) {
-      this.openReadRound();
+      this.nextRound();
       this.readRoundOpen = false;
     }
     for (const id of this.peers) {
