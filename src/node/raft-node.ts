@@ -705,8 +705,10 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       else this.settle(p, undefined, { index: p.index, term: p.term, result });
     }
     if (this.pendingHead === this.pending.length) {
-      this.pending.length = 0;
-      this.pendingHead = 0;
+      if (this.pendingHead > 0) {
+        this.pending.length = 0;
+        this.pendingHead = 0;
+      }
     } else if (this.pendingHead >= 1024 && this.pendingHead * 2 >= this.pending.length) {
       // Under sustained load the queue is never empty: drop answered proposals in chunks.
       this.pending.splice(0, this.pendingHead);
