@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { importSnippet, removeScratchDir, root, scratchDir, tmpRoot, writeSnippet } from '../support/snippets.js';
 
 const tmp = join(tmpRoot, 'guides');
-const guides = ['README.md', 'docs/raft.md', 'docs/simulation.md'];
+const guides = ['README.md', 'docs/raft.md', 'docs/simulation.md', 'docs/operations.md'];
 
 interface Snippet {
   readonly name: string;
