@@ -423,7 +423,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     } catch (error) {
       return Promise.reject(error);
     }
-    const timeoutMs = options.timeoutMs ?? 2 * (this.options.electionTimeoutMs?.[1] ?? 300);
+    const timeoutMs = options.timeoutMs ?? this.defaultWaitMs();
     return new Promise<NodeId>((resolve, reject) => {
       const finish = (error: Error | undefined): void => {
         cancel();
@@ -432,7 +432,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
         if (error) reject(error);
         else resolve(target);
       };
-      const cancel = this.scheduler.schedule(timeoutMs, () => finish(new TimeoutError(`transferring leadership to ${target}`, timeoutMs)));
+      const cancel = this.guard(`transferring leadership to ${target}`, timeoutMs, undefined, finish);
       const onLeader = (leaderId: NodeId | null): void => {
         if (leaderId === target) finish(undefined);
       };
@@ -452,23 +452,15 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     } catch (error) {
       return Promise.reject(error);
     }
-    const timeoutMs = options.timeoutMs ?? 2 * (this.options.electionTimeoutMs?.[1] ?? 300);
+    const timeoutMs = options.timeoutMs ?? this.defaultWaitMs();
     return new Promise<ProposalResult<R>>((resolve, reject) => {
-      const cancelTimer = this.scheduler.schedule(timeoutMs, () =>
-        this.finishForward(forward, new TimeoutError('forwarded proposal (its outcome is unknown)', timeoutMs)),
-      );
-      const onAbort = (): void => this.finishForward(forward, new AbortedError(signal?.reason));
-      signal?.addEventListener('abort', onAbort, { once: true });
       const forward: Forwarded = {
         id,
         index: 0,
         term: 0,
         resolve: resolve as (value: ProposalResult) => void,
         reject,
-        cleanup: () => {
-          cancelTimer();
-          signal?.removeEventListener('abort', onAbort);
-        },
+        cleanup: this.guard('forwarded proposal (its outcome is unknown)', timeoutMs, signal, (e) => this.finishForward(forward, e)),
       };
       this.forwarded.set(id, forward);
     });
@@ -528,20 +520,14 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     } catch (error) {
       return Promise.reject(error);
     }
-    const timeoutMs = options.timeoutMs ?? 2 * (this.options.electionTimeoutMs?.[1] ?? 300);
+    const timeoutMs = options.timeoutMs ?? this.defaultWaitMs();
     return new Promise<number>((resolve, reject) => {
-      const cancelTimer = this.scheduler.schedule(timeoutMs, () => this.finishRead(read, new TimeoutError('read', timeoutMs)));
-      const onAbort = (): void => this.finishRead(read, new AbortedError(signal?.reason));
-      signal?.addEventListener('abort', onAbort, { once: true });
       const read: PendingRead = {
         id,
         index: -1,
         resolve,
         reject,
-        cleanup: () => {
-          cancelTimer();
-          signal?.removeEventListener('abort', onAbort);
-        },
+        cleanup: this.guard('read', timeoutMs, signal, (e) => this.finishRead(read, e)),
       };
       this.reads.set(id, read);
     });
@@ -566,6 +552,22 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     read.cleanup();
     if (error) read.reject(error);
     else read.resolve(read.index);
+  }
+
+  /** How long waits default to: twice the maximum election timeout. */
+  private defaultWaitMs(): number {
+    return 2 * (this.options.electionTimeoutMs?.[1] ?? 300);
+  }
+
+  /** Arms a timeout and an abort listener that call `fail`; returns what disarms both. */
+  private guard(what: string, timeoutMs: number, signal: AbortSignal | undefined, fail: (error: Error) => void): () => void {
+    const cancelTimer = this.scheduler.schedule(timeoutMs, () => fail(new TimeoutError(what, timeoutMs)));
+    const onAbort = (): void => fail(new AbortedError(signal?.reason));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    return () => {
+      cancelTimer();
+      signal?.removeEventListener('abort', onAbort);
+    };
   }
 
   // ── The driver loop ──────────────────────────────────────────────────────────────────────

@@ -49,11 +49,11 @@ export interface Envelope {
  * @example
  * ```ts
  * import type { Transport } from 'raftkit';
- * // A transport for two nodes in one process, delivering on the next macrotask.
+ * // A transport for two nodes in one process, delivering after the current task.
  * function pair(): [Transport, Transport] {
  *   const handlers: Array<(m: unknown) => void> = [];
  *   const make = (me: number): Transport => ({
- *     send: (_to, message) => { setTimeout(() => handlers[1 - me]?.(message), 0); },
+ *     send: (_to, message) => { queueMicrotask(() => handlers[1 - me]?.(message)); },
  *     listen: (handler) => { handlers[me] = handler; },
  *     close: async () => { delete handlers[me]; },
  *   });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { KeyValueStore, type KeyValueCommand, type KeyValueResult } from '../../src/kv/key-value-store.js';
 import { NotLeaderError } from '../../src/raft/errors.js';
 import { Cluster } from '../../src/sim/cluster.js';
+import { settle } from '../support/settle.js';
 
 function cluster(seed: number, forwardProposals: boolean) {
   return new Cluster<KeyValueCommand, KeyValueResult>({
@@ -13,18 +14,6 @@ function cluster(seed: number, forwardProposals: boolean) {
   });
 }
 
-async function settle<T>(c: Cluster<KeyValueCommand, KeyValueResult>, promise: Promise<T>): Promise<{ value?: T; error?: unknown }> {
-  let outcome: { value?: T; error?: unknown } | undefined;
-  promise.then(
-    (value) => (outcome = { value }),
-    (error: unknown) => (outcome = { error }),
-  );
-  for (let t = 0; t < 5_000 && outcome === undefined; t += 5) {
-    await c.run(5);
-    await Promise.resolve();
-  }
-  return outcome ?? { error: new Error('did not settle') };
-}
 
 describe('forwardProposals', () => {
   it('a follower forwards to the leader and resolves, with its own result, once it applied the entry', async () => {

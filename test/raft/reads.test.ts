@@ -5,6 +5,7 @@ import { KeyValueStore, type KeyValueCommand, type KeyValueResult } from '../../
 import { NotLeaderError, TimeoutError } from '../../src/raft/errors.js';
 import { Cluster } from '../../src/sim/cluster.js';
 import { propertyParams } from '../support/runs.js';
+import { settle } from '../support/settle.js';
 
 function kvCluster(seed: number, options: { size?: number; checkQuorum?: boolean } = {}) {
   const stores = new Map<string, KeyValueStore>();
@@ -21,20 +22,6 @@ function kvCluster(seed: number, options: { size?: number; checkQuorum?: boolean
   return { cluster, store: (id: string) => stores.get(id)! };
 }
 
-/** Runs the cluster until `promise` settles. */
-async function settle<T>(cluster: Cluster<KeyValueCommand, KeyValueResult>, promise: Promise<T>): Promise<{ value?: T; error?: unknown }> {
-  let outcome: { value?: T; error?: unknown } | undefined;
-  promise.then(
-    (value) => (outcome = { value }),
-    (error: unknown) => (outcome = { error }),
-  );
-  for (let t = 0; t < 5_000 && outcome === undefined; t += 5) {
-    await cluster.run(5);
-    await Promise.resolve();
-  }
-  expect(outcome, 'settled').toBeDefined();
-  return outcome!;
-}
 
 describe('read() (ReadIndex)', () => {
   it('on the leader: sees the last acknowledged write, and writes nothing to the log', async () => {

@@ -4,21 +4,8 @@ import { NotLeaderError, TimeoutError, TransferError } from '../../src/raft/erro
 import type { Message } from '../../src/raft/messages.js';
 import { Cluster } from '../../src/sim/cluster.js';
 import { CoreHarness } from '../support/core-harness.js';
+import { settle } from '../support/settle.js';
 
-/** Runs the cluster until `promise` settles; returns its outcome. */
-async function settle<T>(cluster: Cluster<string>, promise: Promise<T>, timeoutMs = 5_000): Promise<{ value?: T; error?: unknown }> {
-  let outcome: { value?: T; error?: unknown } | undefined;
-  promise.then(
-    (value) => (outcome = { value }),
-    (error: unknown) => (outcome = { error }),
-  );
-  for (let t = 0; t < timeoutMs && outcome === undefined; t += 10) {
-    await cluster.run(10);
-    await Promise.resolve();
-  }
-  expect(outcome, 'the transfer settled').toBeDefined();
-  return outcome!;
-}
 
 describe('leadership transfer', () => {
   it('hands over to an up-to-date follower, refusing proposals meanwhile', async () => {
