@@ -204,6 +204,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   /** Pending leadership transfers: each rejects with the given error. */
   private readonly transfers = new Set<(error: Error) => void>();
   private readonly forwardedByIndex = new Map<number, Forwarded>();
+  /** Forwarded proposal ids: a random base per incarnation, so a leader's duplicate check never confuses two incarnations. */
   private forwardSeq = 0;
   private readonly recentResults = new Map<number, { term: number; result: unknown; failure: ApplyError | undefined }>();
 
@@ -357,7 +358,11 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
 
   // ── Operations ───────────────────────────────────────────────────────────────────────────
 
-  /** Starts an election now, as if the election timer had fired. */
+  /**
+   * Starts an election now, skipping the pre-vote, as a forced election: voters grant it even
+   * while they still hear from a leader (so it can depose a healthy leader, and it voids the
+   * assumptions of lease reads). For teaching, tests and operator action.
+   */
   campaign(): void {
     const core = this.requireCore();
     this.catchUp(core);
@@ -444,6 +449,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   /** A follower's proposal sent to the leader: resolves once this node applied it. */
   private forwardProposal(command: C, options: { signal?: AbortSignal; timeoutMs?: number }): Promise<ProposalResult<R>> {
     const { signal } = options;
+    if (this.forwardSeq === 0) this.forwardSeq = this.random.int(1, 2 ** 31 - 1) * 2 ** 21;
     const id = ++this.forwardSeq;
     try {
       const core = this.requireCore();
@@ -474,6 +480,9 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     forward.index = state.index;
     forward.term = state.term;
     if (state.index > this.lastApplied) {
+      // An earlier proposal answered with this index lost it to this newer leader's entry.
+      const earlier = this.forwardedByIndex.get(state.index);
+      if (earlier !== undefined) this.finishForward(earlier, new LeadershipLostError(this.id, state.index));
       this.forwardedByIndex.set(state.index, forward);
       return;
     }
@@ -488,7 +497,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
 
   private finishForward(forward: Forwarded, error: Error | undefined, value?: ProposalResult): void {
     if (!this.forwarded.delete(forward.id)) return;
-    if (forward.index !== 0) this.forwardedByIndex.delete(forward.index);
+    if (forward.index !== 0 && this.forwardedByIndex.get(forward.index) === forward) this.forwardedByIndex.delete(forward.index);
     forward.cleanup();
     if (error) forward.reject(error);
     else forward.resolve(value as ProposalResult);
@@ -505,8 +514,9 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    *
    * With `lease: true`, a leader that heard from a majority within the lease (a minimum
    * election timeout × (1 − `maxClockDrift`), with check-quorum on) answers at once, without the
-   * heartbeat round: safe as long as clocks drift less than `maxClockDrift` and no election is
-   * forced with `campaign()` meanwhile; otherwise the read falls back to ReadIndex.
+   * heartbeat round: safe as long as clocks drift less than `maxClockDrift`, every node runs
+   * with the same minimum election timeout and check-quorum on, and no election is forced with
+   * `campaign()` meanwhile; otherwise the read falls back to ReadIndex.
    */
   read(options: { signal?: AbortSignal; timeoutMs?: number; lease?: boolean } = {}): Promise<number> {
     const { signal } = options;

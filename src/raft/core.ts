@@ -153,6 +153,9 @@ interface ReadRound {
   readonly requests: ReadRequest[];
 }
 
+/** How many forwarded proposal ids a leader remembers per follower, to answer duplicates. */
+const FORWARD_MEMORY = 1024;
+
 /** How many recent rounds' send times a leader remembers for its lease (older answers are too old anyway). */
 const LEASE_ROUNDS = 64;
 
@@ -306,6 +309,8 @@ export class RaftCore {
   private readonly roundSentAt: number[] = new Array<number>(LEASE_ROUNDS).fill(-Infinity);
   /** Settled reads of this node, for the next Ready. */
   private readStates: ReadState[] = [];
+  /** Leader: the ids of proposals each follower forwarded in this term, and where they landed. */
+  private readonly forwardedIds = new Map<NodeId, Map<number, number>>();
   /** Answers to forwarded proposals, for the next Ready. */
   private forwardStates: ForwardState[] = [];
   /** Leader: the node leadership is being handed to, and for how long (ms) it has been tried. */
@@ -505,17 +510,21 @@ export class RaftCore {
   }
 
   private onForwardedProposal(m: Propose): void {
-    let position: LogPosition | undefined;
-    if (this.currentRole === 'leader' && this.transferee === null) position = this.propose(m.command);
-    this.send<ProposeResponse>({
-      type: 'ProposeResponse',
-      from: this.id,
-      to: m.from,
-      term: this.currentTerm,
-      id: m.id,
-      index: position?.index ?? 0,
-      ok: position !== undefined,
-    });
+    if (this.currentRole !== 'leader' || this.transferee !== null) return this.refuseForward(m);
+    // Transports may duplicate messages: a repeat gets the first answer, not a second entry.
+    let seen = this.forwardedIds.get(m.from);
+    if (seen === undefined) this.forwardedIds.set(m.from, (seen = new Map()));
+    let index = seen.get(m.id);
+    if (index === undefined) {
+      index = this.propose(m.command).index;
+      seen.set(m.id, index);
+      if (seen.size > FORWARD_MEMORY) seen.delete(seen.keys().next().value as number);
+    }
+    this.send<ProposeResponse>({ type: 'ProposeResponse', from: this.id, to: m.from, term: this.currentTerm, id: m.id, index, ok: true });
+  }
+
+  private refuseForward(m: Propose): void {
+    this.send<ProposeResponse>({ type: 'ProposeResponse', from: this.id, to: m.from, term: this.currentTerm, id: m.id, index: 0, ok: false });
   }
 
   private leaderRead(request: ReadRequest): void {
@@ -864,6 +873,7 @@ export class RaftCore {
     this.electionElapsed = 0; // the leader's clock for check-quorum rounds
     this.leaderClock = 0;
     this.roundSentAt.fill(-Infinity);
+    this.forwardedIds.clear();
     this.transferTried = false;
     const next = this.log.lastIndex + 1;
     for (const id of this.peers) {
@@ -946,7 +956,8 @@ export class RaftCore {
     const pr = this.progress.get(m.from);
     if (pr === undefined) return;
     pr.recentActive = true;
-    if (m.round !== undefined && m.round > pr.answeredRound) {
+    // A round this leader never issued (an echo meant for an earlier incarnation) confirms nothing.
+    if (m.round !== undefined && m.round > pr.answeredRound && m.round <= this.readRound) {
       pr.answeredRound = m.round;
       if (this.readRounds.length > 0) this.ackReads(m.from, m.round);
     }
@@ -1089,7 +1100,12 @@ export class RaftCore {
   private rejectStale(m: Message): void {
     // Answer stale requests so an old leader or candidate learns the newer term and steps down.
     if (m.type === 'AppendEntries') {
-      this.respondAppend(m, false, m.prevLogIndex, 0, 0);
+      // round 0: an answer to an old term's message must not confirm anyone's read round.
+      this.respondAppend({ ...m, round: 0 }, false, m.prevLogIndex, 0, 0);
+    } else if (m.type === 'Propose') {
+      this.refuseForward(m); // definitely not appended: say so at once
+    } else if (m.type === 'ReadIndex') {
+      this.settleRead({ id: m.id, from: m.from }, 0, false);
     } else if (m.type === 'RequestVote') {
       this.send<RequestVoteResponse>({
         type: 'RequestVoteResponse',

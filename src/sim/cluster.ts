@@ -432,7 +432,7 @@ export class Cluster<C = unknown, R = unknown> {
       say(`Node ${failed} failed`);
       const live = this.liveIds;
       // A fresh election among the live nodes: a random live node that is not leading campaigns
-      // (as if its election timer fired); only a leader of its term or a later one counts.
+      // (a forced election, past leader leases); only a leader of its term or a later one counts.
       const standing = this.leader();
       const candidate = this.node(this.random.pick(live.filter((id) => id !== standing)));
       candidate.campaign();

@@ -1,7 +1,11 @@
 /** Proposal forwarding (option forwardProposals): a follower sends proposals to the leader. */
 import { describe, expect, it } from 'vitest';
 import { KeyValueStore, type KeyValueCommand, type KeyValueResult } from '../../src/kv/key-value-store.js';
-import { NotLeaderError } from '../../src/raft/errors.js';
+import { RaftNode } from '../../src/node/raft-node.js';
+import { LeadershipLostError, NotLeaderError } from '../../src/raft/errors.js';
+import { SeededRandom } from '../../src/sim/random.js';
+import { VirtualScheduler } from '../../src/sim/virtual-scheduler.js';
+import { drain, manualTransport, track } from './harness.js';
 import { Cluster } from '../../src/sim/cluster.js';
 import { settle } from '../support/settle.js';
 
@@ -61,5 +65,32 @@ describe('forwardProposals', () => {
     const { error } = await settle(c, c.node(follower).propose({ op: 'put', key: 'x', value: 1 }));
     expect(error).toBeInstanceOf(NotLeaderError); // refused during the transfer
     await settle(c, transfer);
+  });
+});
+
+describe('forwardProposals: answers for the same index', () => {
+  it('an earlier proposal answered with an index that a newer leader reuses fails at once (regression)', async () => {
+    const manual = manualTransport();
+    const scheduler = new VirtualScheduler();
+    const node = new RaftNode({ id: '2', peers: ['1', '2', '3'], transport: manual.transport, scheduler, random: new SeededRandom(2), forwardProposals: true });
+    await node.start();
+    const heartbeat = (term: number, from: string) =>
+      manual.inject({ type: 'AppendEntries', from, to: '2', term, prevLogIndex: 0, prevLogTerm: 0, entries: [], leaderCommit: 0, round: 0 });
+    heartbeat(1, '1');
+    scheduler.runFor(0);
+    const first = track(node.propose('a'));
+    const second = track(node.propose('b'));
+    scheduler.runFor(0);
+    const [p1, p2] = manual.sent.filter((m) => m.type === 'Propose') as Array<{ id: number }>;
+    manual.inject({ type: 'ProposeResponse', from: '1', to: '2', term: 1, id: p1!.id, index: 10, ok: true });
+    scheduler.runFor(0);
+    heartbeat(2, '3'); // a new leader, whose entry 10 is 'b'
+    manual.inject({ type: 'ProposeResponse', from: '3', to: '2', term: 2, id: p2!.id, index: 10, ok: true });
+    scheduler.runFor(0);
+    await drain();
+    expect(first.state).toBe('rejected');
+    expect(first.error).toBeInstanceOf(LeadershipLostError);
+    expect(second.state).toBe('pending'); // still waiting for index 10 to be applied
+    await node.stop();
   });
 });
