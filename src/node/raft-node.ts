@@ -674,7 +674,12 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   private completeReady(core: RaftCore, ready: Ready): void {
     for (const message of ready.messages) {
       this.notifyListeners('send', message);
-      this.transport.send(message.to, message);
+      try {
+        this.transport.send(message.to, message);
+      } catch (error) {
+        // A transport must not throw; if one does, treat it as a lost message, not a broken node.
+        this.report(new RaftError('TRANSPORT_FAILED', `node ${this.id}: sending ${message.type} to ${message.to} threw`, { cause: error }));
+      }
     }
     for (const entry of ready.committed) this.apply(entry);
     core.advance(ready);

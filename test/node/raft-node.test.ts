@@ -191,6 +191,32 @@ describe('lifecycle', () => {
     await node.stop();
   });
 
+  it('a transport whose send throws loses that message, is reported, and the node carries on', async () => {
+    const scheduler = new VirtualScheduler();
+    let throws = true;
+    const sent: Message[] = [];
+    const transport = {
+      send: (_to: string, m: Message) => {
+        if (throws) throw new Error('socket closed');
+        sent.push(m);
+      },
+      listen: () => undefined,
+      close: async () => undefined,
+    };
+    const node = new RaftNode({ id: '1', peers: ['1', '2', '3'], transport, scheduler, random: new SeededRandom(1) });
+    const errors: RaftError[] = [];
+    node.on('error', (e) => errors.push(e as RaftError));
+    await node.start();
+    node.campaign();
+    scheduler.runFor(0);
+    expect(errors.map((e) => e.code)).toEqual(['TRANSPORT_FAILED', 'TRANSPORT_FAILED']);
+    expect(node.status().term).toBe(1); // the Ready was still completed
+    throws = false;
+    scheduler.runFor(1_000);
+    expect(sent.some((m) => m.type === 'RequestVote' || m.type === 'PreVote')).toBe(true);
+    await node.stop();
+  });
+
   it('campaign() makes a node leader, and every member learns it', async () => {
     const sim = await started();
     const n1 = sim.node('1');
