@@ -11,6 +11,14 @@ async function proposeAll(cluster: Cluster<string>, commands: string[]): Promise
   for (const command of commands) await cluster.propose(command);
 }
 
+/** Partitions `leader` and one other node away from the rest (the majority of 5). */
+function isolateWithBuddy(cluster: Cluster<string>, leader: string): { buddy: string; majority: string[] } {
+  const buddy = cluster.ids.find((id) => id !== leader)!;
+  const majority = cluster.ids.filter((id) => id !== leader && id !== buddy);
+  cluster.partition([leader, buddy], majority);
+  return { buddy, majority };
+}
+
 async function converge(cluster: Cluster<string>, timeoutMs = 10_000): Promise<void> {
   const leader = await cluster.waitForLeader({ timeoutMs });
   const { index } = await cluster.propose(`sync@${cluster.now}`, { timeoutMs });
@@ -149,9 +157,7 @@ describe('replication', () => {
     const cluster = new Cluster<string>({ size: 5, seed: 4 });
     const oldLeader = await cluster.waitForLeader();
     await cluster.propose('before');
-    const buddy = cluster.ids.find((id) => id !== oldLeader)!;
-    const majority = cluster.ids.filter((id) => id !== oldLeader && id !== buddy);
-    cluster.partition([oldLeader, buddy], majority);
+    const { buddy, majority } = isolateWithBuddy(cluster, oldLeader);
     const stale = cluster.node(oldLeader);
     const lost = Array.from({ length: 10 }, (_, i) => stale.propose(`lost${i}`).catch((e: Error) => e));
     await cluster.run(2_000);
@@ -189,9 +195,7 @@ describe('replication', () => {
     const cluster = new Cluster<string>({ size: 5, seed: 6 });
     const oldLeader = await cluster.waitForLeader();
     await cluster.propose('base');
-    const buddy = cluster.ids.find((id) => id !== oldLeader)!;
-    const majority = cluster.ids.filter((id) => id !== oldLeader && id !== buddy);
-    cluster.partition([oldLeader, buddy], majority);
+    const { buddy, majority } = isolateWithBuddy(cluster, oldLeader);
     for (let i = 0; i < 50; i++) cluster.node(oldLeader).submit(`minority${i}`);
     await cluster.run(500);
     expect(cluster.node(buddy).entries().length).toBeGreaterThan(50);
