@@ -1,9 +1,11 @@
 import type { Random } from '../sim/random.js';
-import { NotLeaderError, TransferError } from './errors.js';
+import { MembershipError, NotLeaderError, TransferError } from './errors.js';
 import { RaftLog } from './log.js';
 import type {
   AppendEntries,
   AppendEntriesResponse,
+  InstallSnapshot,
+  InstallSnapshotResponse,
   Message,
   PreVote,
   PreVoteResponse,
@@ -16,7 +18,7 @@ import type {
   TimeoutNow,
 } from './messages.js';
 import type { PersistedState } from './storage.js';
-import type { HardState, LogEntry, LogPosition, NodeId, Role } from './types.js';
+import type { HardState, LogEntry, LogPosition, Membership, NodeId, Role, Snapshot } from './types.js';
 
 /**
  * Options of the pure core. Times are milliseconds of whatever clock drives {@link RaftCore.elapse}.
@@ -30,8 +32,18 @@ import type { HardState, LogEntry, LogPosition, NodeId, Role } from './types.js'
 export interface RaftCoreOptions {
   /** This node's id. */
   readonly id: NodeId;
-  /** Every member of the cluster; `id` itself may be included or not. */
+  /**
+   * The voters of a new cluster (`id` itself is one, whether listed or not). Ignored once the
+   * log or a snapshot holds a membership: that one is in force.
+   */
   readonly peers: readonly NodeId[];
+  /**
+   * This node is joining a running cluster: it starts with no membership, never campaigns, and
+   * learns the membership from the leader (which added it with a membership change). Default false.
+   */
+  readonly join?: boolean;
+  /** The most characters of snapshot data sent in one InstallSnapshot. Default 65,536. */
+  readonly snapshotChunkSize?: number;
   /** Source of the randomized election timeouts. */
   readonly random: Random;
   /** Election timeout range; each timeout is drawn uniformly from it. Default [150, 300]. */
@@ -63,8 +75,9 @@ export interface RaftCoreOptions {
 }
 
 /**
- * What the core asks its driver to do, in this order: persist `hardState` and `entries`
- * (durably), then send `messages`, then apply `committed` to the state machine; finally call
+ * What the core asks its driver to do, in this order: persist `hardState`, `snapshot` and
+ * `entries` (durably), then send `messages`, then restore the state machine from `snapshot` when
+ * its index is past what was applied (the leader sent it), then apply `committed`; finally call
  * {@link RaftCore.advance} with this object.
  *
  * @example
@@ -86,6 +99,8 @@ export interface RaftCoreOptions {
 export interface Ready {
   /** The new hard state to persist, or null when it did not change. */
   readonly hardState: HardState | null;
+  /** A snapshot to persist (taken with {@link RaftCore.compact}, or received from the leader), or null. */
+  readonly snapshot: Snapshot | null;
   /** Log entries to persist: replace stored entries from `entries[0].index` on. */
   readonly entries: readonly LogEntry[];
   /** Messages to send, only after the above is durable. */
@@ -191,6 +206,10 @@ export interface RaftStatus {
   readonly lastLogTerm: number;
   /** Votes granted to this node in its current term (itself included) when it campaigned in it. */
   readonly votes: number;
+  /** The last index covered by its latest snapshot (0 when none): its log holds entries after it. */
+  readonly snapshotIndex: number;
+  /** The membership in force on this node (the latest in its log, committed or not). */
+  readonly membership: Membership;
   /** On a leader: what it knows of each follower's log. */
   readonly followers?: Readonly<Record<NodeId, FollowerProgress>>;
 }
@@ -220,13 +239,19 @@ export interface FollowerProgress {
 interface Progress {
   match: number;
   next: number;
-  /** probe: one message at a time until the follower's log position is found; replicate: pipeline. */
-  state: 'probe' | 'replicate';
-  /** In probe state: a message is out and we wait for its answer or the next heartbeat. */
+  /**
+   * probe: one message at a time until the follower's log position is found; replicate:
+   * pipeline; snapshot: it needs entries the log no longer holds, so it is sent the snapshot.
+   */
+  state: 'probe' | 'replicate' | 'snapshot';
+  /** In probe and snapshot state: a message is out and we wait for its answer or the next heartbeat. */
   paused: boolean;
+  /** In snapshot state: the index of the snapshot being sent, and where its next chunk starts. */
+  snapshotIndex: number;
+  snapshotOffset: number;
   /** In replicate state: last index of each unacknowledged AppendEntries, oldest first. */
   inflight: number[];
-  /** The oldest in-flight index at the previous heartbeat, to notice a pipeline that stopped moving. */
+  /** The oldest in-flight index (or snapshot offset) at the previous heartbeat, to notice a stream that stopped moving. */
   oldestInflightAtHeartbeat: number;
   /** Whether it answered since the last check-quorum round. */
   recentActive: boolean;
@@ -237,6 +262,48 @@ interface Progress {
 }
 
 const DEFAULT_ELECTION_TIMEOUT: readonly [number, number] = [150, 300];
+
+/**
+ * A membership change, proposed on the leader with {@link RaftCore.changeMembership}; one at a
+ * time, each committed before the next (thesis §4.1, single-server changes).
+ *
+ * @example
+ * ```ts
+ * import type { MembershipChange } from 'raftkit';
+ * const changes: MembershipChange[] = [
+ *   { type: 'addLearner', id: '4' }, // receives the log, does not vote
+ *   { type: 'promote', id: '4' },    // now a voter
+ *   { type: 'remove', id: '1' },     // gone (a leader removing itself steps down once it commits)
+ * ];
+ * ```
+ */
+export interface MembershipChange {
+  /** What to do with the server. */
+  readonly type: 'addLearner' | 'promote' | 'remove';
+  /** The server. */
+  readonly id: NodeId;
+}
+
+function newProgress(next: number): Progress {
+  return {
+    match: 0,
+    next,
+    state: 'probe',
+    paused: false,
+    snapshotIndex: 0,
+    snapshotOffset: 0,
+    inflight: [],
+    oldestInflightAtHeartbeat: 0,
+    recentActive: false,
+    answeredRound: 0,
+    sentCommit: 0,
+  };
+}
+
+/** A membership with sorted, unique ids. */
+function membershipOf(voters: Iterable<NodeId>, learners: Iterable<NodeId> = []): Membership {
+  return { voters: [...new Set(voters)].sort(), learners: [...new Set(learners)].sort() };
+}
 
 /**
  * Raft as a pure, synchronous, deterministic state machine (the idea of etcd's RawNode).
@@ -264,9 +331,23 @@ const DEFAULT_ELECTION_TIMEOUT: readonly [number, number] = [150, 300];
 export class RaftCore {
   /** This node's id. */
   readonly id: NodeId;
-  /** The other members. */
-  readonly peers: readonly NodeId[];
-  private readonly quorum: number;
+  /** The other members (voters and learners) of the membership in force. */
+  private others: readonly NodeId[] = [];
+  /** The other voters. */
+  private voterPeers: readonly NodeId[] = [];
+  private voters: ReadonlySet<NodeId> = new Set();
+  private currentMembership: Membership;
+  /** The log index of the entry that set the membership in force (0: the snapshot's or the initial one). */
+  private configIndex = 0;
+  private readonly initialMembership: Membership;
+  private quorum = 1;
+  /** The latest snapshot (taken here or received), kept to send to followers that need it. */
+  private latestSnapshot: Snapshot | null = null;
+  /** A snapshot not yet handed to storage. */
+  private unstableSnapshot: Snapshot | null = null;
+  /** A snapshot arriving from the leader in chunks. */
+  private incoming: { index: number; term: number; chunks: string[]; length: number } | null = null;
+  private readonly snapshotChunkSize: number;
   private readonly random: Random;
   private readonly electionTimeout: readonly [number, number];
   private readonly heartbeatInterval: number;
@@ -321,8 +402,11 @@ export class RaftCore {
 
   constructor(options: RaftCoreOptions) {
     this.id = options.id;
-    this.peers = [...new Set(options.peers)].filter((p) => p !== options.id);
-    this.quorum = Math.floor((this.peers.length + 1) / 2) + 1;
+    this.initialMembership = options.join === true ? { voters: [], learners: [] } : membershipOf([options.id, ...options.peers]);
+    this.snapshotChunkSize = options.snapshotChunkSize ?? 65_536;
+    if (!(Number.isSafeInteger(this.snapshotChunkSize) && this.snapshotChunkSize > 0)) {
+      throw new RangeError(`snapshotChunkSize must be a positive integer, got ${this.snapshotChunkSize}`);
+    }
     this.random = options.random;
     this.electionTimeout = options.electionTimeoutMs ?? DEFAULT_ELECTION_TIMEOUT;
     this.heartbeatInterval = options.heartbeatIntervalMs ?? 50;
@@ -337,12 +421,37 @@ export class RaftCore {
     const initial = options.initialState;
     this.currentTerm = initial?.hardState.term ?? 0;
     this.vote = initial?.hardState.votedFor ?? null;
-    this.log = new RaftLog(initial?.entries ?? []);
+    const snapshot = initial?.snapshot;
+    const entries = initial?.entries ?? [];
+    const first = (snapshot?.index ?? 0) + 1;
+    if (entries.length > 0 && entries[0]?.index !== first) {
+      throw new RangeError(`initialState: the log must start at index ${first}, but starts at ${String(entries[0]?.index)}`);
+    }
+    this.log = new RaftLog(entries, snapshot?.index ?? 0, snapshot?.term ?? 0);
+    if (snapshot !== undefined) {
+      this.latestSnapshot = snapshot;
+      // Everything in the snapshot is committed, and the driver restores it before anything else.
+      this.commit = this.applying = this.applied = snapshot.index;
+    }
+    this.currentMembership = this.initialMembership;
+    this.recomputeMembership();
     this.resetElectionTimer();
   }
 
   // ── State ────────────────────────────────────────────────────────────────────────────────
 
+  /** The other members (voters and learners) of the membership in force. */
+  get peers(): readonly NodeId[] {
+    return this.others;
+  }
+  /** The membership in force: the latest in the log (committed or not), else the snapshot's, else the initial one. */
+  get membership(): Membership {
+    return this.currentMembership;
+  }
+  /** The latest snapshot this node took or received, or null. */
+  get snapshot(): Snapshot | null {
+    return this.latestSnapshot;
+  }
   /** Follower, candidate or leader. */
   get role(): Role {
     return this.currentRole;
@@ -411,6 +520,8 @@ export class RaftCore {
       lastLogIndex: this.log.lastIndex,
       lastLogTerm: this.log.lastTerm,
       votes: this.votesGranted.size,
+      snapshotIndex: this.log.snapshotIndex,
+      membership: this.currentMembership,
     };
     if (this.currentRole !== 'leader') return status;
     const followers: Record<NodeId, FollowerProgress> = Object.create(null);
@@ -450,7 +561,8 @@ export class RaftCore {
     }
     if (this.electionElapsed >= this.electionTimeout[0]) this.justStarted = false;
     if (this.electionElapsed >= this.randomizedElectionTimeout) {
-      if (this.preVote) this.startPreVote();
+      if (!this.voters.has(this.id)) this.resetElectionTimer(); // learners and outsiders never campaign
+      else if (this.preVote) this.startPreVote();
       else this.startElection(false);
     }
   }
@@ -458,10 +570,10 @@ export class RaftCore {
   /**
    * Starts an election now, skipping the pre-vote, and asks voters to grant it even if they
    * still hear from a leader (an explicit request, like a leadership transfer). Does nothing on
-   * a leader.
+   * a leader, or on a node that is not a voter.
    */
   campaign(): void {
-    if (this.currentRole === 'leader') return;
+    if (this.currentRole === 'leader' || !this.voters.has(this.id)) return;
     this.startElection(true);
   }
 
@@ -532,7 +644,7 @@ export class RaftCore {
       this.readsBeforeCommit.push(request); // the commit index may lag until this term commits
       return;
     }
-    if (this.quorum === 1) return this.settleRead(request, this.commit, true);
+    if (this.quorum === 1 && this.voters.has(this.id)) return this.settleRead(request, this.commit, true);
     // Requests made before the next heartbeat share one round; each raises its index to now.
     let round = this.readRounds[this.readRounds.length - 1];
     if (!this.readRoundOpen || round === undefined) {
@@ -558,10 +670,7 @@ export class RaftCore {
   private leaseValid(): boolean {
     if (!this.checkQuorum || this.transferTried) return false;
     // The newest round a majority (this leader included) has answered: the lease runs from its send time.
-    const answered = [this.readRound];
-    for (const pr of this.progress.values()) answered.push(pr.answeredRound);
-    answered.sort((a, b) => b - a);
-    const round = answered[this.quorum - 1] as number;
+    const round = this.quorumValue(this.readRound, (pr) => pr.answeredRound);
     if (round === 0 || this.readRound - round >= LEASE_ROUNDS) return false;
     return this.leaderClock < (this.roundSentAt[round % LEASE_ROUNDS] as number) + this.leaseMs;
   }
@@ -579,7 +688,7 @@ export class RaftCore {
       if (r.round > round) break;
       r.acks.add(from);
     }
-    while (this.readRounds.length > 0 && (this.readRounds[0] as ReadRound).acks.size >= this.quorum) {
+    while (this.readRounds.length > 0 && this.countVoters((this.readRounds[0] as ReadRound).acks) >= this.quorum) {
       const done = this.readRounds.shift() as ReadRound;
       for (const request of done.requests) this.settleRead(request, done.index, true);
     }
@@ -599,6 +708,194 @@ export class RaftCore {
     this.readRoundOpen = false;
   }
 
+  // ── Membership ───────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Leader only: appends a membership change to the log; it is in force on each node as soon as
+   * that node holds the entry. One change at a time: throws {@link MembershipError}
+   * (`CHANGE_IN_PROGRESS`) until the previous one is committed, and until this leader has
+   * committed an entry of its own term (the fix to single-server changes in the thesis errata);
+   * `INVALID_CHANGE` when the change does not fit the membership. Returns the entry's position.
+   */
+  changeMembership(change: MembershipChange): LogPosition {
+    if (this.currentRole !== 'leader') throw new NotLeaderError(this.id, this.leader);
+    if (this.transferee !== null) {
+      throw new TransferError('TRANSFER_IN_PROGRESS', `node ${this.id} is handing leadership to ${this.transferee}`, this.transferee);
+    }
+    if (this.configIndex > this.commit) {
+      throw new MembershipError('CHANGE_IN_PROGRESS', `node ${this.id}: the membership change at index ${this.configIndex} is not committed yet`);
+    }
+    if (this.log.term(this.commit) !== this.currentTerm) {
+      throw new MembershipError('CHANGE_IN_PROGRESS', `node ${this.id} has not yet committed an entry of its term ${this.currentTerm}`);
+    }
+    const entry: LogEntry = { index: this.log.lastIndex + 1, term: this.currentTerm, kind: 'config', membership: this.changed(change) };
+    this.appendToLog([entry]);
+    this.replicationDue = true;
+    return { index: entry.index, term: entry.term };
+  }
+
+  /** The membership after `change`, or a MembershipError saying why the change does not fit. */
+  private changed(change: MembershipChange): Membership {
+    const { voters, learners } = this.currentMembership;
+    const id = change?.id;
+    const invalid = (why: string): MembershipError => new MembershipError('INVALID_CHANGE', `cannot ${String(change?.type)} ${String(id)}: ${why}`);
+    if (typeof id !== 'string' || id.length === 0 || id.length > 256) throw invalid('a server id is a non-empty string of at most 256 characters');
+    switch (change.type) {
+      case 'addLearner':
+        if (voters.includes(id) || learners.includes(id)) throw invalid('it is already a member');
+        return membershipOf(voters, [...learners, id]);
+      case 'promote':
+        if (!learners.includes(id)) throw invalid('it is not a learner');
+        return membershipOf([...voters, id], learners.filter((l) => l !== id));
+      case 'remove':
+        if (!voters.includes(id) && !learners.includes(id)) throw invalid('it is not a member');
+        if (voters.length === 1 && voters[0] === id) throw invalid('it is the last voter');
+        return membershipOf(voters.filter((v) => v !== id), learners.filter((l) => l !== id));
+      default:
+        throw invalid('the change type must be addLearner, promote or remove');
+    }
+  }
+
+  /** Appends entries to the log; a membership they carry is in force at once (thesis §4.1). */
+  private appendToLog(entries: readonly LogEntry[]): void {
+    this.log.append(entries);
+    for (const entry of entries) if (entry.kind === 'config') this.setMembership(entry.membership as Membership, entry.index);
+  }
+
+  /** Sets the membership from the newest config entry in the log, else the snapshot's, else the initial one. */
+  private recomputeMembership(): void {
+    for (let index = this.log.lastIndex; index > this.log.snapshotIndex; index--) {
+      const entry = this.log.entry(index) as LogEntry;
+      if (entry.kind === 'config') return this.setMembership(entry.membership as Membership, index);
+    }
+    this.setMembership(this.latestSnapshot?.membership ?? this.initialMembership, 0);
+  }
+
+  /** The membership in force once the log held entries through `index` (for a snapshot there). */
+  private membershipAt(index: number): Membership {
+    if (this.configIndex <= index) return this.currentMembership;
+    for (let i = index; i > this.log.snapshotIndex; i--) {
+      const entry = this.log.entry(i) as LogEntry;
+      if (entry.kind === 'config') return entry.membership as Membership;
+    }
+    return this.latestSnapshot?.membership ?? this.initialMembership;
+  }
+
+  private setMembership(membership: Membership, index: number): void {
+    this.currentMembership = membership;
+    this.configIndex = index;
+    this.voters = new Set(membership.voters);
+    this.others = [...membership.voters, ...membership.learners].filter((id) => id !== this.id);
+    this.voterPeers = membership.voters.filter((id) => id !== this.id);
+    this.quorum = Math.floor(membership.voters.length / 2) + 1;
+    if (this.currentRole !== 'leader') return;
+    for (const id of this.others) if (!this.progress.has(id)) this.progress.set(id, newProgress(this.log.lastIndex + 1));
+    for (const id of [...this.progress.keys()]) if (!this.others.includes(id)) this.progress.delete(id);
+    if (this.transferee !== null && !this.voters.has(this.transferee)) this.transferee = null;
+  }
+
+  // ── Snapshots ────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Replaces the log through `index` (at most {@link lastApplied}) with `data`, a snapshot of
+   * the state machine taken when it had applied exactly through `index`. The snapshot comes out
+   * in the next Ready for storage; followers that need the dropped entries are sent it instead.
+   * Does nothing when the log is already compacted that far.
+   */
+  compact(index: number, data: string): void {
+    if (!Number.isSafeInteger(index) || index > this.applied) {
+      throw new RangeError(`compact: index must be an applied index (≤ ${this.applied}), got ${index}`);
+    }
+    if (typeof data !== 'string') throw new TypeError('compact: snapshot data must be a string');
+    if (index <= this.log.snapshotIndex) return;
+    const snapshot: Snapshot = { index, term: this.log.term(index) as number, membership: this.membershipAt(index), data };
+    this.log.compact(index);
+    this.latestSnapshot = this.unstableSnapshot = snapshot;
+  }
+
+  /** Sends the next chunk of the snapshot to a follower whose next entry was compacted away. */
+  private sendSnapshot(to: NodeId, pr: Progress): boolean {
+    const snapshot = this.latestSnapshot as Snapshot;
+    if (pr.state !== 'snapshot' || pr.snapshotIndex !== snapshot.index) {
+      // Start over with the latest snapshot (the follower drops a partial older one).
+      pr.state = 'snapshot';
+      pr.snapshotIndex = snapshot.index;
+      pr.snapshotOffset = 0;
+      pr.paused = false;
+      pr.inflight.length = 0;
+      pr.oldestInflightAtHeartbeat = -1;
+    }
+    if (pr.paused) return false;
+    const offset = Math.min(pr.snapshotOffset, snapshot.data.length);
+    const data = snapshot.data.slice(offset, offset + this.snapshotChunkSize);
+    this.send<InstallSnapshot>({
+      type: 'InstallSnapshot',
+      from: this.id,
+      to,
+      term: this.currentTerm,
+      index: snapshot.index,
+      lastTerm: snapshot.term,
+      membership: snapshot.membership,
+      offset,
+      data,
+      done: offset + data.length >= snapshot.data.length,
+    });
+    pr.paused = true; // one chunk at a time: the next goes when this one is acknowledged
+    return true;
+  }
+
+  private onSnapshotResponse(m: InstallSnapshotResponse): void {
+    if (this.currentRole !== 'leader') return;
+    const pr = this.progress.get(m.from);
+    if (pr === undefined) return;
+    pr.recentActive = true;
+    if (pr.state !== 'snapshot' || m.index !== pr.snapshotIndex) return;
+    if (m.done) {
+      if (m.index > pr.match) {
+        pr.match = m.index;
+        this.maybeCommit();
+      }
+      this.becomeProbe(pr, m.index + 1); // its log continues from the snapshot: find out how far
+    } else {
+      pr.snapshotOffset = m.offset;
+      pr.paused = false;
+    }
+    this.replicationDue = true;
+  }
+
+  private onInstallSnapshot(m: InstallSnapshot): void {
+    if (this.currentRole !== 'follower') this.becomeFollower(this.currentTerm, m.from);
+    this.leader = m.from;
+    this.justStarted = false;
+    this.electionElapsed = 0;
+    const respond = (offset: number, done: boolean): void =>
+      this.send<InstallSnapshotResponse>({ type: 'InstallSnapshotResponse', from: this.id, to: m.from, term: this.currentTerm, index: m.index, offset, done });
+    if (m.index <= this.commit) {
+      // Everything in it is already committed here (so it matches): nothing to install.
+      this.incoming = null;
+      return respond(m.offset + m.data.length, true);
+    }
+    let incoming = this.incoming;
+    if (m.offset === 0) incoming = this.incoming = { index: m.index, term: m.lastTerm, chunks: [], length: 0 };
+    if (incoming === null || incoming.index !== m.index || incoming.term !== m.lastTerm || incoming.length !== m.offset) {
+      // A chunk out of order (or of another snapshot): say where to resume.
+      const resumeAt = incoming !== null && incoming.index === m.index && incoming.term === m.lastTerm ? incoming.length : 0;
+      return respond(resumeAt, false);
+    }
+    incoming.chunks.push(m.data);
+    incoming.length += m.data.length;
+    if (!m.done) return respond(incoming.length, false);
+    this.incoming = null;
+    const snapshot: Snapshot = { index: m.index, term: m.lastTerm, membership: m.membership, data: incoming.chunks.join('') };
+    // Figure 13 (rules 6–7): keep the entries after the snapshot if the log agrees at its index.
+    if (this.log.term(m.index) === m.lastTerm) this.log.compact(m.index);
+    else this.log.reset(m.index, m.lastTerm);
+    this.latestSnapshot = this.unstableSnapshot = snapshot;
+    this.commit = this.applying = m.index; // the driver restores the state machine from it
+    this.recomputeMembership();
+    respond(incoming.length, true);
+  }
+
   /** The node this leader is handing leadership to, or null. */
   get transferTarget(): NodeId | null {
     return this.transferee;
@@ -612,8 +909,8 @@ export class RaftCore {
   transferLeadership(to?: NodeId): NodeId {
     if (this.currentRole !== 'leader') throw new NotLeaderError(this.id, this.leader);
     const target = to ?? this.mostUpToDateFollower();
-    if (target === undefined || !this.progress.has(target)) {
-      throw new TransferError('TRANSFER_FAILED', `cannot transfer leadership to ${String(target)}: not a follower of ${this.id}`, target ?? null);
+    if (target === undefined || !this.progress.has(target) || !this.voters.has(target)) {
+      throw new TransferError('TRANSFER_FAILED', `cannot transfer leadership to ${String(target)}: not a voting follower of ${this.id}`, target ?? null);
     }
     if (this.transferee === target) return target;
     this.transferee = target;
@@ -628,7 +925,7 @@ export class RaftCore {
     let best: NodeId | undefined;
     let bestMatch = -1;
     for (const [id, pr] of this.progress) {
-      if (pr.match > bestMatch) {
+      if (pr.match > bestMatch && this.voters.has(id)) {
         best = id;
         bestMatch = pr.match;
       }
@@ -643,7 +940,9 @@ export class RaftCore {
 
   /** Processes one validated message addressed to this node. */
   step(message: Message): void {
-    if (message.to !== this.id || !this.isPeer(message.from)) return;
+    // Senders outside the membership are heard too: a new member learns of its membership from the
+    // leader, and a member's view of the membership may lag (thesis §4.1). Only voters' votes count.
+    if (message.to !== this.id || message.from === this.id) return;
     // Pre-votes change nobody's term or vote.
     if (message.type === 'PreVote') return this.onPreVote(message);
     if (message.type === 'PreVoteResponse') return this.onPreVoteResponse(message);
@@ -652,7 +951,7 @@ export class RaftCore {
     if (message.type === 'RequestVote' && message.term > this.currentTerm && message.force !== true && this.inLease()) return;
     if (message.term > this.currentTerm) {
       // Only a leader sends AppendEntries and TimeoutNow: a newer one names the new leader.
-      const fromLeader = message.type === 'AppendEntries' || message.type === 'TimeoutNow';
+      const fromLeader = message.type === 'AppendEntries' || message.type === 'InstallSnapshot' || message.type === 'TimeoutNow';
       this.becomeFollower(message.term, fromLeader ? message.from : null);
     } else if (message.term < this.currentTerm) {
       this.rejectStale(message);
@@ -667,6 +966,10 @@ export class RaftCore {
         return this.onAppendEntries(message);
       case 'AppendEntriesResponse':
         return this.onAppendResponse(message);
+      case 'InstallSnapshot':
+        return this.onInstallSnapshot(message);
+      case 'InstallSnapshotResponse':
+        return this.onSnapshotResponse(message);
       case 'Propose':
         return this.onForwardedProposal(message);
       case 'ProposeResponse':
@@ -681,7 +984,7 @@ export class RaftCore {
         return;
       case 'TimeoutNow':
         // The leader hands over: campaign at once, past everyone's lease.
-        if (this.currentRole === 'follower' && message.from === this.leader) this.startElection(true);
+        if (this.currentRole === 'follower' && message.from === this.leader && this.voters.has(this.id)) this.startElection(true);
         return;
     }
   }
@@ -692,6 +995,7 @@ export class RaftCore {
   hasReady(): boolean {
     return (
       this.hardStateDirty ||
+      this.unstableSnapshot !== null ||
       this.outbox.length > 0 ||
       this.readStates.length > 0 ||
       this.forwardStates.length > 0 ||
@@ -717,11 +1021,15 @@ export class RaftCore {
     if (reads.length > 0) this.readStates = [];
     const forwarded = this.forwardStates;
     if (forwarded.length > 0) this.forwardStates = [];
-    return { hardState, entries: this.log.takeUnstable(), messages, committed, reads, forwarded };
+    const snapshot = this.unstableSnapshot;
+    this.unstableSnapshot = null;
+    return { hardState, snapshot, entries: this.log.takeUnstable(), messages, committed, reads, forwarded };
   }
 
   /** Confirms a Ready was persisted, sent and applied. */
   advance(ready: Ready): void {
+    // A snapshot from the leader was restored into the state machine: it is applied through there.
+    if (ready.snapshot !== null && ready.snapshot.index > this.applied) this.applied = ready.snapshot.index;
     const lastEntry = ready.entries[ready.entries.length - 1];
     if (lastEntry !== undefined) {
       this.log.markPersisted(lastEntry.index);
@@ -753,7 +1061,7 @@ export class RaftCore {
   }
 
   private onVote(m: RequestVoteResponse): void {
-    if (!m.voteGranted || (this.currentRole !== 'candidate' && this.currentRole !== 'leader')) return;
+    if (!m.voteGranted || !this.voters.has(m.from) || (this.currentRole !== 'candidate' && this.currentRole !== 'leader')) return;
     this.votesGranted.add(m.from);
     if (this.currentRole === 'candidate' && this.votesGranted.size >= this.quorum) this.becomeLeader();
   }
@@ -772,7 +1080,7 @@ export class RaftCore {
     }
     const lastLogIndex = this.log.lastIndex;
     const lastLogTerm = this.log.lastTerm;
-    for (const to of this.peers) {
+    for (const to of this.voterPeers) {
       this.send<RequestVote>({ type: 'RequestVote', from: this.id, to, term: this.currentTerm, lastLogIndex, lastLogTerm, force });
     }
   }
@@ -791,7 +1099,7 @@ export class RaftCore {
     const term = this.currentTerm + 1;
     const lastLogIndex = this.log.lastIndex;
     const lastLogTerm = this.log.lastTerm;
-    for (const to of this.peers) {
+    for (const to of this.voterPeers) {
       this.send<PreVote>({ type: 'PreVote', from: this.id, to, term, lastLogIndex, lastLogTerm });
     }
   }
@@ -818,7 +1126,7 @@ export class RaftCore {
       if (m.term > this.currentTerm) this.becomeFollower(m.term, null);
       return;
     }
-    if (this.currentRole !== 'precandidate' || m.term !== this.currentTerm + 1) return;
+    if (this.currentRole !== 'precandidate' || m.term !== this.currentTerm + 1 || !this.voters.has(m.from)) return;
     this.votesGranted.add(m.from);
     if (this.votesGranted.size >= this.quorum) this.startElection(false);
   }
@@ -841,9 +1149,9 @@ export class RaftCore {
 
   /** Check-quorum: did a majority (this leader included) answer since the last check? Resets the marks. */
   private quorumActive(): boolean {
-    let active = 1;
-    for (const pr of this.progress.values()) {
-      if (pr.recentActive) active++;
+    let active = this.voters.has(this.id) ? 1 : 0;
+    for (const [id, pr] of this.progress) {
+      if (pr.recentActive && this.voters.has(id)) active++;
       pr.recentActive = false;
     }
     return active >= this.quorum;
@@ -876,19 +1184,7 @@ export class RaftCore {
     this.forwardedIds.clear();
     this.transferTried = false;
     const next = this.log.lastIndex + 1;
-    for (const id of this.peers) {
-      this.progress.set(id, {
-        match: 0,
-        next,
-        state: 'probe',
-        paused: false,
-        inflight: [],
-        oldestInflightAtHeartbeat: 0,
-        recentActive: false,
-        answeredRound: 0,
-        sentCommit: 0,
-      });
-    }
+    for (const id of this.others) this.progress.set(id, newProgress(next));
     // A no-op from the new term lets the leader commit everything before it (Figure 8).
     this.log.append([{ index: next, term: this.currentTerm, kind: 'noop' }]);
     this.replicationDue = true;
@@ -902,19 +1198,24 @@ export class RaftCore {
     this.justStarted = false;
     this.electionElapsed = 0;
 
-    const prevTerm = this.log.term(m.prevLogIndex);
+    const entries = m.entries;
+    const matched = m.prevLogIndex + entries.length;
+    // Entries up to this node's snapshot are committed, so they match the leader's: skip them.
+    let i = Math.max(0, Math.min(entries.length, this.log.snapshotIndex - m.prevLogIndex));
+    const prevIndex = m.prevLogIndex + i;
+    if (prevIndex < this.log.snapshotIndex) return this.respondAppend(m, true, matched, 0, 0); // all of it is in the snapshot
+    const prevTerm = this.log.term(prevIndex);
     if (prevTerm === undefined) {
       this.respondAppend(m, false, m.prevLogIndex, this.log.lastIndex + 1, 0);
       return;
     }
-    if (prevTerm !== m.prevLogTerm) {
+    if (prevTerm !== (i === 0 ? m.prevLogTerm : (entries[i - 1] as LogEntry).term)) {
+      if (i > 0) return; // contradicts a committed entry: only a faulty peer does that
       this.respondAppend(m, false, m.prevLogIndex, this.log.firstIndexOfTerm(prevTerm, m.prevLogIndex), prevTerm);
       return;
     }
     // Skip entries we already hold; truncate only at a real conflict, so a stale or duplicated
     // message can never remove entries that match.
-    const entries = m.entries;
-    let i = 0;
     for (; i < entries.length; i++) {
       const entry = entries[i] as LogEntry;
       const existing = this.log.term(entry.index);
@@ -923,11 +1224,11 @@ export class RaftCore {
         // Only a faulty or hostile peer contradicts a committed entry: refuse it, change nothing.
         if (entry.index <= this.commit) return;
         this.log.truncateFrom(entry.index);
+        if (this.configIndex >= entry.index) this.recomputeMembership(); // the membership it set is gone
         break;
       }
     }
-    if (i < entries.length) this.log.append(i === 0 ? entries : entries.slice(i));
-    const matched = m.prevLogIndex + entries.length;
+    if (i < entries.length) this.appendToLog(i === 0 ? entries : entries.slice(i));
     const commit = Math.min(m.leaderCommit, matched);
     if (commit > this.commit) this.commit = commit;
     this.respondAppend(m, true, matched, 0, 0);
@@ -966,6 +1267,7 @@ export class RaftCore {
         pr.match = m.index;
         this.maybeCommit();
       }
+      if (pr.state === 'snapshot') return; // an answer to an append sent before the snapshot: wait for the snapshot
       if (pr.state === 'probe') {
         // The follower's position is found: pipeline from just after what it holds.
         pr.state = 'replicate';
@@ -983,7 +1285,7 @@ export class RaftCore {
       return;
     }
     // A rejection: ignore it when it answers a message we have moved past.
-    if (m.index <= pr.match || (pr.state === 'probe' && m.index !== pr.next - 1)) return;
+    if (m.index <= pr.match || pr.state === 'snapshot' || (pr.state === 'probe' && m.index !== pr.next - 1)) return;
     let next = m.conflictIndex;
     if (m.conflictTerm > 0) {
       const last = this.log.lastIndexOfTerm(m.conflictTerm, m.index);
@@ -1005,16 +1307,17 @@ export class RaftCore {
     // A new read round needs every follower to answer something sent from now on.
     const readRound = this.readRoundOpen;
     this.readRoundOpen = false;
-    for (const id of this.peers) {
+    for (const id of this.others) {
       const pr = this.progress.get(id) as Progress;
       let sent = false;
       while (this.sendAppend(id, pr)) sent = true;
-      if (!sent && (readRound || this.commitNews(pr))) this.sendCommit(id, pr);
+      if (!sent && pr.state !== 'snapshot' && (readRound || this.commitNews(pr))) this.sendCommit(id, pr);
     }
   }
 
   /** Sends the next batch of entries to one follower if flow control allows; false when it did not. */
   private sendAppend(to: NodeId, pr: Progress): boolean {
+    if (pr.next <= this.log.snapshotIndex || pr.state === 'snapshot') return this.sendSnapshot(to, pr);
     if (pr.next > this.log.lastIndex) return false;
     if (pr.state === 'probe' ? pr.paused : pr.inflight.length >= this.maxInflight) return false;
     const last = Math.min(this.log.lastIndex, pr.next + this.maxEntriesPerMessage - 1);
@@ -1033,9 +1336,12 @@ export class RaftCore {
     return Math.min(this.commit, pr.match) > pr.sentCommit;
   }
 
-  /** An empty AppendEntries after what the follower is known to hold: carries commit, never rejected. */
+  /**
+   * An empty AppendEntries after what the follower is known to hold: carries commit, never
+   * rejected (unless what it holds was compacted here: then it starts at the snapshot).
+   */
   private sendCommit(to: NodeId, pr: Progress): void {
-    this.sendAppendFrom(to, pr, pr.match, []);
+    this.sendAppendFrom(to, pr, Math.max(pr.match, this.log.snapshotIndex), []);
   }
 
   private sendAppendFrom(to: NodeId, pr: Progress, prevLogIndex: number, entries: readonly LogEntry[]): void {
@@ -1060,8 +1366,15 @@ export class RaftCore {
       this.nextRound();
       this.readRoundOpen = false;
     }
-    for (const id of this.peers) {
+    for (const id of this.others) {
       const pr = this.progress.get(id) as Progress;
+      if (pr.state === 'snapshot') {
+        // A chunk unanswered for a whole interval is presumed lost: send it again.
+        if (pr.snapshotOffset === pr.oldestInflightAtHeartbeat) pr.paused = false;
+        pr.oldestInflightAtHeartbeat = pr.snapshotOffset;
+        this.sendAppend(id, pr);
+        continue;
+      }
       const oldest = pr.inflight[0] ?? 0;
       if (pr.state === 'replicate' && oldest > 0 && oldest === pr.oldestInflightAtHeartbeat) {
         // Unacknowledged for a whole interval: presume it lost and find the follower's position again.
@@ -1083,16 +1396,22 @@ export class RaftCore {
 
   /** Commits the highest index a majority holds, if it is from this term (Figure 8). */
   private maybeCommit(): void {
-    const matches = [this.log.persistedIndex];
-    for (const pr of this.progress.values()) matches.push(pr.match);
-    matches.sort((a, b) => b - a);
-    const candidate = matches[this.quorum - 1] as number;
+    const candidate = this.quorumValue(this.log.persistedIndex, (pr) => pr.match);
     if (candidate > this.commit && this.log.term(candidate) === this.currentTerm) {
       this.commit = candidate;
       this.replicationDue = true;
       // Now the commit index is this term's: reads that waited for it can start.
       for (const request of this.readsBeforeCommit.splice(0)) this.leaderRead(request);
+      // Thesis §4.2.2: a leader that removed itself leads until that change commits, then steps down.
+      if (!this.voters.has(this.id) && this.commit >= this.configIndex) this.stepDownRemoved();
     }
+  }
+
+  /** Hands over to the most up-to-date voter at once (no election timeout lost), then steps down. */
+  private stepDownRemoved(): void {
+    const successor = this.mostUpToDateFollower();
+    if (successor !== undefined) this.sendTimeoutNow(successor);
+    this.becomeFollower(this.currentTerm, null);
   }
 
   // ── Helpers ──────────────────────────────────────────────────────────────────────────────
@@ -1102,6 +1421,8 @@ export class RaftCore {
     if (m.type === 'AppendEntries') {
       // round 0: an answer to an old term's message must not confirm anyone's read round.
       this.respondAppend({ ...m, round: 0 }, false, m.prevLogIndex, 0, 0);
+    } else if (m.type === 'InstallSnapshot') {
+      this.send<InstallSnapshotResponse>({ type: 'InstallSnapshotResponse', from: this.id, to: m.from, term: this.currentTerm, index: m.index, offset: 0, done: false });
     } else if (m.type === 'Propose') {
       this.refuseForward(m); // definitely not appended: say so at once
     } else if (m.type === 'ReadIndex') {
@@ -1117,8 +1438,22 @@ export class RaftCore {
     }
   }
 
-  private isPeer(id: NodeId): boolean {
-    return this.peers.includes(id);
+  /** How many of `ids` are voters. */
+  private countVoters(ids: Iterable<NodeId>): number {
+    let count = 0;
+    for (const id of ids) if (this.voters.has(id)) count++;
+    return count;
+  }
+
+  /** The highest value a majority of voters has reached: this node's is `own`, each follower's is `of` its progress. */
+  private quorumValue(own: number, of: (pr: Progress) => number): number {
+    const values: number[] = this.voters.has(this.id) ? [own] : [];
+    for (const id of this.voterPeers) {
+      const pr = this.progress.get(id);
+      values.push(pr === undefined ? 0 : of(pr));
+    }
+    values.sort((a, b) => b - a);
+    return values[this.quorum - 1] ?? 0;
   }
 
   private setHardState(term: number, votedFor: NodeId | null): void {

@@ -101,6 +101,27 @@ export class TransferError extends RaftError {
 }
 
 /**
+ * Raised when a membership change is refused: `CHANGE_IN_PROGRESS` while an earlier change (or,
+ * right after an election, the new leader's first entry) is not yet committed (retry shortly);
+ * `INVALID_CHANGE` when the change makes no sense for the current membership.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, MembershipError } from 'raftkit';
+ * const cluster = new Cluster({ size: 3, seed: 1 });
+ * const leader = cluster.node(await cluster.waitForLeader());
+ * const error = await leader.promote('9').catch((e: unknown) => e);
+ * if (error instanceof MembershipError) console.log(error.code); // INVALID_CHANGE
+ * ```
+ */
+export class MembershipError extends RaftError {
+  constructor(code: 'CHANGE_IN_PROGRESS' | 'INVALID_CHANGE', message: string) {
+    super(code, message);
+    this.name = 'MembershipError';
+  }
+}
+
+/**
  * Raised when a wait ends before its condition: a proposal or a simulated run timed out.
  *
  * @example

@@ -2,22 +2,30 @@ import type { LogEntry } from './types.js';
 
 /**
  * The in-memory replicated log of one node, with the bookkeeping for what storage has seen.
- * Index i lives at `entries[i - 1 - offset]`; `offset` is where a snapshot will cut the log.
- * Entries are immutable and shared with messages and storage: never copied, never mutated.
+ * Index i lives at `entries[i - 1 - offset]`: a snapshot replaced everything through `offset`
+ * (whose term is `offsetTerm`). Entries are immutable and shared with messages and storage:
+ * never copied, never mutated.
  */
 export class RaftLog {
   private entries: LogEntry[];
-  private readonly offset = 0;
-  private readonly offsetTerm = 0;
+  private offset: number;
+  private offsetTerm: number;
   /** Lowest index not yet handed to storage in a Ready. */
   private unstableFrom: number;
   /** Highest index storage has confirmed durable (and not since overwritten). */
   private persisted: number;
 
-  constructor(entries: readonly LogEntry[] = []) {
+  constructor(entries: readonly LogEntry[] = [], offset = 0, offsetTerm = 0) {
     this.entries = entries.slice();
+    this.offset = offset;
+    this.offsetTerm = offsetTerm;
     this.persisted = this.lastIndex;
     this.unstableFrom = this.lastIndex + 1;
+  }
+
+  /** The last index a snapshot replaced (0 when none): the log holds entries after it. */
+  get snapshotIndex(): number {
+    return this.offset;
   }
 
   get lastIndex(): number {
@@ -80,13 +88,30 @@ export class RaftLog {
   /** Entries not yet handed to storage; marks them handed over. */
   takeUnstable(): LogEntry[] {
     if (this.unstableFrom > this.lastIndex) return [];
-    const entries = this.slice(this.unstableFrom);
+    const entries = this.slice(Math.max(this.unstableFrom, this.offset + 1));
     this.unstableFrom = this.lastIndex + 1;
     return entries;
   }
 
   hasUnstable(): boolean {
     return this.unstableFrom <= this.lastIndex;
+  }
+
+  /** Drops the entries through `index` (covered by a snapshot of the state up to there). */
+  compact(index: number): void {
+    if (index <= this.offset) return;
+    this.offsetTerm = this.term(index) as number;
+    this.entries.splice(0, index - this.offset);
+    this.offset = index;
+  }
+
+  /** Replaces the whole log with a snapshot's position: nothing after it is known any more. */
+  reset(index: number, term: number): void {
+    this.entries = [];
+    this.offset = index;
+    this.offsetTerm = term;
+    this.unstableFrom = index + 1;
+    this.persisted = index;
   }
 
   /** Storage confirmed entries through `index`; anything overwritten since stays unpersisted. */

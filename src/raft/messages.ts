@@ -1,4 +1,4 @@
-import type { LogEntry, NodeId } from './types.js';
+import type { LogEntry, Membership, NodeId } from './types.js';
 
 /**
  * RequestVote (Raft Figure 2): a candidate asks for a vote in `term`.
@@ -297,6 +297,69 @@ export interface ProposeResponse {
  * function describe(m: Message): string { return `${m.type} ${m.from}→${m.to} term ${m.term}`; }
  * ```
  */
+/**
+ * InstallSnapshot (thesis §5, Figure 5.3): the leader sends a follower the snapshot that replaced
+ * the entries it is missing, one chunk at a time; `offset` is where `data` starts in the whole.
+ *
+ * @example
+ * ```ts
+ * import type { InstallSnapshot } from 'raftkit';
+ * const m: InstallSnapshot = {
+ *   type: 'InstallSnapshot', from: '1', to: '3', term: 4, index: 10_000, lastTerm: 3,
+ *   membership: { voters: ['1', '2', '3'], learners: [] }, offset: 0, data: '[["x",1]]', done: true,
+ * };
+ * ```
+ */
+export interface InstallSnapshot {
+  /** Discriminates the message kind. */
+  readonly type: 'InstallSnapshot';
+  /** The sender (the leader). */
+  readonly from: NodeId;
+  /** The receiver. */
+  readonly to: NodeId;
+  /** The leader's term. */
+  readonly term: number;
+  /** The last log index the snapshot includes. */
+  readonly index: number;
+  /** The term of that entry. */
+  readonly lastTerm: number;
+  /** The membership at `index`. */
+  readonly membership: Membership;
+  /** Where this chunk starts in the snapshot's data. */
+  readonly offset: number;
+  /** This chunk of the snapshot's data. */
+  readonly data: string;
+  /** Whether this is the last chunk. */
+  readonly done: boolean;
+}
+
+/**
+ * The answer to an {@link InstallSnapshot}: how much of the snapshot at `index` the follower holds
+ * (`offset`: where the next chunk should start), and whether it installed the snapshot.
+ *
+ * @example
+ * ```ts
+ * import type { InstallSnapshotResponse } from 'raftkit';
+ * const m: InstallSnapshotResponse = { type: 'InstallSnapshotResponse', from: '3', to: '1', term: 4, index: 10_000, offset: 65_536, done: false };
+ * ```
+ */
+export interface InstallSnapshotResponse {
+  /** Discriminates the message kind. */
+  readonly type: 'InstallSnapshotResponse';
+  /** The sender. */
+  readonly from: NodeId;
+  /** The receiver (the leader). */
+  readonly to: NodeId;
+  /** The sender's current term. */
+  readonly term: number;
+  /** The snapshot's last index. */
+  readonly index: number;
+  /** Where the next chunk should start. */
+  readonly offset: number;
+  /** Whether the snapshot is installed (the follower's log now continues from `index`). */
+  readonly done: boolean;
+}
+
 export type Message =
   | Propose
   | ProposeResponse
@@ -308,7 +371,9 @@ export type Message =
   | PreVoteResponse
   | AppendEntries
   | AppendEntriesResponse
-  | TimeoutNow;
+  | TimeoutNow
+  | InstallSnapshot
+  | InstallSnapshotResponse;
 
 /**
  * The `type` of each {@link Message}.
@@ -402,6 +467,15 @@ function check(raw: unknown, limits: ValidationLimits): Message | string {
       return raw as AppendEntriesResponse;
     case 'AppendEntries':
       return validateAppendEntries(m, limits) ?? (raw as AppendEntries);
+    case 'InstallSnapshot':
+      if (!isIndex(m.index) || !isIndex(m.lastTerm) || !isIndex(m.offset) || m.index === 0) return 'InstallSnapshot: bad index/lastTerm/offset';
+      if (m.lastTerm > (m.term as number)) return 'InstallSnapshot: lastTerm is after term';
+      if (typeof m.data !== 'string' || typeof m.done !== 'boolean') return 'InstallSnapshot: bad data/done';
+      if (!isMembership(m.membership)) return 'InstallSnapshot: bad membership';
+      return raw as InstallSnapshot;
+    case 'InstallSnapshotResponse':
+      if (!isIndex(m.index) || !isIndex(m.offset) || typeof m.done !== 'boolean') return 'InstallSnapshotResponse: bad index/offset/done';
+      return raw as InstallSnapshotResponse;
     default:
       return 'unknown message type';
   }
@@ -428,8 +502,19 @@ function validateAppendEntries(m: Record<string, unknown>, limits: ValidationLim
     if (!isIndex(entry.term) || entry.term < previousTerm || entry.term > (term as number) || entry.term === 0) {
       return 'AppendEntries: bad entry term';
     }
-    if (entry.kind !== 'command' && entry.kind !== 'noop') return 'AppendEntries: bad entry kind';
+    if (entry.kind === 'config') {
+      if (!isMembership(entry.membership)) return 'AppendEntries: bad membership in a config entry';
+    } else if (entry.kind !== 'command' && entry.kind !== 'noop') return 'AppendEntries: bad entry kind';
     previousTerm = entry.term;
   }
   return undefined;
+}
+
+/** At least one voter; ids unique, voters and learners disjoint. */
+function isMembership(v: unknown): v is Membership {
+  if (typeof v !== 'object' || v === null || hostileKey(v)) return false;
+  const { voters, learners } = v as Record<string, unknown>;
+  if (!Array.isArray(voters) || !Array.isArray(learners) || voters.length === 0) return false;
+  if (voters.length + learners.length > 10_000 || !voters.every(isId) || !learners.every(isId)) return false;
+  return new Set([...voters, ...learners]).size === voters.length + learners.length;
 }

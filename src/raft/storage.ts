@@ -1,4 +1,4 @@
-import type { HardState, LogEntry } from './types.js';
+import type { HardState, LogEntry, Snapshot } from './types.js';
 
 /**
  * Everything a node persisted: its hard state and its log.
@@ -12,13 +12,20 @@ import type { HardState, LogEntry } from './types.js';
 export interface PersistedState {
   /** The term and vote. */
   readonly hardState: HardState;
-  /** The log, from index 1, in order. */
+  /** The latest snapshot, if one was taken or installed. */
+  readonly snapshot?: Snapshot;
+  /** The log, in order: from just after the snapshot's index (from index 1 without a snapshot). */
   readonly entries: readonly LogEntry[];
 }
 
 /**
- * One write to storage. When `entries` is non-empty, storage must first delete every stored
- * entry whose index is ≥ `entries[0].index` (a conflicting suffix) and then append `entries`.
+ * One write to storage, applied in this order:
+ * 1. `hardState`: replace the stored term and vote.
+ * 2. `snapshot`: replace the stored snapshot, and delete every stored entry through
+ *    `snapshot.index`. When the stored log does not hold an entry at `snapshot.index` with
+ *    `snapshot.term`, delete every stored entry (the snapshot replaces the whole log).
+ * 3. `entries`: delete every stored entry whose index is ≥ `entries[0].index` (a conflicting
+ *    suffix), then append `entries`.
  *
  * @example
  * ```ts
@@ -29,6 +36,8 @@ export interface PersistedState {
 export interface StorageUpdate {
   /** A new term and vote to store, when they changed. */
   readonly hardState?: HardState;
+  /** A snapshot that replaces the log through its index. */
+  readonly snapshot?: Snapshot;
   /** Entries to store from `entries[0].index` on, replacing whatever is stored there and after. */
   readonly entries?: readonly LogEntry[];
 }
@@ -66,7 +75,8 @@ export interface Storage {
 
 /**
  * Storage in memory: durable for as long as the object lives. A simulated crash keeps it (it
- * stands for the disk) and a restarted node loads from it.
+ * stands for the disk) and a restarted node loads from it. A snapshot discards the entries it
+ * covers, so memory stays bounded when the node compacts its log.
  *
  * @example
  * ```ts
@@ -78,33 +88,52 @@ export interface Storage {
  */
 export class MemoryStorage implements Storage {
   private hardState: HardState = { term: 0, votedFor: null };
-  private readonly entries: LogEntry[] = [];
+  private latestSnapshot: Snapshot | undefined = undefined;
+  /** Index i is at `entries[i - 1 - offset]`; `offset` is the snapshot's index (0 without one). */
+  private entries: LogEntry[] = [];
+  private offset = 0;
 
   /** Returns the stored state (a copy of the entry list; the entries themselves are shared). */
   load(): PersistedState {
-    return { hardState: this.hardState, entries: this.entries.slice() };
+    const state = { hardState: this.hardState, entries: this.entries.slice() };
+    return this.latestSnapshot === undefined ? state : { ...state, snapshot: this.latestSnapshot };
   }
 
   /** Stores `update` at once; throws RangeError if the entries would leave a gap in the log. */
   save(update: StorageUpdate): void {
     if (update.hardState !== undefined) this.hardState = update.hardState;
+    const snapshot = update.snapshot;
+    if (snapshot !== undefined) {
+      if (snapshot.index < this.offset) throw new RangeError(`MemoryStorage: snapshot at ${snapshot.index} is older than the stored one at ${this.offset}`);
+      const storedTerm = snapshot.index === this.offset ? (this.latestSnapshot?.term ?? 0) : this.entry(snapshot.index)?.term;
+      const matches = snapshot.index >= this.offset && storedTerm === snapshot.term;
+      if (matches) this.entries.splice(0, snapshot.index - this.offset);
+      else this.entries = [];
+      this.offset = snapshot.index;
+      this.latestSnapshot = snapshot;
+    }
     const entries = update.entries;
     if (entries === undefined || entries.length === 0) return;
     const first = (entries[0] as LogEntry).index;
-    if (first < 1 || first > this.entries.length + 1) {
-      throw new RangeError(`MemoryStorage: entries start at ${first}, but the log ends at ${this.entries.length}`);
+    if (first <= this.offset || first > this.lastIndex + 1) {
+      throw new RangeError(`MemoryStorage: entries start at ${first}, but the log holds ${this.offset + 1}..${this.lastIndex}`);
     }
-    if (first <= this.entries.length) this.entries.length = first - 1; // drop a conflicting suffix
+    if (first <= this.lastIndex) this.entries.length = first - 1 - this.offset; // drop a conflicting suffix
     for (const entry of entries) this.entries.push(entry);
   }
 
-  /** The index of the last stored entry (0 when empty). */
+  /** The index of the last stored entry (the snapshot's index when no entry follows it; 0 when empty). */
   get lastIndex(): number {
-    return this.entries.length;
+    return this.offset + this.entries.length;
   }
 
-  /** The stored entry at `index`, if any. */
+  /** The stored snapshot, if any. */
+  get snapshot(): Snapshot | undefined {
+    return this.latestSnapshot;
+  }
+
+  /** The stored entry at `index`, if any (none at or before the snapshot's index). */
   entry(index: number): LogEntry | undefined {
-    return this.entries[index - 1];
+    return index > this.offset ? this.entries[index - 1 - this.offset] : undefined;
   }
 }

@@ -3,7 +3,8 @@ import type { NodeId } from '../transport/transport.js';
 export type { NodeId };
 
 /**
- * What an entry in the replicated log carries: a user command, or the no-op a new leader appends.
+ * What an entry in the replicated log carries: a user command, the no-op a new leader appends,
+ * or a new cluster membership.
  *
  * @example
  * ```ts
@@ -12,7 +13,45 @@ export type { NodeId };
  * const first: LogEntry = { index: 1, term: 1, kind }; // what a new leader appends first
  * ```
  */
-export type EntryKind = 'command' | 'noop';
+export type EntryKind = 'command' | 'noop' | 'config';
+
+/**
+ * Who is in the cluster: the voters (whose majority elects leaders and commits entries) and the
+ * learners (which receive the log but never vote and never count towards a majority).
+ *
+ * @example
+ * ```ts
+ * import type { Membership } from 'raftkit';
+ * const membership: Membership = { voters: ['1', '2', '3'], learners: ['4'] };
+ * ```
+ */
+export interface Membership {
+  /** The voting members, sorted. */
+  readonly voters: readonly NodeId[];
+  /** The non-voting members, sorted. */
+  readonly learners: readonly NodeId[];
+}
+
+/**
+ * A snapshot of the state machine: everything applied through `index`, which replaces the log up
+ * to and including that entry.
+ *
+ * @example
+ * ```ts
+ * import type { Snapshot } from 'raftkit';
+ * const snapshot: Snapshot = { index: 10_000, term: 3, membership: { voters: ['1', '2', '3'], learners: [] }, data: '[["x",1]]' };
+ * ```
+ */
+export interface Snapshot {
+  /** The last log index it includes. */
+  readonly index: number;
+  /** The term of that entry. */
+  readonly term: number;
+  /** The membership in force at `index`. */
+  readonly membership: Membership;
+  /** What the state machine's `snapshot()` returned. */
+  readonly data: string;
+}
 
 /**
  * One entry of the replicated log. Entries are immutable and shared, never copied.
@@ -28,10 +67,12 @@ export interface LogEntry<C = unknown> {
   readonly index: number;
   /** The leader's term when the entry was created. */
   readonly term: number;
-  /** A user command, or the no-op each new leader appends. */
+  /** A user command, the no-op each new leader appends, or a membership change. */
   readonly kind: EntryKind;
-  /** The user's command (absent for a no-op). */
+  /** The user's command (only on a `command` entry). */
   readonly command?: C;
+  /** The new membership (only on a `config` entry); it takes effect as soon as a node holds the entry. */
+  readonly membership?: Membership;
 }
 
 /**

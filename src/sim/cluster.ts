@@ -580,6 +580,10 @@ export function summarize(m: Message): string {
       return m.success ? `ok through ${m.index}` : `rejected at ${m.index}`;
     case 'TimeoutNow':
       return 'campaign now';
+    case 'InstallSnapshot':
+      return `snapshot through ${m.index}:${m.lastTerm}, ${m.data.length} chars from ${m.offset}${m.done ? ', last' : ''}`;
+    case 'InstallSnapshotResponse':
+      return m.done ? `snapshot through ${m.index} installed` : `snapshot through ${m.index}: next chunk at ${m.offset}`;
     case 'ReadIndex':
       return `read #${m.id}`;
     case 'Propose':
