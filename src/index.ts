@@ -17,7 +17,7 @@ export type { ClockErrorCode } from './clocks/errors.js';
 export { RaftNode } from './node/raft-node.js';
 export type { RaftNodeOptions, RaftNodeEvents, ProposalResult } from './node/raft-node.js';
 export { RaftCore } from './raft/core.js';
-export type { RaftCoreOptions, Ready, ReadState, ForwardState, RaftStatus, FollowerProgress } from './raft/core.js';
+export type { RaftCoreOptions, Ready, ReadState, ForwardState, RaftStatus, FollowerProgress, MembershipChange } from './raft/core.js';
 export { validateMessage } from './raft/messages.js';
 export type {
   Message,
@@ -33,12 +33,14 @@ export type {
   ReadIndexResponse,
   Propose,
   ProposeResponse,
+  InstallSnapshot,
+  InstallSnapshotResponse,
   ValidationLimits,
 } from './raft/messages.js';
 export { MemoryStorage } from './raft/storage.js';
 export type { Storage, StorageUpdate, PersistedState } from './raft/storage.js';
 export type { StateMachine } from './raft/state-machine.js';
-export type { LogEntry, EntryKind, HardState, LogPosition, Role, NodeId } from './raft/types.js';
+export type { LogEntry, EntryKind, HardState, LogPosition, Role, NodeId, Membership, Snapshot } from './raft/types.js';
 export {
   RaftError,
   NotLeaderError,
@@ -49,6 +51,7 @@ export {
   InvalidMessageError,
   ApplyError,
   TransferError,
+  MembershipError,
 } from './raft/errors.js';
 
 // Transport

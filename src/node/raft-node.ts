@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { RaftCore, validateTimings, type ForwardState, type RaftStatus, type ReadState, type Ready } from '../raft/core.js';
+import { RaftCore, validateTimings, type ForwardState, type MembershipChange, type RaftStatus, type ReadState, type Ready } from '../raft/core.js';
 import {
   AbortedError,
   ApplyError,
@@ -12,8 +12,8 @@ import {
 } from '../raft/errors.js';
 import { validateMessage, type Message } from '../raft/messages.js';
 import type { StateMachine } from '../raft/state-machine.js';
-import { MemoryStorage, type PersistedState, type Storage } from '../raft/storage.js';
-import type { LogEntry, LogPosition, NodeId, Role } from '../raft/types.js';
+import { MemoryStorage, type PersistedState, type Storage, type StorageUpdate } from '../raft/storage.js';
+import type { LogEntry, LogPosition, Membership, NodeId, Role, Snapshot } from '../raft/types.js';
 import { MathRandom, type Random } from '../sim/random.js';
 import { RealScheduler } from '../sim/real-scheduler.js';
 import type { Cancel, Scheduler } from '../sim/scheduler.js';
@@ -32,8 +32,17 @@ import type { Transport } from '../transport/transport.js';
 export interface RaftNodeOptions<C = unknown, R = unknown> {
   /** This node's id, unique in the cluster. */
   readonly id: NodeId;
-  /** Every member of the cluster (this node may be included). */
-  readonly peers: readonly NodeId[];
+  /**
+   * The voters of a new cluster (this node is one, listed or not). Once the log or a snapshot
+   * holds a membership, that one is in force and this is ignored. Not needed with `join`.
+   */
+  readonly peers?: readonly NodeId[];
+  /**
+   * This node joins a running cluster: it starts with no membership, never campaigns, and waits
+   * for the leader, which adds it with {@link RaftNode.addLearner} or {@link RaftNode.addVoter}.
+   * Default false.
+   */
+  readonly join?: boolean;
   /** How this node reaches its peers; the node owns it and closes it on {@link RaftNode.stop}. */
   readonly transport: Transport<Message>;
   /** Durable state; default a fresh {@link MemoryStorage}. */
@@ -58,6 +67,14 @@ export interface RaftNodeOptions<C = unknown, R = unknown> {
   readonly checkQuorum?: boolean;
   /** The clock drift lease reads tolerate, as a fraction of elapsed time. Default 0.1. */
   readonly maxClockDrift?: number;
+  /**
+   * Take a snapshot of the state machine and compact the log once this many entries were applied
+   * since the last snapshot. Needs a state machine with `snapshot` and `restore`. Default 10,000;
+   * 0 turns automatic snapshots off ({@link RaftNode.compact} still works).
+   */
+  readonly snapshotThreshold?: number;
+  /** The most characters of snapshot data sent in one InstallSnapshot message. Default 65,536. */
+  readonly snapshotChunkSize?: number;
   /**
    * On a follower, `propose` forwards the command to the leader instead of rejecting with
    * {@link NotLeaderError}, and resolves once this node applied it. Default false.
@@ -90,6 +107,10 @@ export interface RaftNodeEvents {
   commit: (commitIndex: number) => void;
   /** A command entry was applied to the state machine. */
   apply: (entry: LogEntry, result: unknown) => void;
+  /** The membership in force changed (a config entry was appended or removed, or a snapshot installed). */
+  membership: (membership: Membership) => void;
+  /** A snapshot was taken here (log compaction) or installed from the leader (`installed`). */
+  snapshot: (snapshot: { readonly index: number; readonly term: number; readonly installed: boolean }) => void;
   /** A message is handed to the transport (after what it depends on was persisted). */
   send: (message: Message) => void;
   /** A valid message arrived and is about to be processed. */
@@ -148,6 +169,16 @@ class Pending {
 }
 
 const NOOP_STATE_MACHINE: StateMachine = { apply: () => undefined };
+
+/** What storage must persist of a Ready (only the fields that are set). */
+function updateOf(ready: Ready): StorageUpdate {
+  if (ready.hardState === null && ready.snapshot === null) return { entries: ready.entries };
+  return {
+    ...(ready.hardState !== null && { hardState: ready.hardState }),
+    ...(ready.snapshot !== null && { snapshot: ready.snapshot }),
+    entries: ready.entries,
+  };
+}
 
 /**
  * One Raft server: drives the pure {@link RaftCore} with a scheduler, a transport, storage and
@@ -213,6 +244,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   private seenTerm = 0;
   private seenLeader: NodeId | null = null;
   private seenCommit = 0;
+  private seenMembership: Membership | null = null;
 
   private readonly flushNow = (): void => this.flush();
   private readonly onTimer = (): void => {
@@ -225,7 +257,11 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   constructor(options: RaftNodeOptions<C, R>) {
     super();
     if (typeof options.id !== 'string' || options.id.length === 0) throw new TypeError('RaftNode: id must be a non-empty string');
-    if (!Array.isArray(options.peers)) throw new TypeError('RaftNode: peers must be an array of node ids');
+    if (!Array.isArray(options.peers) && options.join !== true) throw new TypeError('RaftNode: peers must be an array of node ids (or join: true)');
+    const threshold = options.snapshotThreshold;
+    if (threshold !== undefined && !(Number.isSafeInteger(threshold) && threshold >= 0)) {
+      throw new RangeError(`RaftNode: snapshotThreshold must be an integer ≥ 0, got ${threshold}`);
+    }
     this.id = options.id;
     this.options = options;
     this.transport = options.transport;
@@ -280,11 +316,14 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   private boot(initialState: PersistedState): void {
     if (this.state !== 'starting') return; // stopped while loading
     const o = this.options;
+    if (initialState.snapshot !== undefined) this.restoreStateMachine(initialState.snapshot);
     this.core = new RaftCore({
       id: o.id,
-      peers: o.peers,
+      peers: o.peers ?? [],
       random: this.random,
       initialState,
+      ...(o.join === true && { join: true }),
+      ...(o.snapshotChunkSize !== undefined && { snapshotChunkSize: o.snapshotChunkSize }),
       ...(o.electionTimeoutMs && { electionTimeoutMs: o.electionTimeoutMs }),
       ...(o.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: o.heartbeatIntervalMs }),
       maxEntriesPerMessage: this.maxEntriesPerMessage,
@@ -294,6 +333,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       ...(o.maxClockDrift !== undefined && { maxClockDrift: o.maxClockDrift }),
     });
     this.seenTerm = this.core.term;
+    this.seenMembership = this.core.membership;
     this.state = 'running';
     this.lastElapse = this.scheduler.now();
     this.transport.listen((message) => this.receive(message));
@@ -344,6 +384,11 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   /** The highest log index applied to the state machine. */
   get lastApplied(): number {
     return this.core?.lastApplied ?? 0;
+  }
+
+  /** The membership in force on this node (the latest in its log, committed or not). */
+  get membership(): Membership {
+    return this.requireCore().membership;
   }
 
   /** Log entries `from`..`to` inclusive (default: the whole log). The entries are shared: do not mutate. */
@@ -443,6 +488,120 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       };
       this.on('leader', onLeader);
       this.transfers.add(finish);
+    });
+  }
+
+  // ── Snapshots and membership ─────────────────────────────────────────────────────────────
+
+  /**
+   * Takes a snapshot of the state machine now and drops the log through the last applied entry
+   * (automatic every `snapshotThreshold` applied entries). Returns the snapshot's position, or
+   * null when nothing was applied since the last snapshot. Throws a {@link RaftError}
+   * (`SNAPSHOT_UNSUPPORTED`) when the state machine has no `snapshot`/`restore`.
+   */
+  compact(): LogPosition | null {
+    const core = this.requireCore();
+    const { snapshot, restore } = this.stateMachine;
+    if (typeof snapshot !== 'function' || typeof restore !== 'function') {
+      throw new RaftError('SNAPSHOT_UNSUPPORTED', `node ${this.id}: the state machine has no snapshot() and restore()`);
+    }
+    const index = core.lastApplied;
+    if (index <= core.snapshotIndex) return null;
+    core.compact(index, snapshot.call(this.stateMachine));
+    const taken = core.snapshot as Snapshot;
+    this.notifyListeners('snapshot', { index: taken.index, term: taken.term, installed: false });
+    this.scheduleFlush(); // storage gets the snapshot and drops the entries it covers
+    return { index: taken.index, term: taken.term };
+  }
+
+  /**
+   * Leader only: adds `id` as a learner, which receives the log (or a snapshot) but does not vote.
+   * Start that node with `join: true`. Resolves with the new membership once the change is
+   * applied here. Rejects with {@link MembershipError} (`CHANGE_IN_PROGRESS`: another change is
+   * not committed yet, retry; `INVALID_CHANGE`), {@link NotLeaderError} or
+   * {@link LeadershipLostError} (the change may or may not take effect).
+   */
+  addLearner(id: NodeId, options: { signal?: AbortSignal } = {}): Promise<Membership> {
+    return this.changeMembership({ type: 'addLearner', id }, options);
+  }
+
+  /** Leader only: makes learner `id` a voter; resolves like {@link addLearner}. Prefer {@link addVoter}, which waits until it caught up. */
+  promote(id: NodeId, options: { signal?: AbortSignal } = {}): Promise<Membership> {
+    return this.changeMembership({ type: 'promote', id }, options);
+  }
+
+  /**
+   * Leader only: removes voter or learner `id`. A leader removing itself keeps leading until the
+   * change commits, then hands over to the most up-to-date voter and steps down (the promise
+   * resolves just before). Resolves like {@link addLearner}.
+   */
+  removeServer(id: NodeId, options: { signal?: AbortSignal } = {}): Promise<Membership> {
+    return this.changeMembership({ type: 'remove', id }, options);
+  }
+
+  /**
+   * Leader only: adds `id` as a voter the safe way (thesis §4.2.1): as a learner first, then,
+   * once it has caught up (a round of replication that ends within a minimum election timeout),
+   * promotes it, so the cluster never waits on a voter that is far behind. Resolves with the new
+   * membership; rejects like {@link addLearner}, or with {@link TimeoutError} when it has not
+   * caught up within `timeoutMs` (default 10 × the maximum election timeout; it stays a learner).
+   */
+  async addVoter(id: NodeId, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Membership> {
+    if (!this.membership.learners.includes(id)) await this.addLearner(id, options);
+    await this.waitUntilCaughtUp(id, options.timeoutMs ?? 10 * (this.options.electionTimeoutMs?.[1] ?? 300), options.signal);
+    return this.promote(id, options);
+  }
+
+  private changeMembership(change: MembershipChange, options: { signal?: AbortSignal }): Promise<Membership> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
+    let position: LogPosition;
+    try {
+      const core = this.requireCore();
+      position = core.changeMembership(change);
+      this.afterInput(core);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<ProposalResult>((resolve, reject) => {
+      const pending = new Pending(position.index, position.term, resolve, reject);
+      if (signal) {
+        const onAbort = (): void => this.settle(pending, new AbortedError(signal.reason));
+        signal.addEventListener('abort', onAbort, { once: true });
+        pending.cleanup = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.pending.push(pending);
+    }).then(({ result }) => result as Membership);
+  }
+
+  /** Rounds of replication to `id` until one ends within a minimum election timeout. */
+  private waitUntilCaughtUp(id: NodeId, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+    const interval = this.options.heartbeatIntervalMs ?? 50;
+    const roundLimit = this.options.electionTimeoutMs?.[0] ?? 150;
+    return new Promise<void>((resolve, reject) => {
+      let roundStart = this.scheduler.now();
+      let target = this.requireCore().lastLogIndex;
+      let cancelPoll: Cancel = () => undefined;
+      const finish = (error?: Error): void => {
+        cancelPoll();
+        cleanup();
+        if (error) reject(error);
+        else resolve();
+      };
+      const cleanup = this.guard(`catching up learner ${id}`, timeoutMs, signal, finish);
+      const poll = (): void => {
+        const core = this.core;
+        if (this.state !== 'running' || core === null) return finish(new NodeStoppedError(this.id));
+        if (core.role !== 'leader') return finish(new NotLeaderError(this.id, core.leaderId));
+        const match = core.status().followers?.[id]?.matchIndex ?? 0;
+        if (match >= target) {
+          if (this.scheduler.now() - roundStart <= roundLimit) return finish();
+          roundStart = this.scheduler.now(); // it took too long: the learner is still behind
+          target = core.lastLogIndex;
+        }
+        cancelPoll = this.scheduler.schedule(interval, poll);
+      };
+      poll();
     });
   }
 
@@ -588,7 +747,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     const message = validateMessage(raw, { maxEntries: this.maxEntriesAccepted });
     if (typeof message === 'string') return this.report(new InvalidMessageError(this.id, message));
     if (message.to !== this.id) return this.report(new InvalidMessageError(this.id, `addressed to ${message.to}`));
-    if (!core.peers.includes(message.from)) return this.report(new InvalidMessageError(this.id, `unknown sender ${message.from}`));
+    if (!core.hears(message.from)) return this.report(new InvalidMessageError(this.id, `unknown sender ${message.from}`));
     this.notifyListeners('receive', message);
     this.catchUp(core);
     core.step(message);
@@ -643,11 +802,9 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     while (this.state === 'running' && !this.persisting && core.hasReady()) {
       const ready = core.ready();
       let saving: void | Promise<void> = undefined;
-      if (ready.hardState !== null || ready.entries.length > 0) {
+      if (ready.hardState !== null || ready.entries.length > 0 || ready.snapshot !== null) {
         try {
-          saving = this.storage.save(
-            ready.hardState === null ? { entries: ready.entries } : { hardState: ready.hardState, entries: ready.entries },
-          );
+          saving = this.storage.save(updateOf(ready));
         } catch (error) {
           return this.storageFailed(error);
         }
@@ -681,18 +838,51 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
         this.report(new RaftError('TRANSPORT_FAILED', `node ${this.id}: sending ${message.type} to ${message.to} threw`, { cause: error }));
       }
     }
+    const snapshot = ready.snapshot;
+    if (snapshot !== null && snapshot.index > core.lastApplied) {
+      // The leader sent a snapshot: it replaces the state machine (and answers nothing pending here).
+      try {
+        this.restoreStateMachine(snapshot);
+      } catch (error) {
+        return this.storageFailed(error);
+      }
+      this.snapshotInstalled(snapshot.index);
+      this.notifyListeners('snapshot', { index: snapshot.index, term: snapshot.term, installed: true });
+    }
     for (const entry of ready.committed) this.apply(entry);
     core.advance(ready);
+    const threshold = this.options.snapshotThreshold ?? 10_000;
+    if (threshold > 0 && core.lastApplied - core.snapshotIndex >= threshold && typeof this.stateMachine.snapshot === 'function') {
+      this.compact();
+    }
     for (const read of ready.reads) this.readSettled(read);
     for (const forward of ready.forwarded) this.forwardAnswered(forward);
     this.resolveReads();
     this.notify(core);
   }
 
+  private restoreStateMachine(snapshot: Snapshot): void {
+    if (typeof this.stateMachine.restore !== 'function') {
+      throw new RaftError('SNAPSHOT_UNSUPPORTED', `node ${this.id}: a snapshot must be restored, but the state machine has no restore()`);
+    }
+    this.stateMachine.restore(snapshot.data);
+  }
+
+  /** Entries through `index` were never applied here one by one: answers that waited on them are unknown. */
+  private snapshotInstalled(index: number): void {
+    for (const forward of [...this.forwardedByIndex.values()]) {
+      if (forward.index <= index) {
+        this.finishForward(forward, new RaftError('OUTCOME_UNKNOWN', `node ${this.id}: forwarded proposal ${forward.index} was applied within a snapshot`));
+      }
+    }
+    this.recentResults.clear();
+  }
+
   private apply(entry: LogEntry): void {
     let result: unknown;
     let failure: ApplyError | undefined;
-    if (entry.kind === 'command') {
+    if (entry.kind === 'config') result = entry.membership;
+    else if (entry.kind === 'command') {
       try {
         result = this.stateMachine.apply(entry.command as C, entry);
       } catch (error) {
@@ -770,6 +960,10 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     if (core.commitIndex !== this.seenCommit) {
       this.seenCommit = core.commitIndex;
       this.notifyListeners('commit', core.commitIndex);
+    }
+    if (core.membership !== this.seenMembership) {
+      this.seenMembership = core.membership;
+      this.notifyListeners('membership', core.membership);
     }
   }
 

@@ -448,6 +448,10 @@ export class RaftCore {
   get membership(): Membership {
     return this.currentMembership;
   }
+  /** The last index its latest snapshot covers (0 when none): the log holds entries after it. */
+  get snapshotIndex(): number {
+    return this.log.snapshotIndex;
+  }
   /** The latest snapshot this node took or received, or null. */
   get snapshot(): Snapshot | null {
     return this.latestSnapshot;
@@ -722,13 +726,14 @@ export class RaftCore {
     if (this.transferee !== null) {
       throw new TransferError('TRANSFER_IN_PROGRESS', `node ${this.id} is handing leadership to ${this.transferee}`, this.transferee);
     }
+    const membership = this.changed(change);
     if (this.configIndex > this.commit) {
       throw new MembershipError('CHANGE_IN_PROGRESS', `node ${this.id}: the membership change at index ${this.configIndex} is not committed yet`);
     }
     if (this.log.term(this.commit) !== this.currentTerm) {
       throw new MembershipError('CHANGE_IN_PROGRESS', `node ${this.id} has not yet committed an entry of its term ${this.currentTerm}`);
     }
-    const entry: LogEntry = { index: this.log.lastIndex + 1, term: this.currentTerm, kind: 'config', membership: this.changed(change) };
+    const entry: LogEntry = { index: this.log.lastIndex + 1, term: this.currentTerm, kind: 'config', membership };
     this.appendToLog([entry]);
     this.replicationDue = true;
     return { index: entry.index, term: entry.term };
@@ -938,11 +943,19 @@ export class RaftCore {
     this.send<TimeoutNow>({ type: 'TimeoutNow', from: this.id, to, term: this.currentTerm });
   }
 
+  /**
+   * Whether {@link step} hears from `id`: a member, or the leader this node follows (a leader that
+   * removed itself leads until that change commits), or anyone while this node has no membership
+   * yet (it is joining and learns the membership from the leader).
+   */
+  hears(id: NodeId): boolean {
+    if (id === this.id) return false;
+    return this.others.includes(id) || id === this.leader || this.currentMembership.voters.length === 0;
+  }
+
   /** Processes one validated message addressed to this node. */
   step(message: Message): void {
-    // Senders outside the membership are heard too: a new member learns of its membership from the
-    // leader, and a member's view of the membership may lag (thesis §4.1). Only voters' votes count.
-    if (message.to !== this.id || message.from === this.id) return;
+    if (message.to !== this.id || !this.hears(message.from)) return;
     // Pre-votes change nobody's term or vote.
     if (message.type === 'PreVote') return this.onPreVote(message);
     if (message.type === 'PreVoteResponse') return this.onPreVoteResponse(message);

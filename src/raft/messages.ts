@@ -289,15 +289,6 @@ export interface ProposeResponse {
 }
 
 /**
- * Every message Raft nodes exchange: plain, immutable, JSON-serialisable objects.
- *
- * @example
- * ```ts
- * import type { Message } from 'raftkit';
- * function describe(m: Message): string { return `${m.type} ${m.from}→${m.to} term ${m.term}`; }
- * ```
- */
-/**
  * InstallSnapshot (thesis §5, Figure 5.3): the leader sends a follower the snapshot that replaced
  * the entries it is missing, one chunk at a time; `offset` is where `data` starts in the whole.
  *
@@ -360,6 +351,15 @@ export interface InstallSnapshotResponse {
   readonly done: boolean;
 }
 
+/**
+ * Every message Raft nodes exchange: plain, immutable, JSON-serialisable objects.
+ *
+ * @example
+ * ```ts
+ * import type { Message } from 'raftkit';
+ * function describe(m: Message): string { return `${m.type} ${m.from}→${m.to} term ${m.term}`; }
+ * ```
+ */
 export type Message =
   | Propose
   | ProposeResponse

@@ -1,9 +1,9 @@
 import { RaftNode, type ProposalResult, type RaftNodeOptions } from '../node/raft-node.js';
-import { ApplyError, LeadershipLostError, NotLeaderError, RaftError, TimeoutError, TransferError } from '../raft/errors.js';
+import { ApplyError, LeadershipLostError, MembershipError, NotLeaderError, RaftError, TimeoutError, TransferError } from '../raft/errors.js';
 import type { Message } from '../raft/messages.js';
 import type { StateMachine } from '../raft/state-machine.js';
 import { MemoryStorage, type StorageUpdate } from '../raft/storage.js';
-import type { LogEntry, LogPosition, NodeId } from '../raft/types.js';
+import type { LogEntry, LogPosition, Membership, NodeId } from '../raft/types.js';
 import { InMemoryNetwork, type NetworkConditions } from '../transport/memory.js';
 import { InvariantViolation, SafetyChecker } from './invariants.js';
 import { SeededRandom } from './random.js';
@@ -164,8 +164,10 @@ const DEFAULT_LATENCY: readonly [number, number] = [1, 10];
  * ```
  */
 export class Cluster<C = unknown, R = unknown> {
-  /** Every node id, in order. */
-  readonly ids: readonly NodeId[];
+  /** The ids the cluster started with (its initial voters). */
+  private readonly initialIds: readonly NodeId[];
+  /** Every member's id: the initial ones and those added, less those removed. */
+  private readonly members: NodeId[];
   /** The seed of this run. */
   readonly seed: number | string;
   /** The simulated network; use it for finer faults (`cut`, `filter`, `configure`, `stats`). */
@@ -185,7 +187,8 @@ export class Cluster<C = unknown, R = unknown> {
 
   constructor(options: ClusterOptions<C, R>) {
     this.options = options;
-    this.ids = clusterIds(options);
+    this.initialIds = clusterIds(options);
+    this.members = [...this.initialIds];
     if (typeof options.seed !== 'number' && typeof options.seed !== 'string') {
       throw new TypeError('Cluster: seed must be a number or a string');
     }
@@ -215,6 +218,11 @@ export class Cluster<C = unknown, R = unknown> {
   /** The current virtual time in ms. */
   get now(): number {
     return this.scheduler.now();
+  }
+
+  /** Every member's id, in the order they joined (added nodes last, removed ones gone). */
+  get ids(): readonly NodeId[] {
+    return this.members;
   }
 
   /** The node with this id (its current incarnation, running or crashed). */
@@ -272,6 +280,30 @@ export class Cluster<C = unknown, R = unknown> {
     const met = this.scheduler.runUntil(predicate, { timeoutMs: options.timeoutMs ?? 10_000 });
     this.throwIfViolated();
     return met;
+  }
+
+  /**
+   * Runs virtual time until `promise` settles (a node's `read()`, `addVoter()`…), letting promise
+   * callbacks run every few virtual milliseconds; resolves or rejects as it does. Throws
+   * {@link TimeoutError} when it has not settled within `timeoutMs` of virtual time (default 10,000).
+   */
+  async runUntilSettled<T>(promise: Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    let outcome: { value: T } | { error: unknown } | undefined;
+    promise.then(
+      (value) => (outcome = { value }),
+      (error: unknown) => (outcome = { error }),
+    );
+    const deadline = this.now + timeoutMs;
+    // The scheduler runs synchronously, so promise callbacks only run between slices of time.
+    for (;;) {
+      for (let hop = 0; hop < 8 && outcome === undefined; hop++) await Promise.resolve();
+      if (outcome !== undefined || this.now >= deadline) break;
+      await this.run(Math.min(5, deadline - this.now));
+    }
+    if (outcome === undefined) throw new TimeoutError('waiting for a promise', timeoutMs);
+    if ('error' in outcome) throw outcome.error;
+    return outcome.value;
   }
 
   /** Runs until a live node is leader; resolves with its id. Throws {@link TimeoutError}. */
@@ -334,6 +366,72 @@ export class Cluster<C = unknown, R = unknown> {
     }
   }
 
+  // ── Membership ───────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Starts a new node `id` (empty storage, `join: true`) and has the leader add it: as a learner,
+   * then, once it has caught up, as a voter (unless `voter: false`). Retries while another change
+   * or an election is in progress. Resolves with the membership; throws {@link TimeoutError}.
+   */
+  async addNode(id: NodeId, options: { voter?: boolean; timeoutMs?: number } = {}): Promise<Membership> {
+    if (typeof id !== 'string' || id.length === 0) throw new TypeError('Cluster.addNode: id must be a non-empty string');
+    if (this.current.has(id)) throw new RangeError(`Cluster.addNode: node ${JSON.stringify(id)} exists or existed (ids are never reused)`);
+    this.members.push(id);
+    this.record({ time: this.now, kind: 'join', node: id });
+    this.boot(id);
+    const voter = options.voter ?? true;
+    return this.changeMembership(`adding node ${id}`, options.timeoutMs, (leader) =>
+      voter ? leader.addVoter(id) : leader.membership.learners.includes(id) ? Promise.resolve(leader.membership) : leader.addLearner(id),
+    );
+  }
+
+  /**
+   * Has the leader remove node `id` (the leader itself included: it steps down once the change
+   * commits), then stops that node for good. Retries while another change or an election is in
+   * progress. Resolves with the membership; throws {@link TimeoutError}.
+   */
+  async removeNode(id: NodeId, options: { timeoutMs?: number } = {}): Promise<Membership> {
+    this.node(id);
+    if (!this.members.includes(id)) throw new RangeError(`Cluster.removeNode: node ${id} was already removed`);
+    const membership = await this.changeMembership(`removing node ${id}`, options.timeoutMs, (leader) => {
+      const { voters, learners } = leader.membership;
+      return voters.includes(id) || learners.includes(id) ? leader.removeServer(id) : Promise.resolve(leader.membership);
+    });
+    await this.run(0); // let the removed leader's hand-over message go out
+    this.members.splice(this.members.indexOf(id), 1);
+    this.crashed.add(id);
+    this.record({ time: this.now, kind: 'leave', node: id });
+    await this.node(id).stop();
+    return membership;
+  }
+
+  /** Runs `change` on the leader until it succeeds, retrying what a later attempt can fix. */
+  private async changeMembership(
+    what: string,
+    timeoutMs = 20_000,
+    change: (leader: RaftNode<C, R>) => Promise<Membership>,
+  ): Promise<Membership> {
+    const deadline = this.now + timeoutMs;
+    for (;;) {
+      const leaderId = this.leader();
+      if (leaderId !== undefined) {
+        try {
+          return await this.runUntilSettled(change(this.node(leaderId)), { timeoutMs: Math.max(0, deadline - this.now) });
+        } catch (error) {
+          const retry =
+            error instanceof NotLeaderError ||
+            error instanceof LeadershipLostError ||
+            error instanceof TransferError ||
+            (error instanceof MembershipError && error.code === 'CHANGE_IN_PROGRESS') ||
+            (error instanceof TimeoutError && this.now < deadline);
+          if (!retry) throw error;
+        }
+      }
+      if (this.now >= deadline) throw new TimeoutError(what, timeoutMs);
+      await this.run(Math.min(50, deadline - this.now));
+    }
+  }
+
   // ── Faults ───────────────────────────────────────────────────────────────────────────────
 
   /** Crashes a node: it stops at once and loses everything it had not persisted. */
@@ -348,6 +446,7 @@ export class Cluster<C = unknown, R = unknown> {
   /** Restarts a crashed node from its storage, with a fresh state machine. */
   restart(id: NodeId): void {
     this.node(id);
+    if (!this.members.includes(id)) throw new RangeError(`Cluster.restart: node ${id} was removed from the cluster`);
     if (!this.crashed.has(id)) throw new RaftError('NOT_CRASHED', `Cluster.restart: node ${id} is running`);
     this.crashed.delete(id);
     this.record({ time: this.now, kind: 'restart', node: id });
@@ -480,7 +579,7 @@ export class Cluster<C = unknown, R = unknown> {
     const o = this.options;
     const node = new RaftNode<C, R>({
       id,
-      peers: this.ids,
+      ...(this.initialIds.includes(id) ? { peers: this.initialIds } : { join: true }),
       transport: this.network.transport(id),
       storage,
       scheduler: this.scheduler,
@@ -504,7 +603,7 @@ export class Cluster<C = unknown, R = unknown> {
     this.watches.set(node, watches);
     node.on('role', (role, term) => {
       this.record({ time: this.now, kind: 'role', node: id, role, term });
-      if (role === 'leader') this.checker?.leaderElected(id, term, node.entries());
+      if (role === 'leader') this.checker?.leaderElected(id, term, node.entries(), node.status().snapshotIndex);
     });
     let committedSeen = 0;
     node.on('commit', (index) => {
@@ -530,7 +629,7 @@ export class Cluster<C = unknown, R = unknown> {
 
   private checkPersist(id: NodeId, storage: CheckedStorage, update: StorageUpdate): void {
     const node = this.current.get(id);
-    this.checker?.persisting(id, node?.role === 'leader', storage, update.hardState, update.entries ?? []);
+    this.checker?.persisting(id, node?.role === 'leader', storage, update.hardState, update.entries ?? [], update.snapshot);
   }
 
   private traceNetwork(): void {

@@ -67,11 +67,16 @@ interface CanonicalEntry {
 /** Read access to one node's log, for the checks. */
 export interface LogView {
   readonly lastIndex: number;
+  /** The stored snapshot's position, if any: the log holds entries after it. */
+  readonly snapshot?: { readonly index: number; readonly term: number } | undefined;
   entry(index: number): LogEntry | undefined;
 }
 
 function sameCommand(a: LogEntry, b: LogEntry): boolean {
-  return a === b || (a.kind === b.kind && (a.command === b.command || JSON.stringify(a.command) === JSON.stringify(b.command)));
+  if (a === b) return true;
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'config') return JSON.stringify(a.membership) === JSON.stringify(b.membership);
+  return a.command === b.command || JSON.stringify(a.command) === JSON.stringify(b.command);
 }
 
 /**
@@ -113,16 +118,17 @@ export class SafetyChecker {
     else if (earlier !== candidate) this.fail('Vote Safety', `sent votes to ${earlier} and ${candidate} in term ${term}`, [voter]);
   }
 
-  /** A node became leader of `term` with `log` (from index 1). */
-  leaderElected(id: NodeId, term: number, log: readonly LogEntry[]): void {
+  /** A node became leader of `term` with `log` (entries in order, from just after its snapshot). */
+  leaderElected(id: NodeId, term: number, log: readonly LogEntry[], snapshotIndex = 0): void {
     const other = this.leaders.get(term);
     if (other !== undefined && other !== id) this.fail('Election Safety', `two leaders in term ${term}`, [other, id]);
     this.leaders.set(term, id);
-    for (let index = 1; index <= this.committed.length; index++) {
+    // Entries through the snapshot are committed ones (checked when the snapshot was saved).
+    for (let index = snapshotIndex + 1; index <= this.committed.length; index++) {
       const committed = this.committed[index - 1] as LogEntry;
       // A leader elected late (its vote replies delayed) in an older term need not hold newer commits.
       if ((this.committedBy[index - 1] as number) >= term) continue;
-      const mine = log[index - 1];
+      const mine = log[index - 1 - snapshotIndex];
       if (mine === undefined || mine.term !== committed.term) {
         this.fail('Leader Completeness', `leader of term ${term} lacks committed entry ${index} (term ${committed.term})`, [id]);
         return;
@@ -131,14 +137,29 @@ export class SafetyChecker {
   }
 
   /** A node is about to persist `update` on top of `log`. */
-  persisting(id: NodeId, isLeader: boolean, log: LogView, hardState: HardState | undefined, entries: readonly LogEntry[]): void {
+  persisting(
+    id: NodeId,
+    isLeader: boolean,
+    log: LogView,
+    hardState: HardState | undefined,
+    entries: readonly LogEntry[],
+    snapshot?: { readonly index: number; readonly term: number },
+  ): void {
     if (hardState !== undefined) this.checkHardState(id, hardState);
+    if (snapshot !== undefined) {
+      // A snapshot holds committed state only: its last entry is the one committed there.
+      const committed = this.committed[snapshot.index - 1];
+      if (committed === undefined || committed.term !== snapshot.term) {
+        this.fail('State Machine Safety', `a snapshot through ${snapshot.index}:${snapshot.term} does not end with the committed entry`, [id]);
+      }
+    }
     const first = entries[0];
     if (first === undefined) return;
     if (isLeader && first.index <= log.lastIndex) {
       this.fail('Leader Append-Only', `leader overwrote its log from index ${first.index}`, [id]);
     }
-    let prevTerm = first.index === 1 ? 0 : (log.entry(first.index - 1)?.term ?? -1);
+    const base = snapshot ?? log.snapshot;
+    let prevTerm = first.index === 1 ? 0 : (log.entry(first.index - 1)?.term ?? (base?.index === first.index - 1 ? base.term : -1));
     for (const entry of entries) {
       // Log Matching, by induction: every (index, term) names one entry with one predecessor term.
       const key = `${entry.index}:${entry.term}`;
@@ -188,9 +209,10 @@ export class SafetyChecker {
     }
   }
 
-  /** Full cross-check of live logs (O(nodes × log)): identical (index, term) ⇒ identical prefixes. */
+  /** Full cross-check of live logs (O(nodes × log)): identical (index, term) ⇒ identical prefixes (where both still hold entries). */
   checkLogs(logs: ReadonlyMap<NodeId, readonly LogEntry[]>): void {
     const byKey = new Map<string, { id: NodeId; log: readonly LogEntry[] }>();
+    const firstIndex = (log: readonly LogEntry[]): number => (log[0] as LogEntry).index;
     for (const [id, log] of logs) {
       for (let i = log.length - 1; i >= 0; i--) {
         const e = log[i] as LogEntry;
@@ -200,11 +222,12 @@ export class SafetyChecker {
           byKey.set(key, { id, log });
           continue;
         }
-        for (let j = 0; j <= i; j++) {
-          const a = log[j] as LogEntry;
-          const b = other.log[j];
+        const from = Math.max(firstIndex(log), firstIndex(other.log));
+        for (let index = from; index <= e.index; index++) {
+          const a = log[index - firstIndex(log)] as LogEntry;
+          const b = other.log[index - firstIndex(other.log)];
           if (b === undefined || a.term !== b.term || !sameCommand(a, b)) {
-            this.fail('Log Matching', `logs agree at ${e.index}:${e.term} but differ at index ${j + 1}`, [other.id, id]);
+            this.fail('Log Matching', `logs agree at ${e.index}:${e.term} but differ at index ${index}`, [other.id, id]);
             return;
           }
         }

@@ -82,7 +82,7 @@ export interface MessageEvent extends TraceBase {
 }
 
 /**
- * A fault or repair applied to one node.
+ * A fault or repair applied to one node, or a node added to (`join`) or removed from (`leave`) the cluster.
  *
  * @example
  * ```ts
@@ -92,7 +92,7 @@ export interface MessageEvent extends TraceBase {
  */
 export interface NodeFaultEvent extends TraceBase {
   /** Discriminates the event kind. */
-  readonly kind: 'crash' | 'restart' | 'disconnect' | 'reconnect';
+  readonly kind: 'crash' | 'restart' | 'disconnect' | 'reconnect' | 'join' | 'leave';
   /** The node. */
   readonly node: NodeId;
 }
