@@ -444,8 +444,13 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise<ProposalResult<R>>((resolve, reject) => {
-      const pending = new Pending(position.index, position.term, resolve as (value: ProposalResult) => void, reject);
+    return this.awaitApplied(position, signal) as Promise<ProposalResult<R>>;
+  }
+
+  /** Resolves once this node (the leader) applied the entry at `position`. Call in log order. */
+  private awaitApplied(position: LogPosition, signal: AbortSignal | undefined): Promise<ProposalResult> {
+    return new Promise<ProposalResult>((resolve, reject) => {
+      const pending = new Pending(position.index, position.term, resolve, reject);
       if (signal) {
         const onAbort = (): void => this.settle(pending, new AbortedError(signal.reason));
         signal.addEventListener('abort', onAbort, { once: true });
@@ -555,23 +560,18 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   private changeMembership(change: MembershipChange, options: { signal?: AbortSignal }): Promise<Membership> {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
+    let core: RaftCore;
     let position: LogPosition;
     try {
-      const core = this.requireCore();
+      core = this.requireCore();
       position = core.changeMembership(change);
-      this.afterInput(core);
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise<ProposalResult>((resolve, reject) => {
-      const pending = new Pending(position.index, position.term, resolve, reject);
-      if (signal) {
-        const onAbort = (): void => this.settle(pending, new AbortedError(signal.reason));
-        signal.addEventListener('abort', onAbort, { once: true });
-        pending.cleanup = () => signal.removeEventListener('abort', onAbort);
-      }
-      this.pending.push(pending);
-    }).then(({ result }) => result as Membership);
+    const done = this.awaitApplied(position, signal);
+    // Only now tell listeners (a 'membership' listener may propose): pending stays in log order.
+    this.afterInput(core);
+    return done.then(({ result }) => result as Membership);
   }
 
   /** Rounds of replication to `id` until one ends within a minimum election timeout. */

@@ -1,0 +1,267 @@
+/** Snapshots and log compaction: storage, the core, InstallSnapshot, restarts, and bounded memory. */
+import { describe, expect, it } from 'vitest';
+import { KeyValueStore, type KeyValueCommand } from '../../src/kv/key-value-store.js';
+import { RaftNode } from '../../src/node/raft-node.js';
+import { RaftCore } from '../../src/raft/core.js';
+import { RaftError } from '../../src/raft/errors.js';
+import type { Message } from '../../src/raft/messages.js';
+import { MemoryStorage } from '../../src/raft/storage.js';
+import type { LogEntry, Snapshot } from '../../src/raft/types.js';
+import { Cluster } from '../../src/sim/cluster.js';
+import { SeededRandom } from '../../src/sim/random.js';
+import { InMemoryNetwork } from '../../src/transport/memory.js';
+import { VirtualScheduler } from '../../src/sim/virtual-scheduler.js';
+
+const entry = (index: number, term: number): LogEntry => ({ index, term, kind: 'command', command: index });
+const membership = { voters: ['1', '2', '3'], learners: [] };
+const snapshotAt = (index: number, term: number, data = 'state'): Snapshot => ({ index, term, membership, data });
+const put = (key: string, value: unknown): KeyValueCommand => ({ op: 'put', key, value });
+
+function kvCluster(seed: number, options: { threshold?: number; chunk?: number; size?: number } = {}) {
+  const stores = new Map<string, KeyValueStore>();
+  const cluster = new Cluster<KeyValueCommand>({
+    size: options.size ?? 3,
+    seed,
+    stateMachine: (id) => {
+      const store = new KeyValueStore();
+      stores.set(id, store); // the newest incarnation's store
+      return store;
+    },
+    nodeOptions: () => ({ snapshotThreshold: options.threshold ?? 100, snapshotChunkSize: options.chunk ?? 64 }),
+  });
+  return { cluster, stores };
+}
+
+async function putMany(cluster: Cluster<KeyValueCommand>, from: number, count: number): Promise<void> {
+  for (let i = from; i < from + count; i++) await cluster.propose(put(`k${i % 37}`, i));
+}
+
+/** Every live node has applied everything and holds the same key-value state. */
+async function expectConverged(cluster: Cluster<KeyValueCommand>, stores: Map<string, KeyValueStore>): Promise<void> {
+  const { index } = await cluster.propose(put('sync', cluster.now));
+  const done = await cluster.runUntil(() => cluster.liveIds.every((id) => cluster.node(id).lastApplied >= index), { timeoutMs: 10_000 });
+  expect(done, `every node applied through ${index}`).toBe(true);
+  const states = cluster.liveIds.map((id) => stores.get(id)!.snapshot());
+  expect(new Set(states).size, 'every replica holds the same state').toBe(1);
+  cluster.checkInvariants();
+}
+
+describe('MemoryStorage with snapshots', () => {
+  it('drops the entries a snapshot covers and keeps the ones after it when the log agrees', () => {
+    const storage = new MemoryStorage();
+    storage.save({ entries: [1, 2, 3, 4, 5].map((i) => entry(i, 1)) });
+    storage.save({ snapshot: snapshotAt(3, 1) });
+    const loaded = storage.load();
+    expect(loaded.snapshot?.index).toBe(3);
+    expect(loaded.entries.map((e) => e.index)).toEqual([4, 5]);
+    expect(storage.lastIndex).toBe(5);
+    expect(storage.entry(3)).toBeUndefined();
+    storage.save({ entries: [entry(6, 2)] });
+    expect(storage.load().entries.map((e) => e.index)).toEqual([4, 5, 6]);
+  });
+
+  it('drops the whole log for a snapshot it does not agree with, then continues after it', () => {
+    const storage = new MemoryStorage();
+    storage.save({ entries: [1, 2, 3].map((i) => entry(i, 1)) });
+    storage.save({ snapshot: snapshotAt(10, 4), entries: [entry(11, 4)] });
+    expect(storage.load().entries.map((e) => e.index)).toEqual([11]);
+    // The same snapshot saved again changes nothing.
+    storage.save({ snapshot: snapshotAt(10, 4) });
+    expect(storage.load().entries.map((e) => e.index)).toEqual([11]);
+  });
+
+  it('refuses entries that start inside the snapshot or leave a gap, and an older snapshot', () => {
+    const storage = new MemoryStorage();
+    storage.save({ snapshot: snapshotAt(10, 2) });
+    expect(() => storage.save({ entries: [entry(10, 2)] })).toThrow(RangeError);
+    expect(() => storage.save({ entries: [entry(12, 2)] })).toThrow(RangeError);
+    expect(() => storage.save({ snapshot: snapshotAt(5, 1) })).toThrow(RangeError);
+    storage.save({ entries: [entry(11, 2)] });
+    expect(storage.lastIndex).toBe(11);
+  });
+});
+
+describe('RaftCore compaction', () => {
+  function soloLeader(): RaftCore {
+    const core = new RaftCore({ id: '1', peers: ['1'], random: new SeededRandom(1) });
+    core.campaign();
+    for (let i = 0; i < 10; i++) core.propose(i);
+    while (core.hasReady()) core.advance(core.ready());
+    return core;
+  }
+
+  it('replaces the applied prefix with a snapshot that comes out in the next Ready', () => {
+    const core = soloLeader();
+    expect(core.lastApplied).toBe(11);
+    core.compact(8, 'eight');
+    expect(core.snapshotIndex).toBe(8);
+    expect(core.entries().map((e) => e.index)).toEqual([9, 10, 11]);
+    expect(core.entry(8)).toBeUndefined();
+    const ready = core.ready();
+    expect(ready.snapshot).toEqual({ index: 8, term: 1, membership: { voters: ['1'], learners: [] }, data: 'eight' });
+    core.advance(ready);
+    expect(core.hasReady()).toBe(false);
+    core.compact(5, 'older'); // already compacted further: nothing to do
+    expect(core.snapshotIndex).toBe(8);
+  });
+
+  it('refuses to compact past what was applied, or with data that is not a string', () => {
+    const core = soloLeader();
+    expect(() => core.compact(12, 'x')).toThrow(RangeError);
+    expect(() => core.compact(5, 5 as unknown as string)).toThrow(TypeError);
+  });
+
+  it('restarts from a snapshot and the entries after it: committed through the snapshot at once', () => {
+    const core = new RaftCore({
+      id: '1',
+      peers: ['1', '2', '3'],
+      random: new SeededRandom(1),
+      initialState: { hardState: { term: 2, votedFor: null }, snapshot: snapshotAt(100, 2), entries: [entry(101, 2)] },
+    });
+    expect(core.commitIndex).toBe(100);
+    expect(core.lastApplied).toBe(100);
+    expect(core.lastLogIndex).toBe(101);
+    expect(core.membership).toEqual(membership);
+    expect(
+      () => new RaftCore({ id: '1', peers: [], random: new SeededRandom(1), initialState: { hardState: { term: 2, votedFor: null }, snapshot: snapshotAt(100, 2), entries: [entry(103, 2)] } }),
+    ).toThrow(/must start at index 101/);
+  });
+});
+
+describe('InstallSnapshot', () => {
+  it('a follower far behind receives the snapshot in bounded chunks and converges', async () => {
+    const { cluster, stores } = kvCluster(11, { threshold: 50, chunk: 64 });
+    const leader = await cluster.waitForLeader();
+    const laggard = cluster.ids.find((id) => id !== leader)!;
+    cluster.disconnect(laggard);
+    await putMany(cluster, 0, 400);
+    expect(cluster.node(leader).status().snapshotIndex).toBeGreaterThan(cluster.node(laggard).lastApplied);
+    const chunks: Message[] = [];
+    cluster.network.on('send', (m) => m.type === 'InstallSnapshot' && m.to === laggard && chunks.push(m));
+    cluster.reconnect(laggard);
+    await expectConverged(cluster, stores);
+    expect(chunks.length).toBeGreaterThan(1);
+    for (const chunk of chunks) if (chunk.type === 'InstallSnapshot') expect(chunk.data.length).toBeLessThanOrEqual(64);
+    expect(cluster.node(laggard).status().snapshotIndex).toBeGreaterThan(0);
+    expect(stores.get(laggard)!.get('k0')).toBe(370);
+  });
+
+  it('survives lost and duplicated chunks', async () => {
+    const { cluster, stores } = kvCluster(12, { threshold: 50, chunk: 32 });
+    const leader = await cluster.waitForLeader();
+    const laggard = cluster.ids.find((id) => id !== leader)!;
+    cluster.disconnect(laggard);
+    await putMany(cluster, 0, 300);
+    let n = 0;
+    cluster.network.filter((m) => (m.type === 'InstallSnapshot' || m.type === 'InstallSnapshotResponse') && ++n % 3 === 0 ? 'drop' : 'deliver');
+    cluster.network.configure({ duplicateRate: 0.3, reorder: true });
+    cluster.reconnect(laggard);
+    await expectConverged(cluster, stores);
+    expect(n).toBeGreaterThan(3);
+  });
+
+  it('a follower that crashes in the middle of an install starts over after its restart', async () => {
+    const { cluster, stores } = kvCluster(13, { threshold: 50, chunk: 32 });
+    const leader = await cluster.waitForLeader();
+    const laggard = cluster.ids.find((id) => id !== leader)!;
+    cluster.disconnect(laggard);
+    await putMany(cluster, 0, 300);
+    let delivered = 0;
+    cluster.network.on('deliver', (m) => {
+      if (m.type === 'InstallSnapshot' && m.to === laggard && ++delivered === 3) cluster.crash(laggard);
+    });
+    cluster.reconnect(laggard);
+    await cluster.runUntil(() => !cluster.liveIds.includes(laggard), { timeoutMs: 5_000 });
+    expect(delivered).toBe(3);
+    await cluster.run(500);
+    cluster.restart(laggard);
+    await expectConverged(cluster, stores);
+    expect(delivered).toBeGreaterThan(3);
+  });
+
+  it('a snapshot newer than a partial one replaces it (the leader compacted again meanwhile)', async () => {
+    const { cluster, stores } = kvCluster(14, { threshold: 20, chunk: 8 });
+    const leader = await cluster.waitForLeader();
+    const laggard = cluster.ids.find((id) => id !== leader)!;
+    cluster.disconnect(laggard);
+    await putMany(cluster, 0, 100);
+    cluster.reconnect(laggard);
+    // Keep writing while the slow, small-chunked install is under way.
+    const indexes = new Set<number>();
+    cluster.network.on('send', (m) => m.type === 'InstallSnapshot' && m.to === laggard && indexes.add(m.index));
+    await putMany(cluster, 100, 200);
+    await expectConverged(cluster, stores);
+    expect(indexes.size).toBeGreaterThan(1);
+  });
+});
+
+describe('restarts', () => {
+  it('a restarted node restores its state machine from its snapshot and replays the entries after it', async () => {
+    const { cluster, stores } = kvCluster(21, { threshold: 40 });
+    await cluster.waitForLeader();
+    await putMany(cluster, 0, 130);
+    const leader = cluster.leader()!;
+    const victim = cluster.ids.find((id) => id !== leader)!;
+    await cluster.run(100); // let the followers apply the last commit
+    const before = stores.get(leader)!.snapshot();
+    const snapshotIndex = cluster.node(victim).status().snapshotIndex;
+    expect(snapshotIndex).toBeGreaterThan(0);
+    cluster.crash(victim);
+    cluster.restart(victim);
+    const node = cluster.node(victim);
+    // Restored at once (before hearing from anyone), then the rest is replayed once committed.
+    expect(node.lastApplied).toBe(snapshotIndex);
+    expect(node.entries()[0]?.index).toBe(snapshotIndex + 1);
+    await cluster.run(500);
+    expect(stores.get(victim)!.snapshot()).toBe(before);
+    await expectConverged(cluster, stores);
+  });
+
+  it('a node whose state machine cannot restore refuses to start from a snapshot', async () => {
+    const storage = new MemoryStorage();
+    storage.save({ snapshot: snapshotAt(5, 1) });
+    const network = new InMemoryNetwork<Message>({ scheduler: new VirtualScheduler(), random: new SeededRandom(1) });
+    const node = new RaftNode({ id: '1', peers: ['1'], transport: network.transport('1'), storage, scheduler: new VirtualScheduler(), stateMachine: { apply: () => 0 } });
+    await expect(node.start()).rejects.toThrow(/no restore/);
+  });
+
+  it('compact() on demand, and a clear error without snapshot support', async () => {
+    const cluster = new Cluster<string>({ size: 1, seed: 3, stateMachine: () => ({ apply: () => undefined }) });
+    await cluster.propose('x');
+    const error = (() => {
+      try {
+        cluster.node('1').compact();
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(RaftError);
+    expect((error as RaftError).code).toBe('SNAPSHOT_UNSUPPORTED');
+
+    const { cluster: kv } = kvCluster(4, { threshold: 0, size: 1 });
+    await kv.propose(put('a', 1));
+    const node = kv.node('1');
+    const taken: unknown[] = [];
+    node.on('snapshot', (s) => taken.push(s));
+    expect(node.compact()).toEqual({ index: 2, term: 1 });
+    expect(taken).toEqual([{ index: 2, term: 1, installed: false }]);
+    expect(node.compact()).toBeNull(); // nothing applied since
+    expect(node.entries()).toEqual([]);
+  });
+});
+
+describe('bounded memory', () => {
+  it('with compaction, every log and every storage stays bounded however many entries are applied', async () => {
+    const { cluster, stores } = kvCluster(31, { threshold: 200 });
+    await cluster.waitForLeader();
+    let longest = 0;
+    for (let batch = 0; batch < 20; batch++) {
+      await putMany(cluster, batch * 100, 100);
+      for (const id of cluster.ids) longest = Math.max(longest, cluster.node(id).entries().length);
+    }
+    expect(cluster.node(cluster.leader()!).lastApplied).toBeGreaterThan(2_000);
+    expect(longest).toBeLessThan(300);
+    expect(stores.get('1')!.size).toBe(37);
+    await expectConverged(cluster, stores);
+  });
+});
