@@ -747,7 +747,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     const message = validateMessage(raw, { maxEntries: this.maxEntriesAccepted });
     if (typeof message === 'string') return this.report(new InvalidMessageError(this.id, message));
     if (message.to !== this.id) return this.report(new InvalidMessageError(this.id, `addressed to ${message.to}`));
-    if (!core.hears(message.from)) return this.report(new InvalidMessageError(this.id, `unknown sender ${message.from}`));
+    if (message.from === this.id) return this.report(new InvalidMessageError(this.id, 'sent by this node itself'));
     this.notifyListeners('receive', message);
     this.catchUp(core);
     core.step(message);

@@ -943,19 +943,11 @@ export class RaftCore {
     this.send<TimeoutNow>({ type: 'TimeoutNow', from: this.id, to, term: this.currentTerm });
   }
 
-  /**
-   * Whether {@link step} hears from `id`: a member, or the leader this node follows (a leader that
-   * removed itself leads until that change commits), or anyone while this node has no membership
-   * yet (it is joining and learns the membership from the leader).
-   */
-  hears(id: NodeId): boolean {
-    if (id === this.id) return false;
-    return this.others.includes(id) || id === this.leader || this.currentMembership.voters.length === 0;
-  }
-
   /** Processes one validated message addressed to this node. */
   step(message: Message): void {
-    if (message.to !== this.id || !this.hears(message.from)) return;
+    // Senders outside the membership in force are heard too (thesis §4.1): a new leader may not be
+    // in this node's membership yet, and a joining node knows none. Only voters' votes count.
+    if (message.to !== this.id || message.from === this.id) return;
     // Pre-votes change nobody's term or vote.
     if (message.type === 'PreVote') return this.onPreVote(message);
     if (message.type === 'PreVoteResponse') return this.onPreVoteResponse(message);
