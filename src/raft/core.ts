@@ -565,7 +565,7 @@ export class RaftCore {
     }
     if (this.electionElapsed >= this.electionTimeout[0]) this.justStarted = false;
     if (this.electionElapsed >= this.randomizedElectionTimeout) {
-      if (!this.voters.has(this.id)) this.resetElectionTimer(); // learners and outsiders never campaign
+      if (!this.promotable()) this.resetElectionTimer(); // learners and outsiders never campaign
       else if (this.preVote) this.startPreVote();
       else this.startElection(false);
     }
@@ -577,7 +577,7 @@ export class RaftCore {
    * a leader, or on a node that is not a voter.
    */
   campaign(): void {
-    if (this.currentRole === 'leader' || !this.voters.has(this.id)) return;
+    if (this.currentRole === 'leader' || !this.promotable()) return;
     this.startElection(true);
   }
 
@@ -989,7 +989,7 @@ export class RaftCore {
         return;
       case 'TimeoutNow':
         // The leader hands over: campaign at once, past everyone's lease.
-        if (this.currentRole === 'follower' && message.from === this.leader && this.voters.has(this.id)) this.startElection(true);
+        if (this.currentRole === 'follower' && message.from === this.leader && this.promotable()) this.startElection(true);
         return;
     }
   }
@@ -1068,7 +1068,7 @@ export class RaftCore {
   private onVote(m: RequestVoteResponse): void {
     if (!m.voteGranted || !this.voters.has(m.from) || (this.currentRole !== 'candidate' && this.currentRole !== 'leader')) return;
     this.votesGranted.add(m.from);
-    if (this.currentRole === 'candidate' && this.votesGranted.size >= this.quorum) this.becomeLeader();
+    if (this.currentRole === 'candidate' && this.countVoters(this.votesGranted) >= this.quorum) this.becomeLeader();
   }
 
   /** Becomes a candidate in the next term and asks for votes (`force`: past voters' leader lease). */
@@ -1079,7 +1079,7 @@ export class RaftCore {
     this.votesGranted.clear();
     this.votesGranted.add(this.id);
     this.resetElectionTimer();
-    if (this.votesGranted.size >= this.quorum) {
+    if (this.countVoters(this.votesGranted) >= this.quorum) {
       this.becomeLeader();
       return;
     }
@@ -1097,7 +1097,7 @@ export class RaftCore {
     this.votesGranted.clear();
     this.votesGranted.add(this.id);
     this.resetElectionTimer();
-    if (this.votesGranted.size >= this.quorum) {
+    if (this.countVoters(this.votesGranted) >= this.quorum) {
       this.startElection(false);
       return;
     }
@@ -1133,7 +1133,7 @@ export class RaftCore {
     }
     if (this.currentRole !== 'precandidate' || m.term !== this.currentTerm + 1 || !this.voters.has(m.from)) return;
     this.votesGranted.add(m.from);
-    if (this.votesGranted.size >= this.quorum) this.startElection(false);
+    if (this.countVoters(this.votesGranted) >= this.quorum) this.startElection(false);
   }
 
   private isUpToDate(lastLogIndex: number, lastLogTerm: number): boolean {
@@ -1441,6 +1441,16 @@ export class RaftCore {
         voteGranted: false,
       });
     }
+  }
+
+  /**
+   * Whether this node may campaign: it is a voter, or its removal is not committed yet (a leader
+   * that crashed while removing itself must be able to finish the change: it then counts only
+   * the new voters, and steps down once the change commits).
+   */
+  private promotable(): boolean {
+    if (this.voters.has(this.id)) return true;
+    return this.configIndex > this.commit && this.membershipAt(this.commit).voters.includes(this.id);
   }
 
   /** How many of `ids` are voters. */

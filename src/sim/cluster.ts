@@ -423,7 +423,7 @@ export class Cluster<C = unknown, R = unknown> {
             error instanceof LeadershipLostError ||
             error instanceof TransferError ||
             (error instanceof MembershipError && error.code === 'CHANGE_IN_PROGRESS') ||
-            (error instanceof TimeoutError && this.now < deadline);
+            error instanceof TimeoutError;
           if (!retry) throw error;
         }
       }

@@ -174,6 +174,24 @@ describe('membership changes in a cluster', () => {
     await expectConverged(cluster, stores);
   });
 
+  it('a leader that crashed while removing itself finishes the change after a restart (regression: seed 1312190782)', async () => {
+    // Node 1 holds the uncommitted change that removes it, so it is not a voter in the membership
+    // in force; node 2 lacks the entry, so node 1 refuses it its vote. Only node 1 can lead.
+    const { cluster } = kvCluster(0, 2);
+    const { leaderId: leader } = await cluster.propose(put('a', 1)); // entries 1 (no-op) and 2 committed
+    const other = cluster.ids.find((id) => id !== leader)!;
+    cluster.crash(other);
+    await expect(cluster.removeNode(leader, { timeoutMs: 1_000 })).rejects.toThrow(/timed out/);
+    cluster.crash(leader);
+    cluster.restart(leader);
+    cluster.restart(other);
+    expect(cluster.node(leader).membership.voters).toEqual([other]); // the change (entry 3) is in force there
+    const committed = await cluster.runUntil(() => cluster.node(other).membership.voters.length === 1 && cluster.node(other).commitIndex >= 3, { timeoutMs: 5_000 });
+    expect(committed).toBe(true);
+    expect(await cluster.waitForLeader({ timeoutMs: 2_000 })).toBe(other);
+    expect(cluster.node(other).membership).toEqual({ voters: [other], learners: [] });
+  });
+
   it('a learner receives the log but is never counted nor elected', async () => {
     const { cluster, stores } = kvCluster(4, 3);
     await cluster.addNode('4', { voter: false });

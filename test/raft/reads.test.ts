@@ -7,12 +7,12 @@ import { Cluster } from '../../src/sim/cluster.js';
 import { propertyParams } from '../support/runs.js';
 import { settle } from '../support/settle.js';
 
-function kvCluster(seed: number, options: { size?: number; checkQuorum?: boolean } = {}) {
+function kvCluster(seed: number, options: { size?: number; checkQuorum?: boolean; snapshotThreshold?: number } = {}) {
   const stores = new Map<string, KeyValueStore>();
   const cluster = new Cluster<KeyValueCommand, KeyValueResult>({
     size: options.size ?? 3,
     seed,
-    nodeOptions: () => ({ checkQuorum: options.checkQuorum ?? true }),
+    nodeOptions: () => ({ checkQuorum: options.checkQuorum ?? true, snapshotThreshold: options.snapshotThreshold ?? 0 }),
     stateMachine: (id) => {
       const store = new KeyValueStore();
       stores.set(id, store);
@@ -164,16 +164,20 @@ describe('read() (ReadIndex)', () => {
     await expect(cluster.node('1').read()).rejects.toBeInstanceOf(NotLeaderError);
   });
 
-  it('history: every read returns the latest write acknowledged before it started, or a later one — property', async () => {
+  it('history: every read returns the latest write acknowledged before it started, or a later one, through snapshots and membership changes — property', async () => {
+    const actions = ['write', 'write', 'read', 'lease-read', 'run', 'crash', 'restart', 'isolate-leader', 'heal', 'add-node', 'remove-node'] as const;
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 0, max: 2 ** 31 - 1 }),
         fc.boolean(),
-        fc.array(fc.constantFrom('write', 'write', 'read', 'lease-read', 'run', 'crash', 'restart', 'isolate-leader', 'heal'), { minLength: 10, maxLength: 50 }),
-        async (seed, checkQuorum, actions) => {
+        fc.constantFrom(0, 3, 20),
+        fc.array(fc.constantFrom(...actions), { minLength: 10, maxLength: 50 }),
+        async (seed, checkQuorum, snapshotThreshold, actions) => {
           // Without check-quorum a deposed leader keeps believing it leads: only ReadIndex's
-          // heartbeat round keeps its reads from being stale.
-          const { cluster, store } = kvCluster(seed, { size: 3, checkQuorum });
+          // heartbeat round keeps its reads from being stale. Small snapshot thresholds make
+          // restarted and new nodes restore from snapshots sent by the leader.
+          const { cluster, store } = kvCluster(seed, { size: 3, checkQuorum, snapshotThreshold });
+          let added = 0;
           await cluster.waitForLeader();
           const indexOfValue = new Map<number, number>(); // written value -> its log index
           let acknowledgedIndex = 0; // highest index of a write acknowledged so far
@@ -217,6 +221,8 @@ describe('read() (ReadIndex)', () => {
               for (const id of cluster.ids) if (!live.includes(id)) cluster.restart(id);
             }
             else if (action === 'isolate-leader') cluster.partition([cluster.leader() ?? someone]);
+            else if (action === 'add-node' && cluster.ids.length < 6) await cluster.addNode(`n${++added}`, { timeoutMs: 1_000 }).catch(() => undefined);
+            else if (action === 'remove-node' && cluster.ids.length > 2) await cluster.removeNode(someone, { timeoutMs: 1_000 }).catch(() => undefined);
             else if (action === 'heal') cluster.heal();
             await cluster.run(50);
           }
