@@ -116,7 +116,7 @@ export class KeyValueStore implements StateMachine<KeyValueCommand, KeyValueResu
     return this.data.size;
   }
 
-  /** A JSON snapshot of every key and value, in key order (for inspection, and later log compaction). */
+  /** A JSON snapshot of every key and value, in key order: what the node stores when it compacts its log. */
   snapshot(): string {
     return JSON.stringify([...this.data.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }

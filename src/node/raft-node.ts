@@ -844,7 +844,9 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       try {
         this.restoreStateMachine(snapshot);
       } catch (error) {
-        return this.storageFailed(error);
+        // Its state would no longer match the log: stop rather than apply on top of it.
+        this.report(new RaftError('RESTORE_FAILED', `node ${this.id}: restoring the leader's snapshot failed; the node stops`, { cause: error }));
+        return void this.stop();
       }
       this.snapshotInstalled(snapshot.index);
       this.notifyListeners('snapshot', { index: snapshot.index, term: snapshot.term, installed: true });
