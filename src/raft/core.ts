@@ -210,6 +210,8 @@ export interface RaftStatus {
   readonly snapshotIndex: number;
   /** The membership in force on this node (the latest in its log, committed or not). */
   readonly membership: Membership;
+  /** The log index of the entry that set it (0: it came from a snapshot or the initial `peers`); committed once `commitIndex` reaches it. */
+  readonly membershipIndex: number;
   /** On a leader: what it knows of each follower's log. */
   readonly followers?: Readonly<Record<NodeId, FollowerProgress>>;
 }
@@ -526,6 +528,7 @@ export class RaftCore {
       votes: this.votesGranted.size,
       snapshotIndex: this.log.snapshotIndex,
       membership: this.currentMembership,
+      membershipIndex: this.configIndex,
     };
     if (this.currentRole !== 'leader') return status;
     const followers: Record<NodeId, FollowerProgress> = Object.create(null);

@@ -380,9 +380,10 @@ export class Cluster<C = unknown, R = unknown> {
     this.record({ time: this.now, kind: 'join', node: id });
     this.boot(id);
     const voter = options.voter ?? true;
-    return this.changeMembership(`adding node ${id}`, options.timeoutMs, (leader) =>
-      voter ? leader.addVoter(id) : leader.membership.learners.includes(id) ? Promise.resolve(leader.membership) : leader.addLearner(id),
-    );
+    return this.changeMembership(`adding node ${id}`, options.timeoutMs, (leader) => {
+      if (voter) return leader.addVoter(id);
+      return leader.membership.learners.includes(id) ? committed(leader) : leader.addLearner(id);
+    });
   }
 
   /**
@@ -395,7 +396,7 @@ export class Cluster<C = unknown, R = unknown> {
     if (!this.members.includes(id)) throw new RangeError(`Cluster.removeNode: node ${id} was already removed`);
     const membership = await this.changeMembership(`removing node ${id}`, options.timeoutMs, (leader) => {
       const { voters, learners } = leader.membership;
-      return voters.includes(id) || learners.includes(id) ? leader.removeServer(id) : Promise.resolve(leader.membership);
+      return voters.includes(id) || learners.includes(id) ? leader.removeServer(id) : committed(leader);
     });
     await this.run(0); // let the removed leader's hand-over message go out
     this.members.splice(this.members.indexOf(id), 1);
@@ -661,6 +662,13 @@ export class Cluster<C = unknown, R = unknown> {
     const finding = checker?.violation;
     if (finding) throw this.violation(finding.property, finding.detail, finding.nodes);
   }
+}
+
+/** The leader's membership once committed (an earlier attempt's change may still be pending). */
+function committed(leader: RaftNode<unknown, unknown>): Promise<Membership> {
+  const { membership, membershipIndex, commitIndex } = leader.status();
+  if (commitIndex >= membershipIndex) return Promise.resolve(membership);
+  return Promise.reject(new MembershipError('CHANGE_IN_PROGRESS', `the membership change at ${membershipIndex} is not committed yet`));
 }
 
 /** A short human description of a message, for traces. */

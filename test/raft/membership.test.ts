@@ -8,7 +8,7 @@ import { SeededRandom } from '../../src/sim/random.js';
 
 const put = (key: string, value: unknown): KeyValueCommand => ({ op: 'put', key, value });
 
-function kvCluster(seed: number, size: number, threshold = 0) {
+function kvCluster(seed: number, size: number, threshold = 0, checkQuorum = true) {
   const stores = new Map<string, KeyValueStore>();
   const cluster = new Cluster<KeyValueCommand>({
     size,
@@ -18,7 +18,7 @@ function kvCluster(seed: number, size: number, threshold = 0) {
       stores.set(id, store);
       return store;
     },
-    nodeOptions: () => ({ snapshotThreshold: threshold }),
+    nodeOptions: () => ({ snapshotThreshold: threshold, checkQuorum }),
   });
   return { cluster, stores };
 }
@@ -190,6 +190,20 @@ describe('membership changes in a cluster', () => {
     expect(committed).toBe(true);
     expect(await cluster.waitForLeader({ timeoutMs: 2_000 })).toBe(other);
     expect(cluster.node(other).membership).toEqual({ voters: [other], learners: [] });
+  });
+
+  it('Cluster.removeNode retried after a timeout waits for the change to commit (regression: seed 742778382)', async () => {
+    const { cluster, stores } = kvCluster(7, 3, 0, false); // without check-quorum the cut-off leader keeps leading
+    const { leaderId: leader } = await cluster.propose(put('a', 1));
+    const followers = cluster.ids.filter((id) => id !== leader);
+    for (const id of followers) cluster.crash(id);
+    await expect(cluster.removeNode(leader, { timeoutMs: 1_000 })).rejects.toThrow(/timed out/);
+    // The leader already holds its removal (uncommitted): that is not a removal yet.
+    await expect(cluster.removeNode(leader, { timeoutMs: 1_000 })).rejects.toThrow(/timed out/);
+    expect(cluster.ids).toContain(leader);
+    for (const id of followers) cluster.restart(id);
+    await expect(cluster.removeNode(leader)).resolves.toEqual({ voters: followers, learners: [] });
+    await expectConverged(cluster, stores);
   });
 
   it('a learner receives the log but is never counted nor elected', async () => {
