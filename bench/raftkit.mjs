@@ -1,6 +1,6 @@
 // raftkit's side of the benchmarks: 3 RaftNodes in one process on an InMemoryNetwork with zero
 // added latency and real timers, plus the simulator and memory measurements.
-import { RaftNode, InMemoryNetwork, RealScheduler, MathRandom, Cluster, MemoryStorage } from '../dist/esm/index.js';
+import { RaftNode, InMemoryNetwork, RealScheduler, MathRandom, Cluster, VirtualScheduler, SeededRandom } from '../dist/esm/index.js';
 
 const PAYLOAD = 'x'.repeat(100);
 
@@ -65,19 +65,54 @@ export async function simulatorSpeed({ virtualMs, proposalsPerSecond, dropRate }
   return { wallMs, speedup: virtualMs / wallMs, messagesPerSecond: (events / wallMs) * 1000 };
 }
 
-/** Heap after `count` proposals of 100 bytes, applied on 3 nodes (after a forced GC). */
-export async function memoryAfter(count) {
-  const cluster = new Cluster({ size: 3, seed: 1, traceLimit: 0, checkInvariants: false, network: { latencyMs: 1, countBytes: false } });
-  const leaderId = await cluster.waitForLeader();
-  const leader = cluster.node(leaderId);
+/** A counter that can be snapshotted, so its node can compact its log. */
+class SnapshottingCounter extends CountingStateMachine {
+  snapshot() {
+    return String(this.applied);
+  }
+  restore(snapshot) {
+    this.applied = Number(snapshot);
+  }
+}
+
+/**
+ * Heap (after a forced GC) before and after `count` proposals of 100 bytes, applied on 3 RaftNodes
+ * in virtual time; with `compaction`, each node snapshots and compacts every 10,000 entries.
+ */
+export async function memoryAfter(count, { compaction }) {
+  const heap = () => {
+    globalThis.gc?.();
+    return process.memoryUsage().heapUsed;
+  };
+  const heapBefore = heap();
+  const scheduler = new VirtualScheduler();
+  const random = new SeededRandom(1);
+  const network = new InMemoryNetwork({ scheduler, random, latencyMs: 1, countBytes: false });
+  const ids = ['1', '2', '3'];
+  const machines = ids.map(() => new SnapshottingCounter());
+  const nodes = ids.map(
+    (id, i) =>
+      new RaftNode({
+        id,
+        peers: ids,
+        transport: network.transport(id),
+        stateMachine: machines[i],
+        scheduler,
+        random: random.fork(id),
+        snapshotThreshold: compaction ? 10_000 : 0,
+      }),
+  );
+  for (const node of nodes) await node.start();
+  nodes[0].campaign();
+  scheduler.runUntil(() => nodes[0].role === 'leader', { timeoutMs: 5_000 });
   const batch = 10_000;
   for (let done = 0; done < count; done += batch) {
-    for (let i = 0; i < batch; i++) leader.submit(PAYLOAD + i);
-    await cluster.run(20);
+    for (let i = 0; i < batch; i++) nodes[0].submit(PAYLOAD + i);
+    scheduler.runFor(20);
   }
-  await cluster.run(1_000);
-  globalThis.gc?.();
-  const heapUsed = process.memoryUsage().heapUsed;
-  const applied = cluster.ids.map((id) => cluster.node(id).lastApplied);
-  return { heapUsed, applied, cluster };
+  scheduler.runFor(1_000);
+  const heapUsed = heap();
+  const result = { heapBefore, heapUsed, applied: machines.map((m) => m.applied), logLength: nodes.map((n) => n.entries().length) };
+  for (const node of nodes) await node.stop();
+  return result;
 }

@@ -96,8 +96,14 @@ const loaded = await trials('loaded', () => simulatorSpeed({ virtualMs: 60_000, 
 row('simulator ×real time, 1000 proposals/s, 1% loss', 'raftkit', '×', loaded.map((r) => r.speedup));
 
 log('memory');
-const mem = await memoryAfter(Number(process.env.BENCH_MEMORY_PROPOSALS ?? 1_000_000));
-row(`heap MB after ${(mem.applied[0] / 1e6).toFixed(1)}M proposals of 100 B (3 nodes, no compaction)`, 'raftkit', 'MB', [mem.heapUsed / 2 ** 20]);
+const memoryProposals = Number(process.env.BENCH_MEMORY_PROPOSALS ?? 1_000_000);
+for (const compaction of [false, true]) {
+  const mem = await memoryAfter(memoryProposals, { compaction });
+  const what = compaction ? 'snapshot and compaction every 10,000' : 'no compaction';
+  if (!mem.applied.every((n) => n === memoryProposals)) throw new Error(`memory run: applied ${mem.applied.join('/')}`);
+  log(`  ${what}: heap ${(mem.heapBefore / 2 ** 20).toFixed(1)} MB before, ${(mem.heapUsed / 2 ** 20).toFixed(1)} MB after; log lengths ${mem.logLength.join('/')}`);
+  row(`heap MB after ${(memoryProposals / 1e6).toFixed(1)}M proposals of 100 B (3 nodes, ${what})`, 'raftkit', 'MB', [mem.heapUsed / 2 ** 20]);
+}
 
 for (const size of await bundleSizes()) row(`bundle min+gzip: ${size.label}`, 'raftkit', 'B', [size.gzip]);
 
