@@ -89,7 +89,7 @@ export interface RaftCoreOptions {
  * core.propose('x');
  * while (core.hasReady()) {
  *   const ready = core.ready();
- *   storage.save({ hardState: ready.hardState ?? undefined, entries: ready.entries }); // 1. persist
+ *   storage.save({ hardState: ready.hardState ?? undefined, snapshot: ready.snapshot ?? undefined, entries: ready.entries }); // 1. persist
  *   for (const m of ready.messages) console.log('send', m.type, 'to', m.to);         // 2. send
  *   for (const e of ready.committed) if (e.kind === 'command') console.log('apply', e.command); // 3. apply
  *   core.advance(ready);
