@@ -215,6 +215,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   private readonly random: Random;
   private readonly maxEntriesPerMessage: number;
   private readonly maxEntriesAccepted: number;
+  private readonly maxChunkAccepted: number;
   private core: RaftCore | null = null;
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
 
@@ -272,6 +273,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     this.maxEntriesPerMessage = options.maxEntriesPerMessage ?? 1024;
     // Peers may be configured differently: accept generously, still bounded against hostile input.
     this.maxEntriesAccepted = Math.max(this.maxEntriesPerMessage, 65_536);
+    this.maxChunkAccepted = Math.max(options.snapshotChunkSize ?? 0, 16 * 2 ** 20);
     validateTimings(options.electionTimeoutMs, options.heartbeatIntervalMs);
   }
 
@@ -744,7 +746,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   private receive(raw: unknown): void {
     if (this.state !== 'running') return;
     const core = this.core as RaftCore;
-    const message = validateMessage(raw, { maxEntries: this.maxEntriesAccepted });
+    const message = validateMessage(raw, { maxEntries: this.maxEntriesAccepted, maxSnapshotChunk: this.maxChunkAccepted });
     if (typeof message === 'string') return this.report(new InvalidMessageError(this.id, message));
     if (message.to !== this.id) return this.report(new InvalidMessageError(this.id, `addressed to ${message.to}`));
     if (message.from === this.id) return this.report(new InvalidMessageError(this.id, 'sent by this node itself'));

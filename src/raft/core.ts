@@ -286,6 +286,9 @@ export interface MembershipChange {
   readonly id: NodeId;
 }
 
+const matchOf = (pr: Progress): number => pr.match;
+const answeredRoundOf = (pr: Progress): number => pr.answeredRound;
+
 function newProgress(next: number): Progress {
   return {
     match: 0,
@@ -677,7 +680,7 @@ export class RaftCore {
   private leaseValid(): boolean {
     if (!this.checkQuorum || this.transferTried) return false;
     // The newest round a majority (this leader included) has answered: the lease runs from its send time.
-    const round = this.quorumValue(this.readRound, (pr) => pr.answeredRound);
+    const round = this.quorumValue(this.readRound, answeredRoundOf);
     if (round === 0 || this.readRound - round >= LEASE_ROUNDS) return false;
     return this.leaderClock < (this.roundSentAt[round % LEASE_ROUNDS] as number) + this.leaseMs;
   }
@@ -1404,7 +1407,7 @@ export class RaftCore {
 
   /** Commits the highest index a majority holds, if it is from this term (Figure 8). */
   private maybeCommit(): void {
-    const candidate = this.quorumValue(this.log.persistedIndex, (pr) => pr.match);
+    const candidate = this.quorumValue(this.log.persistedIndex, matchOf);
     if (candidate > this.commit && this.log.term(candidate) === this.currentTerm) {
       this.commit = candidate;
       this.replicationDue = true;

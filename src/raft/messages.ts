@@ -399,6 +399,8 @@ export type MessageType = Message['type'];
 export interface ValidationLimits {
   /** The most entries one AppendEntries may carry. */
   readonly maxEntries: number;
+  /** The most characters of snapshot data one InstallSnapshot may carry (default: no limit). */
+  readonly maxSnapshotChunk?: number;
 }
 
 /** Keys that only a hostile sender puts in a message: they could rewrite prototypes downstream. */
@@ -471,6 +473,7 @@ function check(raw: unknown, limits: ValidationLimits): Message | string {
       if (!isIndex(m.index) || !isIndex(m.lastTerm) || !isIndex(m.offset) || m.index === 0) return 'InstallSnapshot: bad index/lastTerm/offset';
       if (m.lastTerm > (m.term as number)) return 'InstallSnapshot: lastTerm is after term';
       if (typeof m.data !== 'string' || typeof m.done !== 'boolean') return 'InstallSnapshot: bad data/done';
+      if (m.data.length > (limits.maxSnapshotChunk ?? Infinity)) return `InstallSnapshot: more than ${limits.maxSnapshotChunk} characters of data`;
       if (!isMembership(m.membership)) return 'InstallSnapshot: bad membership';
       return raw as InstallSnapshot;
     case 'InstallSnapshotResponse':

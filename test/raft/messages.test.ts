@@ -602,3 +602,39 @@ describe('validateMessage properties', () => {
     );
   });
 });
+
+describe('validateMessage: snapshots and membership', () => {
+  const membership = { voters: ['a', 'b', 'c'], learners: ['d'] };
+  const is = (over: Raw = {}): Raw => ({
+    type: 'InstallSnapshot', from: 'a', to: 'b', term: 5, index: 100, lastTerm: 4, membership, offset: 0, data: '[]', done: true, ...over,
+  });
+  const isr = (over: Raw = {}): Raw => ({ type: 'InstallSnapshotResponse', from: 'b', to: 'a', term: 5, index: 100, offset: 2, done: true, ...over });
+  const config = (m: unknown): Raw => ae({ prevLogIndex: 3, prevLogTerm: 2, entries: [entry(4, 5, { kind: 'config', command: undefined, membership: m })] });
+
+  it('accepts well-formed InstallSnapshot, InstallSnapshotResponse and config entries', () => {
+    for (const raw of [is(), is({ done: false, offset: 64, data: '' }), isr(), isr({ done: false }), config(membership)]) {
+      expect(validateMessage(raw, LIMITS)).toBe(raw);
+    }
+  });
+
+  it.each<[string, Raw]>([
+    ['snapshot index 0', is({ index: 0 })],
+    ['lastTerm after term', is({ lastTerm: 6 })],
+    ['negative offset', is({ offset: -1 })],
+    ['data not a string', is({ data: [1, 2] })],
+    ['done not a boolean', is({ done: 'yes' })],
+    ['no membership', is({ membership: undefined })],
+    ['no voters', is({ membership: { voters: [], learners: [] } })],
+    ['a voter that is also a learner', is({ membership: { voters: ['a'], learners: ['a'] } })],
+    ['a duplicate voter', is({ membership: { voters: ['a', 'a'], learners: [] } })],
+    ['an empty id', is({ membership: { voters: [''], learners: [] } })],
+    ['a hostile membership key', is({ membership: JSON.parse('{"voters":["a"],"learners":[],"__proto__":{}}') })],
+    ['a chunk over maxSnapshotChunk', is({ data: 'x'.repeat(65) })],
+    ['a response without done', isr({ done: undefined })],
+    ['a response with a fractional offset', isr({ offset: 1.5 })],
+    ['a config entry without a membership', config(undefined)],
+    ['a config entry whose learners are not an array', config({ voters: ['a'], learners: 'b' })],
+  ])('rejects %s', (_name, raw) => {
+    expect(typeof validateMessage(raw, { ...LIMITS, maxSnapshotChunk: 64 })).toBe('string');
+  });
+});
