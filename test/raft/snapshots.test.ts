@@ -36,6 +36,16 @@ async function putMany(cluster: Cluster<KeyValueCommand>, from: number, count: n
   for (let i = from; i < from + count; i++) await cluster.propose(put(`k${i % 37}`, i));
 }
 
+/** A cluster whose follower `laggard` was cut off while `count` writes committed (and were compacted). */
+async function withLaggard(seed: number, options: { threshold: number; chunk: number }, count: number) {
+  const { cluster, stores } = kvCluster(seed, options);
+  const leader = await cluster.waitForLeader();
+  const laggard = cluster.ids.find((id) => id !== leader)!;
+  cluster.disconnect(laggard);
+  await putMany(cluster, 0, count);
+  return { cluster, stores, leader, laggard };
+}
+
 /** Every live node has applied everything and holds the same key-value state. */
 async function expectConverged(cluster: Cluster<KeyValueCommand>, stores: Map<string, KeyValueStore>): Promise<void> {
   const { index } = await cluster.propose(put('sync', cluster.now));
@@ -130,11 +140,7 @@ describe('RaftCore compaction', () => {
 
 describe('InstallSnapshot', () => {
   it('a follower far behind receives the snapshot in bounded chunks and converges', async () => {
-    const { cluster, stores } = kvCluster(11, { threshold: 50, chunk: 64 });
-    const leader = await cluster.waitForLeader();
-    const laggard = cluster.ids.find((id) => id !== leader)!;
-    cluster.disconnect(laggard);
-    await putMany(cluster, 0, 400);
+    const { cluster, stores, leader, laggard } = await withLaggard(11, { threshold: 50, chunk: 64 }, 400);
     expect(cluster.node(leader).status().snapshotIndex).toBeGreaterThan(cluster.node(laggard).lastApplied);
     const chunks: Message[] = [];
     cluster.network.on('send', (m) => m.type === 'InstallSnapshot' && m.to === laggard && chunks.push(m));
@@ -147,11 +153,7 @@ describe('InstallSnapshot', () => {
   });
 
   it('survives lost and duplicated chunks', async () => {
-    const { cluster, stores } = kvCluster(12, { threshold: 50, chunk: 32 });
-    const leader = await cluster.waitForLeader();
-    const laggard = cluster.ids.find((id) => id !== leader)!;
-    cluster.disconnect(laggard);
-    await putMany(cluster, 0, 300);
+    const { cluster, stores, laggard } = await withLaggard(12, { threshold: 50, chunk: 32 }, 300);
     let n = 0;
     cluster.network.filter((m) => (m.type === 'InstallSnapshot' || m.type === 'InstallSnapshotResponse') && ++n % 3 === 0 ? 'drop' : 'deliver');
     cluster.network.configure({ duplicateRate: 0.3, reorder: true });
@@ -161,11 +163,7 @@ describe('InstallSnapshot', () => {
   });
 
   it('a follower that crashes in the middle of an install starts over after its restart', async () => {
-    const { cluster, stores } = kvCluster(13, { threshold: 50, chunk: 32 });
-    const leader = await cluster.waitForLeader();
-    const laggard = cluster.ids.find((id) => id !== leader)!;
-    cluster.disconnect(laggard);
-    await putMany(cluster, 0, 300);
+    const { cluster, stores, laggard } = await withLaggard(13, { threshold: 50, chunk: 32 }, 300);
     let delivered = 0;
     cluster.network.on('deliver', (m) => {
       if (m.type === 'InstallSnapshot' && m.to === laggard && ++delivered === 3) cluster.crash(laggard);
@@ -180,11 +178,7 @@ describe('InstallSnapshot', () => {
   });
 
   it('a snapshot newer than a partial one replaces it (the leader compacted again meanwhile)', async () => {
-    const { cluster, stores } = kvCluster(14, { threshold: 20, chunk: 8 });
-    const leader = await cluster.waitForLeader();
-    const laggard = cluster.ids.find((id) => id !== leader)!;
-    cluster.disconnect(laggard);
-    await putMany(cluster, 0, 100);
+    const { cluster, stores, laggard } = await withLaggard(14, { threshold: 20, chunk: 8 }, 100);
     cluster.reconnect(laggard);
     // Keep writing while the slow, small-chunked install is under way.
     const indexes = new Set<number>();
