@@ -13,15 +13,21 @@ const copy = (value) => (value === undefined ? undefined : JSON.parse(JSON.strin
 
 export async function startLiferaft() {
   const registry = new Map();
+  let stopped = false;
   class MemoryRaft extends LifeRaft {
     initialize() {
       registry.set(this.address, this);
     }
     write(packet, fn) {
+      if (stopped) return; // ended: deliver nothing more
       const target = registry.get(this.address);
       if (target === undefined) return fn(new Error(`no node ${this.address}`));
       const wire = copy(packet);
-      setImmediate(() => target.emit('data', wire, (reply) => setImmediate(() => fn(undefined, copy(reply)))));
+      setImmediate(() => stopped || target.emit('data', wire, (reply) => setImmediate(() => stopped || fn(undefined, copy(reply)))));
+    }
+    // liferaft 1.0.0 may run a heartbeat left in a promise chain after end(), which has cleared its timers.
+    heartbeat(...args) {
+      return this.timers ? super.heartbeat(...args) : this;
     }
   }
   const addresses = ['a', 'b', 'c'];
@@ -62,6 +68,8 @@ export async function startLiferaft() {
     appliedEverywhere: (count) => committed.every((set) => set.size >= count),
     applied: () => committed.map((set) => set.size),
     stop: async () => {
+      stopped = true;
+      await new Promise((resolve) => setTimeout(resolve, 20)); // let callbacks already queued run out
       for (const node of nodes) node.end();
     },
   };
