@@ -207,52 +207,52 @@ function updateOf(ready: Ready): StorageUpdate {
 export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEvents> {
   /** This node's id. */
   readonly id: NodeId;
-  private readonly options: RaftNodeOptions<C, R>;
-  private readonly transport: Transport<Message>;
-  private readonly storage: Storage;
-  private readonly stateMachine: StateMachine<C, R>;
-  private readonly scheduler: Scheduler;
-  private readonly random: Random;
-  private readonly maxEntriesPerMessage: number;
-  private readonly maxEntriesAccepted: number;
-  private readonly maxChunkAccepted: number;
-  private core: RaftCore | null = null;
-  private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
+  readonly #options: RaftNodeOptions<C, R>;
+  readonly #transport: Transport<Message>;
+  readonly #storage: Storage;
+  readonly #stateMachine: StateMachine<C, R>;
+  readonly #scheduler: Scheduler;
+  readonly #random: Random;
+  readonly #maxEntriesPerMessage: number;
+  readonly #maxEntriesAccepted: number;
+  readonly #maxChunkAccepted: number;
+  #core: RaftCore | null = null;
+  #state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
 
-  private lastElapse = 0;
-  private timerDue = Infinity;
-  private cancelTimer: Cancel | null = null;
-  private flushScheduled = false;
-  private persisting = false;
+  #lastElapse = 0;
+  #timerDue = Infinity;
+  #cancelTimer: Cancel | null = null;
+  #flushScheduled = false;
+  #persisting = false;
   private readonly pending: Pending[] = [];
-  private pendingHead = 0;
+  #pendingHead = 0;
   /** Linearizable reads: waiting for their read index, then for it to be applied. */
-  private readonly reads = new Map<number, PendingRead>();
-  private readSeq = 0;
+  readonly #reads = new Map<number, PendingRead>();
+  #readSeq = 0;
   /** Forwarded proposals by id, and (once the leader answered) by log index. */
-  private readonly forwarded = new Map<number, Forwarded>();
+  readonly #forwarded = new Map<number, Forwarded>();
   /** The save handed to storage and not yet confirmed, if any. */
-  private inflightSave: Promise<void> | null = null;
+  #inflightSave: Promise<void> | null = null;
   /** Pending leadership transfers: each rejects with the given error. */
-  private readonly transfers = new Set<(error: Error) => void>();
-  private readonly forwardedByIndex = new Map<number, Forwarded>();
+  readonly #transfers = new Set<(error: Error) => void>();
+  readonly #forwardedByIndex = new Map<number, Forwarded>();
   /** Forwarded proposal ids: a random base per incarnation, so a leader's duplicate check never confuses two incarnations. */
-  private forwardSeq = 0;
-  private readonly recentResults = new Map<number, { term: number; result: unknown; failure: ApplyError | undefined }>();
+  #forwardSeq = 0;
+  readonly #recentResults = new Map<number, { term: number; result: unknown; failure: ApplyError | undefined }>();
 
   // What observers were last told, to emit events on change.
-  private seenRole: Role = 'follower';
-  private seenTerm = 0;
-  private seenLeader: NodeId | null = null;
-  private seenCommit = 0;
-  private seenMembership: Membership | null = null;
+  #seenRole: Role = 'follower';
+  #seenTerm = 0;
+  #seenLeader: NodeId | null = null;
+  #seenCommit = 0;
+  #seenMembership: Membership | null = null;
 
-  private readonly flushNow = (): void => this.flush();
-  private readonly onTimer = (): void => {
-    this.cancelTimer = null;
-    this.timerDue = Infinity;
-    if (this.state !== 'running') return;
-    this.input();
+  readonly #flushNow = (): void => this.#flush();
+  readonly #onTimer = (): void => {
+    this.#cancelTimer = null;
+    this.#timerDue = Infinity;
+    if (this.#state !== 'running') return;
+    this.#input();
   };
 
   constructor(options: RaftNodeOptions<C, R>) {
@@ -264,16 +264,16 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       throw new RangeError(`RaftNode: snapshotThreshold must be an integer ≥ 0, got ${threshold}`);
     }
     this.id = options.id;
-    this.options = options;
-    this.transport = options.transport;
-    this.storage = options.storage ?? new MemoryStorage();
-    this.stateMachine = options.stateMachine ?? (NOOP_STATE_MACHINE as StateMachine<C, R>);
-    this.scheduler = options.scheduler ?? new RealScheduler();
-    this.random = options.random ?? new MathRandom();
-    this.maxEntriesPerMessage = options.maxEntriesPerMessage ?? 1024;
+    this.#options = options;
+    this.#transport = options.transport;
+    this.#storage = options.storage ?? new MemoryStorage();
+    this.#stateMachine = options.stateMachine ?? (NOOP_STATE_MACHINE as StateMachine<C, R>);
+    this.#scheduler = options.scheduler ?? new RealScheduler();
+    this.#random = options.random ?? new MathRandom();
+    this.#maxEntriesPerMessage = options.maxEntriesPerMessage ?? 1024;
     // Peers may be configured differently: accept generously, still bounded against hostile input.
-    this.maxEntriesAccepted = Math.max(this.maxEntriesPerMessage, 65_536);
-    this.maxChunkAccepted = Math.max(options.snapshotChunkSize ?? 0, 16 * 2 ** 20);
+    this.#maxEntriesAccepted = Math.max(this.#maxEntriesPerMessage, 65_536);
+    this.#maxChunkAccepted = Math.max(options.snapshotChunkSize ?? 0, 16 * 2 ** 20);
     validateTimings(options.electionTimeoutMs, options.heartbeatIntervalMs);
   }
 
@@ -284,62 +284,62 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    * storage the node is running as soon as this returns (the promise is already settled).
    */
   start(): Promise<void> {
-    if (this.state !== 'new') return Promise.reject(new RaftError('ALREADY_STARTED', `node ${this.id} was already started`));
-    this.state = 'starting';
+    if (this.#state !== 'new') return Promise.reject(new RaftError('ALREADY_STARTED', `node ${this.id} was already started`));
+    this.#state = 'starting';
     let loaded: PersistedState | Promise<PersistedState>;
     try {
-      loaded = this.storage.load();
+      loaded = this.#storage.load();
     } catch (error) {
-      this.state = 'stopped';
+      this.#state = 'stopped';
       return Promise.reject(error);
     }
     // Any thenable counts as asynchronous (not only this realm's Promise).
     if (typeof (loaded as Partial<PromiseLike<PersistedState>>).then !== 'function') {
       try {
-        this.boot(loaded as PersistedState);
+        this.#boot(loaded as PersistedState);
       } catch (error) {
-        this.state = 'stopped';
+        this.#state = 'stopped';
         return Promise.reject(error);
       }
       return Promise.resolve();
     }
     return Promise.resolve(loaded).then(
       (state) => {
-        if (this.state !== 'starting') throw new NodeStoppedError(this.id); // stopped while loading
-        this.boot(state);
+        if (this.#state !== 'starting') throw new NodeStoppedError(this.id); // stopped while loading
+        this.#boot(state);
       },
       (error: unknown) => {
-        this.state = 'stopped';
+        this.#state = 'stopped';
         throw error;
       },
     );
   }
 
-  private boot(initialState: PersistedState): void {
-    if (this.state !== 'starting') return; // stopped while loading
-    const o = this.options;
-    if (initialState.snapshot !== undefined) this.restoreStateMachine(initialState.snapshot);
-    this.core = new RaftCore({
+  #boot(initialState: PersistedState): void {
+    if (this.#state !== 'starting') return; // stopped while loading
+    const o = this.#options;
+    if (initialState.snapshot !== undefined) this.#restoreStateMachine(initialState.snapshot);
+    this.#core = new RaftCore({
       id: o.id,
       peers: o.peers ?? [],
-      random: this.random,
+      random: this.#random,
       initialState,
       ...(o.join === true && { join: true }),
       ...(o.snapshotChunkSize !== undefined && { snapshotChunkSize: o.snapshotChunkSize }),
       ...(o.electionTimeoutMs && { electionTimeoutMs: o.electionTimeoutMs }),
       ...(o.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: o.heartbeatIntervalMs }),
-      maxEntriesPerMessage: this.maxEntriesPerMessage,
+      maxEntriesPerMessage: this.#maxEntriesPerMessage,
       ...(o.maxInflightMessages !== undefined && { maxInflightMessages: o.maxInflightMessages }),
       ...(o.preVote !== undefined && { preVote: o.preVote }),
       ...(o.checkQuorum !== undefined && { checkQuorum: o.checkQuorum }),
       ...(o.maxClockDrift !== undefined && { maxClockDrift: o.maxClockDrift }),
     });
-    this.seenTerm = this.core.term;
-    this.seenMembership = this.core.membership;
-    this.state = 'running';
-    this.lastElapse = this.scheduler.now();
-    this.transport.listen((message) => this.receive(message));
-    this.armTimer();
+    this.#seenTerm = this.#core.term;
+    this.#seenMembership = this.#core.membership;
+    this.#state = 'running';
+    this.#lastElapse = this.#scheduler.now();
+    this.#transport.listen((message) => this.#receive(message));
+    this.#armTimer();
   }
 
   /**
@@ -347,60 +347,60 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    * reject with {@link NodeStoppedError}. Persisted state stays in storage for a restart.
    */
   async stop(): Promise<void> {
-    if (this.state === 'stopped') return;
-    this.state = 'stopped';
-    this.cancelTimer?.();
-    this.cancelTimer = null;
-    this.rejectPending(() => new NodeStoppedError(this.id));
-    for (const read of [...this.reads.values()]) this.finishRead(read, new NodeStoppedError(this.id));
-    for (const forward of [...this.forwarded.values()]) this.finishForward(forward, new NodeStoppedError(this.id));
-    for (const transfer of [...this.transfers]) transfer(new NodeStoppedError(this.id));
-    await this.transport.close();
+    if (this.#state === 'stopped') return;
+    this.#state = 'stopped';
+    this.#cancelTimer?.();
+    this.#cancelTimer = null;
+    this.#rejectPending(() => new NodeStoppedError(this.id));
+    for (const read of [...this.#reads.values()]) this.#finishRead(read, new NodeStoppedError(this.id));
+    for (const forward of [...this.#forwarded.values()]) this.#finishForward(forward, new NodeStoppedError(this.id));
+    for (const transfer of [...this.#transfers]) transfer(new NodeStoppedError(this.id));
+    await this.#transport.close();
     // A save already handed to storage must land before the storage is reused (e.g. a restart).
-    await this.inflightSave?.catch(() => undefined);
+    await this.#inflightSave?.catch(() => undefined);
   }
 
   /** True between a completed {@link start} and {@link stop}. */
   get running(): boolean {
-    return this.state === 'running';
+    return this.#state === 'running';
   }
 
   // ── State ────────────────────────────────────────────────────────────────────────────────
 
   /** Follower, candidate or leader (a node that is not running reports its last role). */
   get role(): Role {
-    return this.core?.role ?? 'follower';
+    return this.#core?.role ?? 'follower';
   }
   /** The current term. */
   get term(): number {
-    return this.core?.term ?? 0;
+    return this.#core?.term ?? 0;
   }
   /** The known leader of the current term, or null. */
   get leaderId(): NodeId | null {
-    return this.core?.leaderId ?? null;
+    return this.#core?.leaderId ?? null;
   }
   /** The highest log index known committed. */
   get commitIndex(): number {
-    return this.core?.commitIndex ?? 0;
+    return this.#core?.commitIndex ?? 0;
   }
   /** The highest log index applied to the state machine. */
   get lastApplied(): number {
-    return this.core?.lastApplied ?? 0;
+    return this.#core?.lastApplied ?? 0;
   }
 
   /** The membership in force on this node (the latest in its log, committed or not). */
   get membership(): Membership {
-    return this.requireCore().membership;
+    return this.#requireCore().membership;
   }
 
   /** Log entries `from`..`to` inclusive (default: the whole log). The entries are shared: do not mutate. */
   entries(from?: number, to?: number): LogEntry[] {
-    return this.requireCore().entries(from, to);
+    return this.#requireCore().entries(from, to);
   }
 
   /** A plain snapshot of the node's Raft state, for display. */
   status(): RaftStatus {
-    return this.requireCore().status();
+    return this.#requireCore().status();
   }
 
   // ── Operations ───────────────────────────────────────────────────────────────────────────
@@ -411,10 +411,10 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    * assumptions of lease reads). For teaching, tests and operator action.
    */
   campaign(): void {
-    const core = this.requireCore();
-    this.catchUp(core);
+    const core = this.#requireCore();
+    this.#catchUp(core);
     core.campaign();
-    this.afterInput(core);
+    this.#afterInput(core);
   }
 
   /**
@@ -422,9 +422,9 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    * {@link NotLeaderError} (with the known `leaderId`) on a follower or candidate.
    */
   submit(command: C): LogPosition {
-    const core = this.requireCore();
+    const core = this.#requireCore();
     const position = core.propose(command);
-    this.scheduleFlush();
+    this.#scheduleFlush();
     return position;
   }
 
@@ -437,8 +437,8 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   propose(command: C, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ProposalResult<R>> {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
-    if (this.options.forwardProposals === true && this.core !== null && this.core.role !== 'leader') {
-      return this.forwardProposal(command, options);
+    if (this.#options.forwardProposals === true && this.#core !== null && this.#core.role !== 'leader') {
+      return this.#forwardProposal(command, options);
     }
     let position: { index: number; term: number };
     try {
@@ -446,15 +446,15 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.awaitApplied(position, signal) as Promise<ProposalResult<R>>;
+    return this.#awaitApplied(position, signal) as Promise<ProposalResult<R>>;
   }
 
   /** Resolves once this node (the leader) applied the entry at `position`. Call in log order. */
-  private awaitApplied(position: LogPosition, signal: AbortSignal | undefined): Promise<ProposalResult> {
+  #awaitApplied(position: LogPosition, signal: AbortSignal | undefined): Promise<ProposalResult> {
     return new Promise<ProposalResult>((resolve, reject) => {
       const pending = new Pending(position.index, position.term, resolve, reject);
       if (signal) {
-        const onAbort = (): void => this.settle(pending, new AbortedError(signal.reason));
+        const onAbort = (): void => this.#settle(pending, new AbortedError(signal.reason));
         signal.addEventListener('abort', onAbort, { once: true });
         pending.cleanup = () => signal.removeEventListener('abort', onAbort);
       }
@@ -473,28 +473,28 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   transferLeadership(to?: NodeId, options: { timeoutMs?: number } = {}): Promise<NodeId> {
     let target: NodeId;
     try {
-      const core = this.requireCore();
-      this.catchUp(core);
+      const core = this.#requireCore();
+      this.#catchUp(core);
       target = core.transferLeadership(to);
-      this.afterInput(core);
+      this.#afterInput(core);
     } catch (error) {
       return Promise.reject(error);
     }
-    const timeoutMs = options.timeoutMs ?? this.defaultWaitMs();
+    const timeoutMs = options.timeoutMs ?? this.#defaultWaitMs();
     return new Promise<NodeId>((resolve, reject) => {
       const finish = (error: Error | undefined): void => {
         cancel();
         this.off('leader', onLeader);
-        this.transfers.delete(finish);
+        this.#transfers.delete(finish);
         if (error) reject(error);
         else resolve(target);
       };
-      const cancel = this.guard(`transferring leadership to ${target}`, timeoutMs, undefined, finish);
+      const cancel = this.#guard(`transferring leadership to ${target}`, timeoutMs, undefined, finish);
       const onLeader = (leaderId: NodeId | null): void => {
         if (leaderId === target) finish(undefined);
       };
       this.on('leader', onLeader);
-      this.transfers.add(finish);
+      this.#transfers.add(finish);
     });
   }
 
@@ -507,17 +507,17 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    * (`SNAPSHOT_UNSUPPORTED`) when the state machine has no `snapshot`/`restore`.
    */
   compact(): LogPosition | null {
-    const core = this.requireCore();
-    const { snapshot, restore } = this.stateMachine;
+    const core = this.#requireCore();
+    const { snapshot, restore } = this.#stateMachine;
     if (typeof snapshot !== 'function' || typeof restore !== 'function') {
       throw new RaftError('SNAPSHOT_UNSUPPORTED', `node ${this.id}: the state machine has no snapshot() and restore()`);
     }
     const index = core.lastApplied;
     if (index <= core.snapshotIndex) return null;
-    core.compact(index, snapshot.call(this.stateMachine));
+    core.compact(index, snapshot.call(this.#stateMachine));
     const taken = core.snapshot as Snapshot;
-    this.notifyListeners('snapshot', { index: taken.index, term: taken.term, installed: false });
-    this.scheduleFlush(); // storage gets the snapshot and drops the entries it covers
+    this.#notifyListeners('snapshot', { index: taken.index, term: taken.term, installed: false });
+    this.#scheduleFlush(); // storage gets the snapshot and drops the entries it covers
     return { index: taken.index, term: taken.term };
   }
 
@@ -529,12 +529,12 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    * {@link LeadershipLostError} (the change may or may not take effect).
    */
   addLearner(id: NodeId, options: { signal?: AbortSignal } = {}): Promise<Membership> {
-    return this.changeMembership({ type: 'addLearner', id }, options);
+    return this.#changeMembership({ type: 'addLearner', id }, options);
   }
 
   /** Leader only: makes learner `id` a voter; resolves like {@link addLearner}. Prefer {@link addVoter}, which waits until it caught up. */
   promote(id: NodeId, options: { signal?: AbortSignal } = {}): Promise<Membership> {
-    return this.changeMembership({ type: 'promote', id }, options);
+    return this.#changeMembership({ type: 'promote', id }, options);
   }
 
   /**
@@ -543,7 +543,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    * resolves just before). Resolves like {@link addLearner}.
    */
   removeServer(id: NodeId, options: { signal?: AbortSignal } = {}): Promise<Membership> {
-    return this.changeMembership({ type: 'remove', id }, options);
+    return this.#changeMembership({ type: 'remove', id }, options);
   }
 
   /**
@@ -555,34 +555,34 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    */
   async addVoter(id: NodeId, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Membership> {
     if (!this.membership.learners.includes(id)) await this.addLearner(id, options);
-    await this.waitUntilCaughtUp(id, options.timeoutMs ?? 10 * (this.options.electionTimeoutMs?.[1] ?? 300), options.signal);
+    await this.#waitUntilCaughtUp(id, options.timeoutMs ?? 10 * (this.#options.electionTimeoutMs?.[1] ?? 300), options.signal);
     return this.promote(id, options);
   }
 
-  private changeMembership(change: MembershipChange, options: { signal?: AbortSignal }): Promise<Membership> {
+  #changeMembership(change: MembershipChange, options: { signal?: AbortSignal }): Promise<Membership> {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
     let core: RaftCore;
     let position: LogPosition;
     try {
-      core = this.requireCore();
+      core = this.#requireCore();
       position = core.changeMembership(change);
     } catch (error) {
       return Promise.reject(error);
     }
-    const done = this.awaitApplied(position, signal);
+    const done = this.#awaitApplied(position, signal);
     // Only now tell listeners (a 'membership' listener may propose): pending stays in log order.
-    this.afterInput(core);
+    this.#afterInput(core);
     return done.then(({ result }) => result as Membership);
   }
 
   /** Rounds of replication to `id` until one ends within a minimum election timeout. */
-  private waitUntilCaughtUp(id: NodeId, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
-    const interval = this.options.heartbeatIntervalMs ?? 50;
-    const roundLimit = this.options.electionTimeoutMs?.[0] ?? 150;
+  #waitUntilCaughtUp(id: NodeId, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+    const interval = this.#options.heartbeatIntervalMs ?? 50;
+    const roundLimit = this.#options.electionTimeoutMs?.[0] ?? 150;
     return new Promise<void>((resolve, reject) => {
-      let roundStart = this.scheduler.now();
-      let target = this.requireCore().lastLogIndex;
+      let roundStart = this.#scheduler.now();
+      let target = this.#requireCore().lastLogIndex;
       let cancelPoll: Cancel = () => undefined;
       const finish = (error?: Error): void => {
         cancelPoll();
@@ -590,36 +590,36 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
         if (error) reject(error);
         else resolve();
       };
-      const cleanup = this.guard(`catching up learner ${id}`, timeoutMs, signal, finish);
+      const cleanup = this.#guard(`catching up learner ${id}`, timeoutMs, signal, finish);
       const poll = (): void => {
-        const core = this.core;
-        if (this.state !== 'running' || core === null) return finish(new NodeStoppedError(this.id));
+        const core = this.#core;
+        if (this.#state !== 'running' || core === null) return finish(new NodeStoppedError(this.id));
         if (core.role !== 'leader') return finish(new NotLeaderError(this.id, core.leaderId));
         const match = core.status().followers?.[id]?.matchIndex ?? 0;
         if (match >= target) {
-          if (this.scheduler.now() - roundStart <= roundLimit) return finish();
-          roundStart = this.scheduler.now(); // it took too long: the learner is still behind
+          if (this.#scheduler.now() - roundStart <= roundLimit) return finish();
+          roundStart = this.#scheduler.now(); // it took too long: the learner is still behind
           target = core.lastLogIndex;
         }
-        cancelPoll = this.scheduler.schedule(interval, poll);
+        cancelPoll = this.#scheduler.schedule(interval, poll);
       };
       poll();
     });
   }
 
   /** A follower's proposal sent to the leader: resolves once this node applied it. */
-  private forwardProposal(command: C, options: { signal?: AbortSignal; timeoutMs?: number }): Promise<ProposalResult<R>> {
+  #forwardProposal(command: C, options: { signal?: AbortSignal; timeoutMs?: number }): Promise<ProposalResult<R>> {
     const { signal } = options;
-    if (this.forwardSeq === 0) this.forwardSeq = this.random.int(1, 2 ** 31 - 1) * 2 ** 21;
-    const id = ++this.forwardSeq;
+    if (this.#forwardSeq === 0) this.#forwardSeq = this.#random.int(1, 2 ** 31 - 1) * 2 ** 21;
+    const id = ++this.#forwardSeq;
     try {
-      const core = this.requireCore();
+      const core = this.#requireCore();
       core.forward(id, command);
-      this.afterInput(core);
+      this.#afterInput(core);
     } catch (error) {
       return Promise.reject(error);
     }
-    const timeoutMs = options.timeoutMs ?? this.defaultWaitMs();
+    const timeoutMs = options.timeoutMs ?? this.#defaultWaitMs();
     return new Promise<ProposalResult<R>>((resolve, reject) => {
       const forward: Forwarded = {
         id,
@@ -627,38 +627,38 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
         term: 0,
         resolve: resolve as (value: ProposalResult) => void,
         reject,
-        cleanup: this.guard('forwarded proposal (its outcome is unknown)', timeoutMs, signal, (e) => this.finishForward(forward, e)),
+        cleanup: this.#guard('forwarded proposal (its outcome is unknown)', timeoutMs, signal, (e) => this.#finishForward(forward, e)),
       };
-      this.forwarded.set(id, forward);
+      this.#forwarded.set(id, forward);
     });
   }
 
   /** The leader answered a forwarded proposal: now wait for that entry to be applied here. */
-  private forwardAnswered(state: ForwardState): void {
-    const forward = this.forwarded.get(state.id);
+  #forwardAnswered(state: ForwardState): void {
+    const forward = this.#forwarded.get(state.id);
     if (forward === undefined || forward.index !== 0) return;
-    if (!state.ok) return this.finishForward(forward, new NotLeaderError(this.id, this.leaderId));
+    if (!state.ok) return this.#finishForward(forward, new NotLeaderError(this.id, this.leaderId));
     forward.index = state.index;
     forward.term = state.term;
     if (state.index > this.lastApplied) {
       // An earlier proposal answered with this index lost it to this newer leader's entry.
-      const earlier = this.forwardedByIndex.get(state.index);
-      if (earlier !== undefined) this.finishForward(earlier, new LeadershipLostError(this.id, state.index));
-      this.forwardedByIndex.set(state.index, forward);
+      const earlier = this.#forwardedByIndex.get(state.index);
+      if (earlier !== undefined) this.#finishForward(earlier, new LeadershipLostError(this.id, state.index));
+      this.#forwardedByIndex.set(state.index, forward);
       return;
     }
     // Applied here before the leader's answer arrived (a slow answer): use the remembered outcome.
-    const done = this.recentResults.get(state.index);
+    const done = this.#recentResults.get(state.index);
     if (done === undefined) {
-      this.finishForward(forward, new RaftError('OUTCOME_UNKNOWN', `node ${this.id}: forwarded proposal ${state.index} was applied before its answer arrived`));
-    } else if (done.term !== state.term) this.finishForward(forward, new LeadershipLostError(this.id, state.index));
-    else if (done.failure) this.finishForward(forward, done.failure);
-    else this.finishForward(forward, undefined, { index: state.index, term: state.term, result: done.result });
+      this.#finishForward(forward, new RaftError('OUTCOME_UNKNOWN', `node ${this.id}: forwarded proposal ${state.index} was applied before its answer arrived`));
+    } else if (done.term !== state.term) this.#finishForward(forward, new LeadershipLostError(this.id, state.index));
+    else if (done.failure) this.#finishForward(forward, done.failure);
+    else this.#finishForward(forward, undefined, { index: state.index, term: state.term, result: done.result });
   }
 
-  private finishForward(forward: Forwarded, error: Error | undefined, value?: ProposalResult): void {
-    if (!this.forwarded.delete(forward.id)) return;
-    if (forward.index !== 0 && this.forwardedByIndex.get(forward.index) === forward) this.forwardedByIndex.delete(forward.index);
+  #finishForward(forward: Forwarded, error: Error | undefined, value?: ProposalResult): void {
+    if (!this.#forwarded.delete(forward.id)) return;
+    if (forward.index !== 0 && this.#forwardedByIndex.get(forward.index) === forward) this.#forwardedByIndex.delete(forward.index);
     forward.cleanup();
     if (error) forward.reject(error);
     else forward.resolve(value as ProposalResult);
@@ -682,57 +682,57 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   read(options: { signal?: AbortSignal; timeoutMs?: number; lease?: boolean } = {}): Promise<number> {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
-    const id = ++this.readSeq;
+    const id = ++this.#readSeq;
     try {
-      const core = this.requireCore();
-      this.catchUp(core); // a lease is measured in time
+      const core = this.#requireCore();
+      this.#catchUp(core); // a lease is measured in time
       core.read(id, { lease: options.lease === true });
-      this.afterInput(core);
+      this.#afterInput(core);
     } catch (error) {
       return Promise.reject(error);
     }
-    const timeoutMs = options.timeoutMs ?? this.defaultWaitMs();
+    const timeoutMs = options.timeoutMs ?? this.#defaultWaitMs();
     return new Promise<number>((resolve, reject) => {
       const read: PendingRead = {
         id,
         index: -1,
         resolve,
         reject,
-        cleanup: this.guard('read', timeoutMs, signal, (e) => this.finishRead(read, e)),
+        cleanup: this.#guard('read', timeoutMs, signal, (e) => this.#finishRead(read, e)),
       };
-      this.reads.set(id, read);
+      this.#reads.set(id, read);
     });
   }
 
-  private readSettled(state: ReadState): void {
-    const read = this.reads.get(state.id);
+  #readSettled(state: ReadState): void {
+    const read = this.#reads.get(state.id);
     if (read === undefined) return; // timed out or aborted meanwhile
     if (state.ok) read.index = state.index;
-    else this.finishRead(read, new NotLeaderError(this.id, this.leaderId));
+    else this.#finishRead(read, new NotLeaderError(this.id, this.leaderId));
   }
 
   /** Answers every read whose index this node has applied. */
-  private resolveReads(): void {
-    if (this.reads.size === 0) return;
+  #resolveReads(): void {
+    if (this.#reads.size === 0) return;
     const applied = this.lastApplied;
-    for (const read of this.reads.values()) if (read.index >= 0 && read.index <= applied) this.finishRead(read, undefined);
+    for (const read of this.#reads.values()) if (read.index >= 0 && read.index <= applied) this.#finishRead(read, undefined);
   }
 
-  private finishRead(read: PendingRead, error: Error | undefined): void {
-    if (!this.reads.delete(read.id)) return;
+  #finishRead(read: PendingRead, error: Error | undefined): void {
+    if (!this.#reads.delete(read.id)) return;
     read.cleanup();
     if (error) read.reject(error);
     else read.resolve(read.index);
   }
 
   /** How long waits default to: twice the maximum election timeout. */
-  private defaultWaitMs(): number {
-    return 2 * (this.options.electionTimeoutMs?.[1] ?? 300);
+  #defaultWaitMs(): number {
+    return 2 * (this.#options.electionTimeoutMs?.[1] ?? 300);
   }
 
   /** Arms a timeout and an abort listener that call `fail`; returns what disarms both. */
-  private guard(what: string, timeoutMs: number, signal: AbortSignal | undefined, fail: (error: Error) => void): () => void {
-    const cancelTimer = this.scheduler.schedule(timeoutMs, () => fail(new TimeoutError(what, timeoutMs)));
+  #guard(what: string, timeoutMs: number, signal: AbortSignal | undefined, fail: (error: Error) => void): () => void {
+    const cancelTimer = this.#scheduler.schedule(timeoutMs, () => fail(new TimeoutError(what, timeoutMs)));
     const onAbort = (): void => fail(new AbortedError(signal?.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
     return () => {
@@ -743,191 +743,191 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
 
   // ── The driver loop ──────────────────────────────────────────────────────────────────────
 
-  private receive(raw: unknown): void {
-    if (this.state !== 'running') return;
-    const core = this.core as RaftCore;
-    const message = validateMessage(raw, { maxEntries: this.maxEntriesAccepted, maxSnapshotChunk: this.maxChunkAccepted });
-    if (typeof message === 'string') return this.report(new InvalidMessageError(this.id, message));
-    if (message.to !== this.id) return this.report(new InvalidMessageError(this.id, `addressed to ${message.to}`));
-    if (message.from === this.id) return this.report(new InvalidMessageError(this.id, 'sent by this node itself'));
-    this.notifyListeners('receive', message);
-    this.catchUp(core);
+  #receive(raw: unknown): void {
+    if (this.#state !== 'running') return;
+    const core = this.#core as RaftCore;
+    const message = validateMessage(raw, { maxEntries: this.#maxEntriesAccepted, maxSnapshotChunk: this.#maxChunkAccepted });
+    if (typeof message === 'string') return this.#report(new InvalidMessageError(this.id, message));
+    if (message.to !== this.id) return this.#report(new InvalidMessageError(this.id, `addressed to ${message.to}`));
+    if (message.from === this.id) return this.#report(new InvalidMessageError(this.id, 'sent by this node itself'));
+    this.#notifyListeners('receive', message);
+    this.#catchUp(core);
     core.step(message);
-    this.afterInput(core);
+    this.#afterInput(core);
   }
 
   /** A timer fired: let the time pass in the core. */
-  private input(): void {
-    const core = this.core as RaftCore;
-    this.catchUp(core);
-    this.afterInput(core);
+  #input(): void {
+    const core = this.#core as RaftCore;
+    this.#catchUp(core);
+    this.#afterInput(core);
   }
 
   /** Tells the core how much time passed since it last heard. */
-  private catchUp(core: RaftCore): void {
-    const now = this.scheduler.now();
-    const elapsed = now - this.lastElapse;
-    this.lastElapse = now;
+  #catchUp(core: RaftCore): void {
+    const now = this.#scheduler.now();
+    const elapsed = now - this.#lastElapse;
+    this.#lastElapse = now;
     if (elapsed > 0) core.elapse(elapsed);
   }
 
-  private afterInput(core: RaftCore): void {
-    this.notify(core);
-    this.armTimer();
-    if (core.hasReady()) this.scheduleFlush();
+  #afterInput(core: RaftCore): void {
+    this.#notify(core);
+    this.#armTimer();
+    if (core.hasReady()) this.#scheduleFlush();
   }
 
   /**
    * Keeps one timer, due when the core next acts on its own; moves it only when due sooner.
    * Always runs right after the clock was read (catch-up or boot), so it reuses that reading.
    */
-  private armTimer(): void {
-    const core = this.core as RaftCore;
-    const now = this.lastElapse;
+  #armTimer(): void {
+    const core = this.#core as RaftCore;
+    const now = this.#lastElapse;
     const due = now + core.msUntilTimeout;
-    if (due >= this.timerDue) return; // the current timer fires first and re-arms
-    this.cancelTimer?.();
-    this.timerDue = due;
-    this.cancelTimer = this.scheduler.schedule(due - now, this.onTimer);
+    if (due >= this.#timerDue) return; // the current timer fires first and re-arms
+    this.#cancelTimer?.();
+    this.#timerDue = due;
+    this.#cancelTimer = this.#scheduler.schedule(due - now, this.#onTimer);
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled || this.persisting) return;
-    this.flushScheduled = true;
-    this.scheduler.defer(this.flushNow);
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || this.#persisting) return;
+    this.#flushScheduled = true;
+    this.#scheduler.defer(this.#flushNow);
   }
 
   /** Persist, then send, then apply: one Ready at a time, in order. */
-  private flush(): void {
-    this.flushScheduled = false;
-    const core = this.core as RaftCore;
-    while (this.state === 'running' && !this.persisting && core.hasReady()) {
+  #flush(): void {
+    this.#flushScheduled = false;
+    const core = this.#core as RaftCore;
+    while (this.#state === 'running' && !this.#persisting && core.hasReady()) {
       const ready = core.ready();
       let saving: void | Promise<void> = undefined;
       if (ready.hardState !== null || ready.entries.length > 0 || ready.snapshot !== null) {
         try {
-          saving = this.storage.save(updateOf(ready));
+          saving = this.#storage.save(updateOf(ready));
         } catch (error) {
-          return this.storageFailed(error);
+          return this.#storageFailed(error);
         }
       }
       if (saving === undefined) {
-        this.completeReady(core, ready);
+        this.#completeReady(core, ready);
         continue;
       }
-      this.persisting = true;
-      this.inflightSave = saving;
+      this.#persisting = true;
+      this.#inflightSave = saving;
       saving.then(
         () => {
-          this.persisting = false;
-          this.inflightSave = null;
-          if (this.state !== 'running') return;
-          this.completeReady(core, ready);
-          this.flush();
+          this.#persisting = false;
+          this.#inflightSave = null;
+          if (this.#state !== 'running') return;
+          this.#completeReady(core, ready);
+          this.#flush();
         },
-        (error: unknown) => this.storageFailed(error),
+        (error: unknown) => this.#storageFailed(error),
       );
     }
   }
 
-  private completeReady(core: RaftCore, ready: Ready): void {
+  #completeReady(core: RaftCore, ready: Ready): void {
     for (const message of ready.messages) {
-      this.notifyListeners('send', message);
+      this.#notifyListeners('send', message);
       try {
-        this.transport.send(message.to, message);
+        this.#transport.send(message.to, message);
       } catch (error) {
         // A transport must not throw; if one does, treat it as a lost message, not a broken node.
-        this.report(new RaftError('TRANSPORT_FAILED', `node ${this.id}: sending ${message.type} to ${message.to} threw`, { cause: error }));
+        this.#report(new RaftError('TRANSPORT_FAILED', `node ${this.id}: sending ${message.type} to ${message.to} threw`, { cause: error }));
       }
     }
     const snapshot = ready.snapshot;
     if (snapshot !== null && snapshot.index > core.lastApplied) {
       // The leader sent a snapshot: it replaces the state machine (and answers nothing pending here).
       try {
-        this.restoreStateMachine(snapshot);
+        this.#restoreStateMachine(snapshot);
       } catch (error) {
         // Its state would no longer match the log: stop rather than apply on top of it.
-        this.report(new RaftError('RESTORE_FAILED', `node ${this.id}: restoring the leader's snapshot failed; the node stops`, { cause: error }));
+        this.#report(new RaftError('RESTORE_FAILED', `node ${this.id}: restoring the leader's snapshot failed; the node stops`, { cause: error }));
         return void this.stop();
       }
-      this.snapshotInstalled(snapshot.index);
-      this.notifyListeners('snapshot', { index: snapshot.index, term: snapshot.term, installed: true });
+      this.#snapshotInstalled(snapshot.index);
+      this.#notifyListeners('snapshot', { index: snapshot.index, term: snapshot.term, installed: true });
     }
-    for (const entry of ready.committed) this.apply(entry);
+    for (const entry of ready.committed) this.#apply(entry);
     core.advance(ready);
-    const threshold = this.options.snapshotThreshold ?? 10_000;
-    if (threshold > 0 && core.lastApplied - core.snapshotIndex >= threshold && typeof this.stateMachine.snapshot === 'function') {
+    const threshold = this.#options.snapshotThreshold ?? 10_000;
+    if (threshold > 0 && core.lastApplied - core.snapshotIndex >= threshold && typeof this.#stateMachine.snapshot === 'function') {
       this.compact();
     }
-    for (const read of ready.reads) this.readSettled(read);
-    for (const forward of ready.forwarded) this.forwardAnswered(forward);
-    this.resolveReads();
-    this.notify(core);
+    for (const read of ready.reads) this.#readSettled(read);
+    for (const forward of ready.forwarded) this.#forwardAnswered(forward);
+    this.#resolveReads();
+    this.#notify(core);
   }
 
-  private restoreStateMachine(snapshot: Snapshot): void {
-    if (typeof this.stateMachine.restore !== 'function') {
+  #restoreStateMachine(snapshot: Snapshot): void {
+    if (typeof this.#stateMachine.restore !== 'function') {
       throw new RaftError('SNAPSHOT_UNSUPPORTED', `node ${this.id}: a snapshot must be restored, but the state machine has no restore()`);
     }
-    this.stateMachine.restore(snapshot.data);
+    this.#stateMachine.restore(snapshot.data);
   }
 
   /** Entries through `index` were never applied here one by one: answers that waited on them are unknown. */
-  private snapshotInstalled(index: number): void {
-    for (const forward of [...this.forwardedByIndex.values()]) {
+  #snapshotInstalled(index: number): void {
+    for (const forward of [...this.#forwardedByIndex.values()]) {
       if (forward.index <= index) {
-        this.finishForward(forward, new RaftError('OUTCOME_UNKNOWN', `node ${this.id}: forwarded proposal ${forward.index} was applied within a snapshot`));
+        this.#finishForward(forward, new RaftError('OUTCOME_UNKNOWN', `node ${this.id}: forwarded proposal ${forward.index} was applied within a snapshot`));
       }
     }
-    this.recentResults.clear();
+    this.#recentResults.clear();
   }
 
-  private apply(entry: LogEntry): void {
+  #apply(entry: LogEntry): void {
     let result: unknown;
     let failure: ApplyError | undefined;
     if (entry.kind === 'config') result = entry.membership;
     else if (entry.kind === 'command') {
       try {
-        result = this.stateMachine.apply(entry.command as C, entry);
+        result = this.#stateMachine.apply(entry.command as C, entry);
       } catch (error) {
         failure = new ApplyError(this.id, entry.index, error);
       }
-      this.notifyListeners('apply', entry, result);
-      if (failure) this.report(failure);
+      this.#notifyListeners('apply', entry, result);
+      if (failure) this.#report(failure);
     }
-    if (this.forwarded.size > 0) {
+    if (this.#forwarded.size > 0) {
       // Remember recent outcomes while forwarded proposals wait for their answers.
-      this.recentResults.set(entry.index, { term: entry.term, result, failure });
-      if (this.recentResults.size > 4096) this.recentResults.delete(this.recentResults.keys().next().value as number);
-    } else if (this.recentResults.size > 0) this.recentResults.clear();
-    const forward = this.forwardedByIndex.size > 0 ? this.forwardedByIndex.get(entry.index) : undefined;
+      this.#recentResults.set(entry.index, { term: entry.term, result, failure });
+      if (this.#recentResults.size > 4096) this.#recentResults.delete(this.#recentResults.keys().next().value as number);
+    } else if (this.#recentResults.size > 0) this.#recentResults.clear();
+    const forward = this.#forwardedByIndex.size > 0 ? this.#forwardedByIndex.get(entry.index) : undefined;
     if (forward !== undefined) {
-      if (forward.term !== entry.term) this.finishForward(forward, new LeadershipLostError(this.id, entry.index));
-      else if (failure) this.finishForward(forward, failure);
-      else this.finishForward(forward, undefined, { index: entry.index, term: entry.term, result });
+      if (forward.term !== entry.term) this.#finishForward(forward, new LeadershipLostError(this.id, entry.index));
+      else if (failure) this.#finishForward(forward, failure);
+      else this.#finishForward(forward, undefined, { index: entry.index, term: entry.term, result });
     }
     // Proposals are answered in log order; anything below this index was overwritten.
-    while (this.pendingHead < this.pending.length) {
-      const p = this.pending[this.pendingHead] as Pending;
+    while (this.#pendingHead < this.pending.length) {
+      const p = this.pending[this.#pendingHead] as Pending;
       if (p.index > entry.index) break;
-      this.pendingHead++;
-      if (p.index < entry.index || p.term !== entry.term) this.settle(p, new LeadershipLostError(this.id, p.index));
-      else if (failure) this.settle(p, failure);
-      else this.settle(p, undefined, { index: p.index, term: p.term, result });
+      this.#pendingHead++;
+      if (p.index < entry.index || p.term !== entry.term) this.#settle(p, new LeadershipLostError(this.id, p.index));
+      else if (failure) this.#settle(p, failure);
+      else this.#settle(p, undefined, { index: p.index, term: p.term, result });
     }
-    if (this.pendingHead === this.pending.length) {
-      if (this.pendingHead > 0) {
+    if (this.#pendingHead === this.pending.length) {
+      if (this.#pendingHead > 0) {
         this.pending.length = 0;
-        this.pendingHead = 0;
+        this.#pendingHead = 0;
       }
-    } else if (this.pendingHead >= 1024 && this.pendingHead * 2 >= this.pending.length) {
+    } else if (this.#pendingHead >= 1024 && this.#pendingHead * 2 >= this.pending.length) {
       // Under sustained load the queue is never empty: drop answered proposals in chunks.
-      this.pending.splice(0, this.pendingHead);
-      this.pendingHead = 0;
+      this.pending.splice(0, this.#pendingHead);
+      this.#pendingHead = 0;
     }
   }
 
-  private settle(p: Pending, error: Error | undefined, value?: ProposalResult): void {
+  #settle(p: Pending, error: Error | undefined, value?: ProposalResult): void {
     const resolve = p.resolve;
     if (resolve === null) return;
     p.resolve = null;
@@ -936,48 +936,48 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     else resolve(value as ProposalResult);
   }
 
-  private rejectPending(makeError: (p: Pending) => Error): void {
-    for (let i = this.pendingHead; i < this.pending.length; i++) {
+  #rejectPending(makeError: (p: Pending) => Error): void {
+    for (let i = this.#pendingHead; i < this.pending.length; i++) {
       const p = this.pending[i] as Pending;
-      this.settle(p, makeError(p));
+      this.#settle(p, makeError(p));
     }
     this.pending.length = 0;
-    this.pendingHead = 0;
+    this.#pendingHead = 0;
   }
 
   /** Emits events for whatever changed since observers were last told. */
-  private notify(core: RaftCore): void {
-    if (core.term !== this.seenTerm) {
-      this.seenTerm = core.term;
-      this.notifyListeners('term', core.term);
+  #notify(core: RaftCore): void {
+    if (core.term !== this.#seenTerm) {
+      this.#seenTerm = core.term;
+      this.#notifyListeners('term', core.term);
     }
-    if (core.role !== this.seenRole) {
-      const wasLeader = this.seenRole === 'leader';
-      this.seenRole = core.role;
-      if (wasLeader) this.rejectPending((p) => new LeadershipLostError(this.id, p.index));
-      this.notifyListeners('role', core.role, core.term);
+    if (core.role !== this.#seenRole) {
+      const wasLeader = this.#seenRole === 'leader';
+      this.#seenRole = core.role;
+      if (wasLeader) this.#rejectPending((p) => new LeadershipLostError(this.id, p.index));
+      this.#notifyListeners('role', core.role, core.term);
     }
-    if (core.leaderId !== this.seenLeader) {
-      this.seenLeader = core.leaderId;
-      this.notifyListeners('leader', core.leaderId, core.term);
+    if (core.leaderId !== this.#seenLeader) {
+      this.#seenLeader = core.leaderId;
+      this.#notifyListeners('leader', core.leaderId, core.term);
     }
-    if (core.commitIndex !== this.seenCommit) {
-      this.seenCommit = core.commitIndex;
-      this.notifyListeners('commit', core.commitIndex);
+    if (core.commitIndex !== this.#seenCommit) {
+      this.#seenCommit = core.commitIndex;
+      this.#notifyListeners('commit', core.commitIndex);
     }
-    if (core.membership !== this.seenMembership) {
-      this.seenMembership = core.membership;
-      this.notifyListeners('membership', core.membership);
+    if (core.membership !== this.#seenMembership) {
+      this.#seenMembership = core.membership;
+      this.#notifyListeners('membership', core.membership);
     }
   }
 
-  private storageFailed(error: unknown): void {
+  #storageFailed(error: unknown): void {
     // Without durable state the node cannot keep Raft's promises: stop rather than risk them.
-    this.report(new RaftError('STORAGE_FAILED', `node ${this.id}: storage failed; the node stops`, { cause: error }));
+    this.#report(new RaftError('STORAGE_FAILED', `node ${this.id}: storage failed; the node stops`, { cause: error }));
     void this.stop();
   }
 
-  private report(error: Error): void {
+  #report(error: Error): void {
     try {
       this.emit('error', error);
     } catch {
@@ -989,16 +989,16 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    * Emits an event. A listener that throws is reported as an `error` event and cannot derail
    * the node: the rest of a Ready is still sent, applied and acknowledged.
    */
-  private notifyListeners<E extends keyof RaftNodeEvents>(event: E, ...args: Parameters<RaftNodeEvents[E]>): void {
+  #notifyListeners<E extends keyof RaftNodeEvents>(event: E, ...args: Parameters<RaftNodeEvents[E]>): void {
     try {
       (this.emit as (event: E, ...args: Parameters<RaftNodeEvents[E]>) => boolean)(event, ...args);
     } catch (error) {
-      this.report(new RaftError('LISTENER_FAILED', `node ${this.id}: a '${event}' listener threw`, { cause: error }));
+      this.#report(new RaftError('LISTENER_FAILED', `node ${this.id}: a '${event}' listener threw`, { cause: error }));
     }
   }
 
-  private requireCore(): RaftCore {
-    if (this.state !== 'running' || this.core === null) throw new NodeStoppedError(this.id);
-    return this.core;
+  #requireCore(): RaftCore {
+    if (this.#state !== 'running' || this.#core === null) throw new NodeStoppedError(this.id);
+    return this.#core;
   }
 }

@@ -337,182 +337,182 @@ export class RaftCore {
   /** This node's id. */
   readonly id: NodeId;
   /** The other members (voters and learners) of the membership in force. */
-  private others: readonly NodeId[] = [];
+  #others: readonly NodeId[] = [];
   /** The other voters. */
-  private voterPeers: readonly NodeId[] = [];
-  private voters: ReadonlySet<NodeId> = new Set();
-  private currentMembership: Membership;
+  #voterPeers: readonly NodeId[] = [];
+  #voters: ReadonlySet<NodeId> = new Set();
+  #currentMembership: Membership;
   /** The log index of the entry that set the membership in force (0: the snapshot's or the initial one). */
-  private configIndex = 0;
-  private readonly initialMembership: Membership;
-  private quorum = 1;
+  #configIndex = 0;
+  readonly #initialMembership: Membership;
+  #quorum = 1;
   /** The latest snapshot (taken here or received), kept to send to followers that need it. */
-  private latestSnapshot: Snapshot | null = null;
+  #latestSnapshot: Snapshot | null = null;
   /** A snapshot not yet handed to storage. */
-  private unstableSnapshot: Snapshot | null = null;
+  #unstableSnapshot: Snapshot | null = null;
   /** A snapshot arriving from the leader in chunks. */
-  private incoming: { index: number; term: number; chunks: string[]; length: number } | null = null;
-  private readonly snapshotChunkSize: number;
-  private readonly random: Random;
-  private readonly electionTimeout: readonly [number, number];
-  private readonly heartbeatInterval: number;
-  private readonly maxEntriesPerMessage: number;
-  private readonly maxInflight: number;
-  private readonly preVote: boolean;
-  private readonly checkQuorum: boolean;
-  private readonly leaseMs: number;
+  #incoming: { index: number; term: number; chunks: string[]; length: number } | null = null;
+  readonly #snapshotChunkSize: number;
+  readonly #random: Random;
+  readonly #electionTimeout: readonly [number, number];
+  readonly #heartbeatInterval: number;
+  readonly #maxEntriesPerMessage: number;
+  readonly #maxInflight: number;
+  readonly #preVote: boolean;
+  readonly #checkQuorum: boolean;
+  readonly #leaseMs: number;
 
-  private readonly log: RaftLog;
-  private currentTerm: number;
-  private vote: NodeId | null;
-  private hardStateDirty = false;
-  private currentRole: Role = 'follower';
-  private leader: NodeId | null = null;
-  private commit = 0;
+  readonly #log: RaftLog;
+  #currentTerm: number;
+  #vote: NodeId | null;
+  #hardStateDirty = false;
+  #currentRole: Role = 'follower';
+  #leader: NodeId | null = null;
+  #commit = 0;
   /** Highest index handed out for applying (in a Ready). */
-  private applying = 0;
+  #applying = 0;
   /** Highest index the driver confirmed applied. */
-  private applied = 0;
+  #applied = 0;
 
-  private electionElapsed = 0;
-  private randomizedElectionTimeout = 0;
-  private heartbeatElapsed = 0;
-  private readonly votesGranted = new Set<NodeId>();
-  private readonly progress = new Map<NodeId, Progress>();
-  private outbox: Message[] = [];
+  #electionElapsed = 0;
+  #randomizedElectionTimeout = 0;
+  #heartbeatElapsed = 0;
+  readonly #votesGranted = new Set<NodeId>();
+  readonly #progress = new Map<NodeId, Progress>();
+  #outbox: Message[] = [];
   /** Leader: ReadIndex rounds awaiting a majority, oldest first, and reads awaiting a commit in this term. */
-  private readRound = 0;
-  private readRoundOpen = false;
-  private readonly readRounds: ReadRound[] = [];
-  private readonly readsBeforeCommit: ReadRequest[] = [];
+  #readRound = 0;
+  #readRoundOpen = false;
+  readonly #readRounds: ReadRound[] = [];
+  readonly #readsBeforeCommit: ReadRequest[] = [];
   /** Until a minimum election timeout has passed since start (or a leader is heard): see heardFromLeader. */
-  private justStarted = true;
+  #justStarted = true;
   /** Leader: a TimeoutNow went out this term, so an election may be forced at any time: no lease. */
-  private transferTried = false;
+  #transferTried = false;
   /** Leader: time led, and since when (on that clock) a majority is known to follow (lease reads). */
-  private leaderClock = 0;
+  #leaderClock = 0;
   /** When (on the leader's clock) each recent round went out, indexed by round % LEASE_ROUNDS. */
-  private readonly roundSentAt: number[] = new Array<number>(LEASE_ROUNDS).fill(-Infinity);
+  readonly #roundSentAt: number[] = new Array<number>(LEASE_ROUNDS).fill(-Infinity);
   /** Settled reads of this node, for the next Ready. */
-  private readStates: ReadState[] = [];
+  #readStates: ReadState[] = [];
   /** Leader: the ids of proposals each follower forwarded in this term, and where they landed. */
-  private readonly forwardedIds = new Map<NodeId, Map<number, number>>();
+  readonly #forwardedIds = new Map<NodeId, Map<number, number>>();
   /** Answers to forwarded proposals, for the next Ready. */
-  private forwardStates: ForwardState[] = [];
+  #forwardStates: ForwardState[] = [];
   /** Leader: the node leadership is being handed to, and for how long (ms) it has been tried. */
-  private transferee: NodeId | null = null;
-  private transferElapsed = 0;
+  #transferee: NodeId | null = null;
+  #transferElapsed = 0;
   /** Leader: appends may be due; sent when the next Ready is taken, so proposals batch. */
-  private replicationDue = false;
+  #replicationDue = false;
 
   constructor(options: RaftCoreOptions) {
     this.id = options.id;
-    this.initialMembership = options.join === true ? { voters: [], learners: [] } : membershipOf([options.id, ...options.peers]);
-    this.snapshotChunkSize = options.snapshotChunkSize ?? 65_536;
-    if (!(Number.isSafeInteger(this.snapshotChunkSize) && this.snapshotChunkSize > 0)) {
-      throw new RangeError(`snapshotChunkSize must be a positive integer, got ${this.snapshotChunkSize}`);
+    this.#initialMembership = options.join === true ? { voters: [], learners: [] } : membershipOf([options.id, ...options.peers]);
+    this.#snapshotChunkSize = options.snapshotChunkSize ?? 65_536;
+    if (!(Number.isSafeInteger(this.#snapshotChunkSize) && this.#snapshotChunkSize > 0)) {
+      throw new RangeError(`snapshotChunkSize must be a positive integer, got ${this.#snapshotChunkSize}`);
     }
-    this.random = options.random;
-    this.electionTimeout = options.electionTimeoutMs ?? DEFAULT_ELECTION_TIMEOUT;
-    this.heartbeatInterval = options.heartbeatIntervalMs ?? 50;
-    this.maxEntriesPerMessage = options.maxEntriesPerMessage ?? 1024;
-    this.maxInflight = options.maxInflightMessages ?? 64;
-    this.preVote = options.preVote ?? true;
-    this.checkQuorum = options.checkQuorum ?? true;
+    this.#random = options.random;
+    this.#electionTimeout = options.electionTimeoutMs ?? DEFAULT_ELECTION_TIMEOUT;
+    this.#heartbeatInterval = options.heartbeatIntervalMs ?? 50;
+    this.#maxEntriesPerMessage = options.maxEntriesPerMessage ?? 1024;
+    this.#maxInflight = options.maxInflightMessages ?? 64;
+    this.#preVote = options.preVote ?? true;
+    this.#checkQuorum = options.checkQuorum ?? true;
     const drift = options.maxClockDrift ?? 0.1;
     if (!(drift >= 0 && drift < 1)) throw new RangeError(`maxClockDrift must be in [0, 1), got ${drift}`);
-    validateTimings(this.electionTimeout, this.heartbeatInterval);
-    this.leaseMs = this.electionTimeout[0] * (1 - drift);
+    validateTimings(this.#electionTimeout, this.#heartbeatInterval);
+    this.#leaseMs = this.#electionTimeout[0] * (1 - drift);
     const initial = options.initialState;
-    this.currentTerm = initial?.hardState.term ?? 0;
-    this.vote = initial?.hardState.votedFor ?? null;
+    this.#currentTerm = initial?.hardState.term ?? 0;
+    this.#vote = initial?.hardState.votedFor ?? null;
     const snapshot = initial?.snapshot;
     const entries = initial?.entries ?? [];
     const first = (snapshot?.index ?? 0) + 1;
     if (entries.length > 0 && entries[0]?.index !== first) {
       throw new RangeError(`initialState: the log must start at index ${first}, but starts at ${String(entries[0]?.index)}`);
     }
-    this.log = new RaftLog(entries, snapshot?.index ?? 0, snapshot?.term ?? 0);
+    this.#log = new RaftLog(entries, snapshot?.index ?? 0, snapshot?.term ?? 0);
     if (snapshot !== undefined) {
-      this.latestSnapshot = snapshot;
+      this.#latestSnapshot = snapshot;
       // Everything in the snapshot is committed, and the driver restores it before anything else.
-      this.commit = this.applying = this.applied = snapshot.index;
+      this.#commit = this.#applying = this.#applied = snapshot.index;
     }
-    this.currentMembership = this.initialMembership;
-    this.recomputeMembership();
-    this.resetElectionTimer();
+    this.#currentMembership = this.#initialMembership;
+    this.#recomputeMembership();
+    this.#resetElectionTimer();
   }
 
   // ── State ────────────────────────────────────────────────────────────────────────────────
 
   /** The other members (voters and learners) of the membership in force. */
   get peers(): readonly NodeId[] {
-    return this.others;
+    return this.#others;
   }
   /** The membership in force: the latest in the log (committed or not), else the snapshot's, else the initial one. */
   get membership(): Membership {
-    return this.currentMembership;
+    return this.#currentMembership;
   }
   /** The last index its latest snapshot covers (0 when none): the log holds entries after it. */
   get snapshotIndex(): number {
-    return this.log.snapshotIndex;
+    return this.#log.snapshotIndex;
   }
   /** The latest snapshot this node took or received, or null. */
   get snapshot(): Snapshot | null {
-    return this.latestSnapshot;
+    return this.#latestSnapshot;
   }
   /** Follower, candidate or leader. */
   get role(): Role {
-    return this.currentRole;
+    return this.#currentRole;
   }
   /** The current term. */
   get term(): number {
-    return this.currentTerm;
+    return this.#currentTerm;
   }
   /** Whom this node voted for in the current term, or null. */
   get votedFor(): NodeId | null {
-    return this.vote;
+    return this.#vote;
   }
   /** The leader of the current term, as far as this node knows, or null. */
   get leaderId(): NodeId | null {
-    return this.leader;
+    return this.#leader;
   }
   /** The highest log index known to be committed. */
   get commitIndex(): number {
-    return this.commit;
+    return this.#commit;
   }
   /** The highest log index the driver confirmed applied (through {@link advance}). */
   get lastApplied(): number {
-    return this.applied;
+    return this.#applied;
   }
   /** The index of the last log entry (0 when the log is empty). */
   get lastLogIndex(): number {
-    return this.log.lastIndex;
+    return this.#log.lastIndex;
   }
   /** The term of the last log entry (0 when the log is empty). */
   get lastLogTerm(): number {
-    return this.log.lastTerm;
+    return this.#log.lastTerm;
   }
   /** Votes granted to this node in the current term, itself included. */
   get votes(): number {
-    return this.votesGranted.size;
+    return this.#votesGranted.size;
   }
 
   /** The entry at `index`, if the log holds it. */
   entry(index: number): LogEntry | undefined {
-    return this.log.entry(index);
+    return this.#log.entry(index);
   }
 
   /** Log entries `from`..`to` inclusive (a copy of the array; the entries are shared). */
-  entries(from = 1, to = this.log.lastIndex): LogEntry[] {
-    return this.log.slice(from, to);
+  entries(from = 1, to = this.#log.lastIndex): LogEntry[] {
+    return this.#log.slice(from, to);
   }
 
   /** Milliseconds of {@link elapse} until the core next acts on its own (heartbeat, quorum check or election). */
   get msUntilTimeout(): number {
-    if (this.currentRole !== 'leader') return Math.max(0, this.randomizedElectionTimeout - this.electionElapsed);
-    const heartbeat = this.heartbeatInterval - this.heartbeatElapsed;
-    const quorumCheck = this.checkQuorum ? this.electionTimeout[0] - this.electionElapsed : Infinity;
+    if (this.#currentRole !== 'leader') return Math.max(0, this.#randomizedElectionTimeout - this.#electionElapsed);
+    const heartbeat = this.#heartbeatInterval - this.#heartbeatElapsed;
+    const quorumCheck = this.#checkQuorum ? this.#electionTimeout[0] - this.#electionElapsed : Infinity;
     return Math.max(0, Math.min(heartbeat, quorumCheck));
   }
 
@@ -520,22 +520,22 @@ export class RaftCore {
   status(): RaftStatus {
     const status = {
       id: this.id,
-      role: this.currentRole,
-      term: this.currentTerm,
-      votedFor: this.vote,
-      leaderId: this.leader,
-      commitIndex: this.commit,
-      lastApplied: this.applied,
-      lastLogIndex: this.log.lastIndex,
-      lastLogTerm: this.log.lastTerm,
-      votes: this.votesGranted.size,
-      snapshotIndex: this.log.snapshotIndex,
-      membership: this.currentMembership,
-      membershipIndex: this.configIndex,
+      role: this.#currentRole,
+      term: this.#currentTerm,
+      votedFor: this.#vote,
+      leaderId: this.#leader,
+      commitIndex: this.#commit,
+      lastApplied: this.#applied,
+      lastLogIndex: this.#log.lastIndex,
+      lastLogTerm: this.#log.lastTerm,
+      votes: this.#votesGranted.size,
+      snapshotIndex: this.#log.snapshotIndex,
+      membership: this.#currentMembership,
+      membershipIndex: this.#configIndex,
     };
-    if (this.currentRole !== 'leader') return status;
+    if (this.#currentRole !== 'leader') return status;
     const followers: Record<NodeId, FollowerProgress> = Object.create(null);
-    for (const [id, pr] of this.progress) followers[id] = { matchIndex: pr.match, nextIndex: pr.next };
+    for (const [id, pr] of this.#progress) followers[id] = { matchIndex: pr.match, nextIndex: pr.next };
     return { ...status, followers };
   }
 
@@ -547,33 +547,33 @@ export class RaftCore {
    */
   elapse(ms: number): void {
     if (!(ms >= 0)) throw new RangeError(`elapse: ms must be ≥ 0, got ${ms}`);
-    this.electionElapsed += ms;
-    if (this.currentRole === 'leader') {
-      this.leaderClock += ms;
-      if (this.transferee !== null) {
-        this.transferElapsed += ms;
+    this.#electionElapsed += ms;
+    if (this.#currentRole === 'leader') {
+      this.#leaderClock += ms;
+      if (this.#transferee !== null) {
+        this.#transferElapsed += ms;
         // The target did not take over within an election timeout: give up, serve again.
-        if (this.transferElapsed >= this.electionTimeout[1]) this.transferee = null;
+        if (this.#transferElapsed >= this.#electionTimeout[1]) this.#transferee = null;
       }
-      if (this.checkQuorum && this.electionElapsed >= this.electionTimeout[0]) {
-        this.electionElapsed = 0;
-        if (!this.quorumActive()) {
-          this.becomeFollower(this.currentTerm, null); // cut off from a majority: stop serving
+      if (this.#checkQuorum && this.#electionElapsed >= this.#electionTimeout[0]) {
+        this.#electionElapsed = 0;
+        if (!this.#quorumActive()) {
+          this.#becomeFollower(this.#currentTerm, null); // cut off from a majority: stop serving
           return;
         }
       }
-      this.heartbeatElapsed += ms;
-      if (this.heartbeatElapsed >= this.heartbeatInterval) {
-        this.heartbeatElapsed = 0;
-        this.heartbeat();
+      this.#heartbeatElapsed += ms;
+      if (this.#heartbeatElapsed >= this.#heartbeatInterval) {
+        this.#heartbeatElapsed = 0;
+        this.#heartbeat();
       }
       return;
     }
-    if (this.electionElapsed >= this.electionTimeout[0]) this.justStarted = false;
-    if (this.electionElapsed >= this.randomizedElectionTimeout) {
-      if (!this.promotable()) this.resetElectionTimer(); // learners and outsiders never campaign
-      else if (this.preVote) this.startPreVote();
-      else this.startElection(false);
+    if (this.#electionElapsed >= this.#electionTimeout[0]) this.#justStarted = false;
+    if (this.#electionElapsed >= this.#randomizedElectionTimeout) {
+      if (!this.#promotable()) this.#resetElectionTimer(); // learners and outsiders never campaign
+      else if (this.#preVote) this.#startPreVote();
+      else this.#startElection(false);
     }
   }
 
@@ -583,8 +583,8 @@ export class RaftCore {
    * a leader, or on a node that is not a voter.
    */
   campaign(): void {
-    if (this.currentRole === 'leader' || !this.promotable()) return;
-    this.startElection(true);
+    if (this.#currentRole === 'leader' || !this.#promotable()) return;
+    this.#startElection(true);
   }
 
   /**
@@ -592,13 +592,13 @@ export class RaftCore {
    * Throws {@link NotLeaderError} on any other node.
    */
   propose(command: unknown): LogPosition {
-    if (this.currentRole !== 'leader') throw new NotLeaderError(this.id, this.leader);
-    if (this.transferee !== null) {
-      throw new TransferError('TRANSFER_IN_PROGRESS', `node ${this.id} is handing leadership to ${this.transferee}`, this.transferee);
+    if (this.#currentRole !== 'leader') throw new NotLeaderError(this.id, this.#leader);
+    if (this.#transferee !== null) {
+      throw new TransferError('TRANSFER_IN_PROGRESS', `node ${this.id} is handing leadership to ${this.#transferee}`, this.#transferee);
     }
-    const entry: LogEntry = { index: this.log.lastIndex + 1, term: this.currentTerm, kind: 'command', command };
-    this.log.append([entry]);
-    this.replicationDue = true;
+    const entry: LogEntry = { index: this.#log.lastIndex + 1, term: this.#currentTerm, kind: 'command', command };
+    this.#log.append([entry]);
+    this.#replicationDue = true;
     return { index: entry.index, term: entry.term };
   }
 
@@ -610,15 +610,15 @@ export class RaftCore {
    * is known.
    */
   read(id: number, options: { lease?: boolean } = {}): void {
-    if (this.currentRole === 'leader') {
+    if (this.#currentRole === 'leader') {
       // A lease read skips the heartbeat round while a majority is known to follow this leader.
-      if (options.lease === true && this.leaseValid() && this.log.term(this.commit) === this.currentTerm) {
-        return this.settleRead({ id, from: this.id }, this.commit, true);
+      if (options.lease === true && this.#leaseValid() && this.#log.term(this.#commit) === this.#currentTerm) {
+        return this.#settleRead({ id, from: this.id }, this.#commit, true);
       }
-      return this.leaderRead({ id, from: this.id });
+      return this.#leaderRead({ id, from: this.id });
     }
-    if (this.leader === null || this.currentRole !== 'follower') throw new NotLeaderError(this.id, this.leader);
-    this.send<ReadIndex>({ type: 'ReadIndex', from: this.id, to: this.leader, term: this.currentTerm, id });
+    if (this.#leader === null || this.#currentRole !== 'follower') throw new NotLeaderError(this.id, this.#leader);
+    this.#send<ReadIndex>({ type: 'ReadIndex', from: this.id, to: this.#leader, term: this.#currentTerm, id });
   }
 
   /**
@@ -627,48 +627,48 @@ export class RaftCore {
    * known (and on the leader itself: use {@link propose}).
    */
   forward(id: number, command: unknown): void {
-    if (this.currentRole !== 'follower' || this.leader === null) throw new NotLeaderError(this.id, this.leader);
-    this.send<Propose>({ type: 'Propose', from: this.id, to: this.leader, term: this.currentTerm, id, command });
+    if (this.#currentRole !== 'follower' || this.#leader === null) throw new NotLeaderError(this.id, this.#leader);
+    this.#send<Propose>({ type: 'Propose', from: this.id, to: this.#leader, term: this.#currentTerm, id, command });
   }
 
-  private onForwardedProposal(m: Propose): void {
-    if (this.currentRole !== 'leader' || this.transferee !== null) return this.refuseForward(m);
+  #onForwardedProposal(m: Propose): void {
+    if (this.#currentRole !== 'leader' || this.#transferee !== null) return this.#refuseForward(m);
     // Transports may duplicate messages: a repeat gets the first answer, not a second entry.
-    let seen = this.forwardedIds.get(m.from);
-    if (seen === undefined) this.forwardedIds.set(m.from, (seen = new Map()));
+    let seen = this.#forwardedIds.get(m.from);
+    if (seen === undefined) this.#forwardedIds.set(m.from, (seen = new Map()));
     let index = seen.get(m.id);
     if (index === undefined) {
       index = this.propose(m.command).index;
       seen.set(m.id, index);
       if (seen.size > FORWARD_MEMORY) seen.delete(seen.keys().next().value as number);
     }
-    this.send<ProposeResponse>({ type: 'ProposeResponse', from: this.id, to: m.from, term: this.currentTerm, id: m.id, index, ok: true });
+    this.#send<ProposeResponse>({ type: 'ProposeResponse', from: this.id, to: m.from, term: this.#currentTerm, id: m.id, index, ok: true });
   }
 
-  private refuseForward(m: Propose): void {
-    this.send<ProposeResponse>({ type: 'ProposeResponse', from: this.id, to: m.from, term: this.currentTerm, id: m.id, index: 0, ok: false });
+  #refuseForward(m: Propose): void {
+    this.#send<ProposeResponse>({ type: 'ProposeResponse', from: this.id, to: m.from, term: this.#currentTerm, id: m.id, index: 0, ok: false });
   }
 
-  private leaderRead(request: ReadRequest): void {
-    if (this.log.term(this.commit) !== this.currentTerm) {
-      this.readsBeforeCommit.push(request); // the commit index may lag until this term commits
+  #leaderRead(request: ReadRequest): void {
+    if (this.#log.term(this.#commit) !== this.#currentTerm) {
+      this.#readsBeforeCommit.push(request); // the commit index may lag until this term commits
       return;
     }
-    if (this.quorum === 1 && this.voters.has(this.id)) return this.settleRead(request, this.commit, true);
+    if (this.#quorum === 1 && this.#voters.has(this.id)) return this.#settleRead(request, this.#commit, true);
     // Requests made before the next heartbeat share one round; each raises its index to now.
-    let round = this.readRounds[this.readRounds.length - 1];
-    if (!this.readRoundOpen || round === undefined) {
-      round = this.openReadRound();
-      this.readRoundOpen = true;
-      this.replicationDue = true;
+    let round = this.#readRounds[this.#readRounds.length - 1];
+    if (!this.#readRoundOpen || round === undefined) {
+      round = this.#openReadRound();
+      this.#readRoundOpen = true;
+      this.#replicationDue = true;
     }
-    round.index = this.commit;
+    round.index = this.#commit;
     round.requests.push(request);
   }
 
-  private openReadRound(): ReadRound {
-    const round: ReadRound = { round: this.nextRound(), index: this.commit, acks: new Set([this.id]), requests: [] };
-    this.readRounds.push(round);
+  #openReadRound(): ReadRound {
+    const round: ReadRound = { round: this.#nextRound(), index: this.#commit, acks: new Set([this.id]), requests: [] };
+    this.#readRounds.push(round);
     return round;
   }
 
@@ -677,45 +677,45 @@ export class RaftCore {
    * from this leader (check-quorum's lease rule), so until then no other leader can exist. A
    * transfer (which forces an election) ends the lease.
    */
-  private leaseValid(): boolean {
-    if (!this.checkQuorum || this.transferTried) return false;
+  #leaseValid(): boolean {
+    if (!this.#checkQuorum || this.#transferTried) return false;
     // The newest round a majority (this leader included) has answered: the lease runs from its send time.
-    const round = this.quorumValue(this.readRound, answeredRoundOf);
-    if (round === 0 || this.readRound - round >= LEASE_ROUNDS) return false;
-    return this.leaderClock < (this.roundSentAt[round % LEASE_ROUNDS] as number) + this.leaseMs;
+    const round = this.#quorumValue(this.#readRound, answeredRoundOf);
+    if (round === 0 || this.#readRound - round >= LEASE_ROUNDS) return false;
+    return this.#leaderClock < (this.#roundSentAt[round % LEASE_ROUNDS] as number) + this.#leaseMs;
   }
 
   /** Starts a new round (a read round, or a heartbeat) and notes when it went out. */
-  private nextRound(): number {
-    const round = ++this.readRound;
-    this.roundSentAt[round % LEASE_ROUNDS] = this.leaderClock;
+  #nextRound(): number {
+    const round = ++this.#readRound;
+    this.#roundSentAt[round % LEASE_ROUNDS] = this.#leaderClock;
     return round;
   }
 
   /** A follower answered an AppendEntries of read round `round` (or later): it still follows us. */
-  private ackReads(from: NodeId, round: number): void {
-    for (const r of this.readRounds) {
+  #ackReads(from: NodeId, round: number): void {
+    for (const r of this.#readRounds) {
       if (r.round > round) break;
       r.acks.add(from);
     }
-    while (this.readRounds.length > 0 && this.countVoters((this.readRounds[0] as ReadRound).acks) >= this.quorum) {
-      const done = this.readRounds.shift() as ReadRound;
-      for (const request of done.requests) this.settleRead(request, done.index, true);
+    while (this.#readRounds.length > 0 && this.#countVoters((this.#readRounds[0] as ReadRound).acks) >= this.#quorum) {
+      const done = this.#readRounds.shift() as ReadRound;
+      for (const request of done.requests) this.#settleRead(request, done.index, true);
     }
   }
 
-  private settleRead(request: ReadRequest, index: number, ok: boolean): void {
-    if (request.from === this.id) this.readStates.push({ id: request.id, index, ok });
+  #settleRead(request: ReadRequest, index: number, ok: boolean): void {
+    if (request.from === this.id) this.#readStates.push({ id: request.id, index, ok });
     else {
-      this.send<ReadIndexResponse>({ type: 'ReadIndexResponse', from: this.id, to: request.from, term: this.currentTerm, id: request.id, index, ok });
+      this.#send<ReadIndexResponse>({ type: 'ReadIndexResponse', from: this.id, to: request.from, term: this.#currentTerm, id: request.id, index, ok });
     }
   }
 
   /** No longer leading: every read waiting here fails (the caller retries with the new leader). */
-  private failReads(): void {
-    for (const request of this.readsBeforeCommit.splice(0)) this.settleRead(request, 0, false);
-    for (const round of this.readRounds.splice(0)) for (const request of round.requests) this.settleRead(request, 0, false);
-    this.readRoundOpen = false;
+  #failReads(): void {
+    for (const request of this.#readsBeforeCommit.splice(0)) this.#settleRead(request, 0, false);
+    for (const round of this.#readRounds.splice(0)) for (const request of round.requests) this.#settleRead(request, 0, false);
+    this.#readRoundOpen = false;
   }
 
   // ── Membership ───────────────────────────────────────────────────────────────────────────
@@ -728,26 +728,26 @@ export class RaftCore {
    * `INVALID_CHANGE` when the change does not fit the membership. Returns the entry's position.
    */
   changeMembership(change: MembershipChange): LogPosition {
-    if (this.currentRole !== 'leader') throw new NotLeaderError(this.id, this.leader);
-    if (this.transferee !== null) {
-      throw new TransferError('TRANSFER_IN_PROGRESS', `node ${this.id} is handing leadership to ${this.transferee}`, this.transferee);
+    if (this.#currentRole !== 'leader') throw new NotLeaderError(this.id, this.#leader);
+    if (this.#transferee !== null) {
+      throw new TransferError('TRANSFER_IN_PROGRESS', `node ${this.id} is handing leadership to ${this.#transferee}`, this.#transferee);
     }
-    const membership = this.changed(change);
-    if (this.configIndex > this.commit) {
-      throw new MembershipError('CHANGE_IN_PROGRESS', `node ${this.id}: the membership change at index ${this.configIndex} is not committed yet`);
+    const membership = this.#changed(change);
+    if (this.#configIndex > this.#commit) {
+      throw new MembershipError('CHANGE_IN_PROGRESS', `node ${this.id}: the membership change at index ${this.#configIndex} is not committed yet`);
     }
-    if (this.log.term(this.commit) !== this.currentTerm) {
-      throw new MembershipError('CHANGE_IN_PROGRESS', `node ${this.id} has not yet committed an entry of its term ${this.currentTerm}`);
+    if (this.#log.term(this.#commit) !== this.#currentTerm) {
+      throw new MembershipError('CHANGE_IN_PROGRESS', `node ${this.id} has not yet committed an entry of its term ${this.#currentTerm}`);
     }
-    const entry: LogEntry = { index: this.log.lastIndex + 1, term: this.currentTerm, kind: 'config', membership };
-    this.appendToLog([entry]);
-    this.replicationDue = true;
+    const entry: LogEntry = { index: this.#log.lastIndex + 1, term: this.#currentTerm, kind: 'config', membership };
+    this.#appendToLog([entry]);
+    this.#replicationDue = true;
     return { index: entry.index, term: entry.term };
   }
 
   /** The membership after `change`, or a MembershipError saying why the change does not fit. */
-  private changed(change: MembershipChange): Membership {
-    const { voters, learners } = this.currentMembership;
+  #changed(change: MembershipChange): Membership {
+    const { voters, learners } = this.#currentMembership;
     const id = change?.id;
     const invalid = (why: string): MembershipError => new MembershipError('INVALID_CHANGE', `cannot ${String(change?.type)} ${String(id)}: ${why}`);
     if (typeof id !== 'string' || id.length === 0 || id.length > 256) throw invalid('a server id is a non-empty string of at most 256 characters');
@@ -768,41 +768,41 @@ export class RaftCore {
   }
 
   /** Appends entries to the log; a membership they carry is in force at once (thesis §4.1). */
-  private appendToLog(entries: readonly LogEntry[]): void {
-    this.log.append(entries);
-    for (const entry of entries) if (entry.kind === 'config') this.setMembership(entry.membership as Membership, entry.index);
+  #appendToLog(entries: readonly LogEntry[]): void {
+    this.#log.append(entries);
+    for (const entry of entries) if (entry.kind === 'config') this.#setMembership(entry.membership as Membership, entry.index);
   }
 
   /** Sets the membership from the newest config entry in the log, else the snapshot's, else the initial one. */
-  private recomputeMembership(): void {
-    for (let index = this.log.lastIndex; index > this.log.snapshotIndex; index--) {
-      const entry = this.log.entry(index) as LogEntry;
-      if (entry.kind === 'config') return this.setMembership(entry.membership as Membership, index);
+  #recomputeMembership(): void {
+    for (let index = this.#log.lastIndex; index > this.#log.snapshotIndex; index--) {
+      const entry = this.#log.entry(index) as LogEntry;
+      if (entry.kind === 'config') return this.#setMembership(entry.membership as Membership, index);
     }
-    this.setMembership(this.latestSnapshot?.membership ?? this.initialMembership, 0);
+    this.#setMembership(this.#latestSnapshot?.membership ?? this.#initialMembership, 0);
   }
 
   /** The membership in force once the log held entries through `index` (for a snapshot there). */
-  private membershipAt(index: number): Membership {
-    if (this.configIndex <= index) return this.currentMembership;
-    for (let i = index; i > this.log.snapshotIndex; i--) {
-      const entry = this.log.entry(i) as LogEntry;
+  #membershipAt(index: number): Membership {
+    if (this.#configIndex <= index) return this.#currentMembership;
+    for (let i = index; i > this.#log.snapshotIndex; i--) {
+      const entry = this.#log.entry(i) as LogEntry;
       if (entry.kind === 'config') return entry.membership as Membership;
     }
-    return this.latestSnapshot?.membership ?? this.initialMembership;
+    return this.#latestSnapshot?.membership ?? this.#initialMembership;
   }
 
-  private setMembership(membership: Membership, index: number): void {
-    this.currentMembership = membership;
-    this.configIndex = index;
-    this.voters = new Set(membership.voters);
-    this.others = [...membership.voters, ...membership.learners].filter((id) => id !== this.id);
-    this.voterPeers = membership.voters.filter((id) => id !== this.id);
-    this.quorum = Math.floor(membership.voters.length / 2) + 1;
-    if (this.currentRole !== 'leader') return;
-    for (const id of this.others) if (!this.progress.has(id)) this.progress.set(id, newProgress(this.log.lastIndex + 1));
-    for (const id of [...this.progress.keys()]) if (!this.others.includes(id)) this.progress.delete(id);
-    if (this.transferee !== null && !this.voters.has(this.transferee)) this.transferee = null;
+  #setMembership(membership: Membership, index: number): void {
+    this.#currentMembership = membership;
+    this.#configIndex = index;
+    this.#voters = new Set(membership.voters);
+    this.#others = [...membership.voters, ...membership.learners].filter((id) => id !== this.id);
+    this.#voterPeers = membership.voters.filter((id) => id !== this.id);
+    this.#quorum = Math.floor(membership.voters.length / 2) + 1;
+    if (this.#currentRole !== 'leader') return;
+    for (const id of this.#others) if (!this.#progress.has(id)) this.#progress.set(id, newProgress(this.#log.lastIndex + 1));
+    for (const id of [...this.#progress.keys()]) if (!this.#others.includes(id)) this.#progress.delete(id);
+    if (this.#transferee !== null && !this.#voters.has(this.#transferee)) this.#transferee = null;
   }
 
   // ── Snapshots ────────────────────────────────────────────────────────────────────────────
@@ -814,19 +814,19 @@ export class RaftCore {
    * Does nothing when the log is already compacted that far.
    */
   compact(index: number, data: string): void {
-    if (!Number.isSafeInteger(index) || index > this.applied) {
-      throw new RangeError(`compact: index must be an applied index (≤ ${this.applied}), got ${index}`);
+    if (!Number.isSafeInteger(index) || index > this.#applied) {
+      throw new RangeError(`compact: index must be an applied index (≤ ${this.#applied}), got ${index}`);
     }
     if (typeof data !== 'string') throw new TypeError('compact: snapshot data must be a string');
-    if (index <= this.log.snapshotIndex) return;
-    const snapshot: Snapshot = { index, term: this.log.term(index) as number, membership: this.membershipAt(index), data };
-    this.log.compact(index);
-    this.latestSnapshot = this.unstableSnapshot = snapshot;
+    if (index <= this.#log.snapshotIndex) return;
+    const snapshot: Snapshot = { index, term: this.#log.term(index) as number, membership: this.#membershipAt(index), data };
+    this.#log.compact(index);
+    this.#latestSnapshot = this.#unstableSnapshot = snapshot;
   }
 
   /** Sends the next chunk of the snapshot to a follower whose next entry was compacted away. */
-  private sendSnapshot(to: NodeId, pr: Progress): boolean {
-    const snapshot = this.latestSnapshot as Snapshot;
+  #sendSnapshot(to: NodeId, pr: Progress): boolean {
+    const snapshot = this.#latestSnapshot as Snapshot;
     if (pr.state !== 'snapshot' || pr.snapshotIndex !== snapshot.index) {
       // Start over with the latest snapshot (the follower drops a partial older one).
       pr.state = 'snapshot';
@@ -838,12 +838,12 @@ export class RaftCore {
     }
     if (pr.paused) return false;
     const offset = Math.min(pr.snapshotOffset, snapshot.data.length);
-    const data = snapshot.data.slice(offset, offset + this.snapshotChunkSize);
-    this.send<InstallSnapshot>({
+    const data = snapshot.data.slice(offset, offset + this.#snapshotChunkSize);
+    this.#send<InstallSnapshot>({
       type: 'InstallSnapshot',
       from: this.id,
       to,
-      term: this.currentTerm,
+      term: this.#currentTerm,
       index: snapshot.index,
       lastTerm: snapshot.term,
       membership: snapshot.membership,
@@ -855,39 +855,39 @@ export class RaftCore {
     return true;
   }
 
-  private onSnapshotResponse(m: InstallSnapshotResponse): void {
-    if (this.currentRole !== 'leader') return;
-    const pr = this.progress.get(m.from);
+  #onSnapshotResponse(m: InstallSnapshotResponse): void {
+    if (this.#currentRole !== 'leader') return;
+    const pr = this.#progress.get(m.from);
     if (pr === undefined) return;
     pr.recentActive = true;
     if (pr.state !== 'snapshot' || m.index !== pr.snapshotIndex) return;
     if (m.done) {
       if (m.index > pr.match) {
         pr.match = m.index;
-        this.maybeCommit();
+        this.#maybeCommit();
       }
-      this.becomeProbe(pr, m.index + 1); // its log continues from the snapshot: find out how far
+      this.#becomeProbe(pr, m.index + 1); // its log continues from the snapshot: find out how far
     } else {
       pr.snapshotOffset = m.offset;
       pr.paused = false;
     }
-    this.replicationDue = true;
+    this.#replicationDue = true;
   }
 
-  private onInstallSnapshot(m: InstallSnapshot): void {
-    if (this.currentRole !== 'follower') this.becomeFollower(this.currentTerm, m.from);
-    this.leader = m.from;
-    this.justStarted = false;
-    this.electionElapsed = 0;
+  #onInstallSnapshot(m: InstallSnapshot): void {
+    if (this.#currentRole !== 'follower') this.#becomeFollower(this.#currentTerm, m.from);
+    this.#leader = m.from;
+    this.#justStarted = false;
+    this.#electionElapsed = 0;
     const respond = (offset: number, done: boolean): void =>
-      this.send<InstallSnapshotResponse>({ type: 'InstallSnapshotResponse', from: this.id, to: m.from, term: this.currentTerm, index: m.index, offset, done });
-    if (m.index <= this.commit) {
+      this.#send<InstallSnapshotResponse>({ type: 'InstallSnapshotResponse', from: this.id, to: m.from, term: this.#currentTerm, index: m.index, offset, done });
+    if (m.index <= this.#commit) {
       // Everything in it is already committed here (so it matches): nothing to install.
-      this.incoming = null;
+      this.#incoming = null;
       return respond(m.offset + m.data.length, true);
     }
-    let incoming = this.incoming;
-    if (m.offset === 0) incoming = this.incoming = { index: m.index, term: m.lastTerm, chunks: [], length: 0 };
+    let incoming = this.#incoming;
+    if (m.offset === 0) incoming = this.#incoming = { index: m.index, term: m.lastTerm, chunks: [], length: 0 };
     if (incoming === null || incoming.index !== m.index || incoming.term !== m.lastTerm || incoming.length !== m.offset) {
       // A chunk out of order (or of another snapshot): say where to resume.
       const resumeAt = incoming !== null && incoming.index === m.index && incoming.term === m.lastTerm ? incoming.length : 0;
@@ -896,20 +896,20 @@ export class RaftCore {
     incoming.chunks.push(m.data);
     incoming.length += m.data.length;
     if (!m.done) return respond(incoming.length, false);
-    this.incoming = null;
+    this.#incoming = null;
     const snapshot: Snapshot = { index: m.index, term: m.lastTerm, membership: m.membership, data: incoming.chunks.join('') };
     // Figure 13 (rules 6–7): keep the entries after the snapshot if the log agrees at its index.
-    if (this.log.term(m.index) === m.lastTerm) this.log.compact(m.index);
-    else this.log.reset(m.index, m.lastTerm);
-    this.latestSnapshot = this.unstableSnapshot = snapshot;
-    this.commit = this.applying = m.index; // the driver restores the state machine from it
-    this.recomputeMembership();
+    if (this.#log.term(m.index) === m.lastTerm) this.#log.compact(m.index);
+    else this.#log.reset(m.index, m.lastTerm);
+    this.#latestSnapshot = this.#unstableSnapshot = snapshot;
+    this.#commit = this.#applying = m.index; // the driver restores the state machine from it
+    this.#recomputeMembership();
     respond(incoming.length, true);
   }
 
   /** The node this leader is handing leadership to, or null. */
   get transferTarget(): NodeId | null {
-    return this.transferee;
+    return this.#transferee;
   }
 
   /**
@@ -918,25 +918,25 @@ export class RaftCore {
    * (TimeoutNow). Gives up after a maximum election timeout. Returns the target.
    */
   transferLeadership(to?: NodeId): NodeId {
-    if (this.currentRole !== 'leader') throw new NotLeaderError(this.id, this.leader);
-    const target = to ?? this.mostUpToDateFollower();
-    if (target === undefined || !this.progress.has(target) || !this.voters.has(target)) {
+    if (this.#currentRole !== 'leader') throw new NotLeaderError(this.id, this.#leader);
+    const target = to ?? this.#mostUpToDateFollower();
+    if (target === undefined || !this.#progress.has(target) || !this.#voters.has(target)) {
       throw new TransferError('TRANSFER_FAILED', `cannot transfer leadership to ${String(target)}: not a voting follower of ${this.id}`, target ?? null);
     }
-    if (this.transferee === target) return target;
-    this.transferee = target;
-    this.transferElapsed = 0;
-    const pr = this.progress.get(target) as Progress;
-    if (pr.match === this.log.lastIndex) this.sendTimeoutNow(target);
-    else this.replicationDue = true;
+    if (this.#transferee === target) return target;
+    this.#transferee = target;
+    this.#transferElapsed = 0;
+    const pr = this.#progress.get(target) as Progress;
+    if (pr.match === this.#log.lastIndex) this.#sendTimeoutNow(target);
+    else this.#replicationDue = true;
     return target;
   }
 
-  private mostUpToDateFollower(): NodeId | undefined {
+  #mostUpToDateFollower(): NodeId | undefined {
     let best: NodeId | undefined;
     let bestMatch = -1;
-    for (const [id, pr] of this.progress) {
-      if (pr.match > bestMatch && this.voters.has(id)) {
+    for (const [id, pr] of this.#progress) {
+      if (pr.match > bestMatch && this.#voters.has(id)) {
         best = id;
         bestMatch = pr.match;
       }
@@ -944,9 +944,9 @@ export class RaftCore {
     return best;
   }
 
-  private sendTimeoutNow(to: NodeId): void {
-    this.transferTried = true; // even a late copy forces an election: the lease is over for this term
-    this.send<TimeoutNow>({ type: 'TimeoutNow', from: this.id, to, term: this.currentTerm });
+  #sendTimeoutNow(to: NodeId): void {
+    this.#transferTried = true; // even a late copy forces an election: the lease is over for this term
+    this.#send<TimeoutNow>({ type: 'TimeoutNow', from: this.id, to, term: this.#currentTerm });
   }
 
   /** Processes one validated message addressed to this node. */
@@ -955,47 +955,47 @@ export class RaftCore {
     // in this node's membership yet, and a joining node knows none. Only voters' votes count.
     if (message.to !== this.id || message.from === this.id) return;
     // Pre-votes change nobody's term or vote.
-    if (message.type === 'PreVote') return this.onPreVote(message);
-    if (message.type === 'PreVoteResponse') return this.onPreVoteResponse(message);
+    if (message.type === 'PreVote') return this.#onPreVote(message);
+    if (message.type === 'PreVoteResponse') return this.#onPreVoteResponse(message);
     // §4.2.3: while a leader is heard from, a vote request caused by a timeout is ignored
     // outright (not even its term is adopted): that node merely lost touch.
-    if (message.type === 'RequestVote' && message.term > this.currentTerm && message.force !== true && this.inLease()) return;
-    if (message.term > this.currentTerm) {
+    if (message.type === 'RequestVote' && message.term > this.#currentTerm && message.force !== true && this.#inLease()) return;
+    if (message.term > this.#currentTerm) {
       // Only a leader sends AppendEntries and TimeoutNow: a newer one names the new leader.
       const fromLeader = message.type === 'AppendEntries' || message.type === 'InstallSnapshot' || message.type === 'TimeoutNow';
-      this.becomeFollower(message.term, fromLeader ? message.from : null);
-    } else if (message.term < this.currentTerm) {
-      this.rejectStale(message);
+      this.#becomeFollower(message.term, fromLeader ? message.from : null);
+    } else if (message.term < this.#currentTerm) {
+      this.#rejectStale(message);
       return;
     }
     switch (message.type) {
       case 'RequestVote':
-        return this.onRequestVote(message);
+        return this.#onRequestVote(message);
       case 'RequestVoteResponse':
-        return this.onVote(message);
+        return this.#onVote(message);
       case 'AppendEntries':
-        return this.onAppendEntries(message);
+        return this.#onAppendEntries(message);
       case 'AppendEntriesResponse':
-        return this.onAppendResponse(message);
+        return this.#onAppendResponse(message);
       case 'InstallSnapshot':
-        return this.onInstallSnapshot(message);
+        return this.#onInstallSnapshot(message);
       case 'InstallSnapshotResponse':
-        return this.onSnapshotResponse(message);
+        return this.#onSnapshotResponse(message);
       case 'Propose':
-        return this.onForwardedProposal(message);
+        return this.#onForwardedProposal(message);
       case 'ProposeResponse':
-        this.forwardStates.push({ id: message.id, index: message.index, term: message.term, ok: message.ok });
+        this.#forwardStates.push({ id: message.id, index: message.index, term: message.term, ok: message.ok });
         return;
       case 'ReadIndex':
-        if (this.currentRole === 'leader') this.leaderRead({ id: message.id, from: message.from });
-        else this.settleRead({ id: message.id, from: message.from }, 0, false);
+        if (this.#currentRole === 'leader') this.#leaderRead({ id: message.id, from: message.from });
+        else this.#settleRead({ id: message.id, from: message.from }, 0, false);
         return;
       case 'ReadIndexResponse':
-        this.readStates.push({ id: message.id, index: message.index, ok: message.ok });
+        this.#readStates.push({ id: message.id, index: message.index, ok: message.ok });
         return;
       case 'TimeoutNow':
         // The leader hands over: campaign at once, past everyone's lease.
-        if (this.currentRole === 'follower' && message.from === this.leader && this.promotable()) this.startElection(true);
+        if (this.#currentRole === 'follower' && message.from === this.#leader && this.#promotable()) this.#startElection(true);
         return;
     }
   }
@@ -1005,254 +1005,254 @@ export class RaftCore {
   /** Whether {@link ready} has anything to persist, send or apply. */
   hasReady(): boolean {
     return (
-      this.hardStateDirty ||
-      this.unstableSnapshot !== null ||
-      this.outbox.length > 0 ||
-      this.readStates.length > 0 ||
-      this.forwardStates.length > 0 ||
-      this.log.hasUnstable() ||
-      this.commit > this.applying ||
-      (this.replicationDue && this.currentRole === 'leader')
+      this.#hardStateDirty ||
+      this.#unstableSnapshot !== null ||
+      this.#outbox.length > 0 ||
+      this.#readStates.length > 0 ||
+      this.#forwardStates.length > 0 ||
+      this.#log.hasUnstable() ||
+      this.#commit > this.#applying ||
+      (this.#replicationDue && this.#currentRole === 'leader')
     );
   }
 
   /** Takes the pending outputs. Call {@link advance} with the result before the next `ready()`. */
   ready(): Ready {
-    if (this.replicationDue) {
-      this.replicationDue = false;
-      if (this.currentRole === 'leader') this.replicate();
+    if (this.#replicationDue) {
+      this.#replicationDue = false;
+      if (this.#currentRole === 'leader') this.#replicate();
     }
-    const hardState = this.hardStateDirty ? { term: this.currentTerm, votedFor: this.vote } : null;
-    this.hardStateDirty = false;
-    const committed = this.commit > this.applying ? this.log.slice(this.applying + 1, this.commit) : [];
-    this.applying = this.commit;
-    const messages = this.outbox;
-    this.outbox = [];
-    const reads = this.readStates;
-    if (reads.length > 0) this.readStates = [];
-    const forwarded = this.forwardStates;
-    if (forwarded.length > 0) this.forwardStates = [];
-    const snapshot = this.unstableSnapshot;
-    this.unstableSnapshot = null;
-    return { hardState, snapshot, entries: this.log.takeUnstable(), messages, committed, reads, forwarded };
+    const hardState = this.#hardStateDirty ? { term: this.#currentTerm, votedFor: this.#vote } : null;
+    this.#hardStateDirty = false;
+    const committed = this.#commit > this.#applying ? this.#log.slice(this.#applying + 1, this.#commit) : [];
+    this.#applying = this.#commit;
+    const messages = this.#outbox;
+    this.#outbox = [];
+    const reads = this.#readStates;
+    if (reads.length > 0) this.#readStates = [];
+    const forwarded = this.#forwardStates;
+    if (forwarded.length > 0) this.#forwardStates = [];
+    const snapshot = this.#unstableSnapshot;
+    this.#unstableSnapshot = null;
+    return { hardState, snapshot, entries: this.#log.takeUnstable(), messages, committed, reads, forwarded };
   }
 
   /** Confirms a Ready was persisted, sent and applied. */
   advance(ready: Ready): void {
     // A snapshot from the leader was restored into the state machine: it is applied through there.
-    if (ready.snapshot !== null && ready.snapshot.index > this.applied) this.applied = ready.snapshot.index;
+    if (ready.snapshot !== null && ready.snapshot.index > this.#applied) this.#applied = ready.snapshot.index;
     const lastEntry = ready.entries[ready.entries.length - 1];
     if (lastEntry !== undefined) {
-      this.log.markPersisted(lastEntry.index);
+      this.#log.markPersisted(lastEntry.index);
       // The leader's own copy counts towards commitment only once it is durable.
-      if (this.currentRole === 'leader') this.maybeCommit();
+      if (this.#currentRole === 'leader') this.#maybeCommit();
     }
     const lastApplied = ready.committed[ready.committed.length - 1];
-    if (lastApplied !== undefined && lastApplied.index > this.applied) this.applied = lastApplied.index;
+    if (lastApplied !== undefined && lastApplied.index > this.#applied) this.#applied = lastApplied.index;
   }
 
   // ── Elections ────────────────────────────────────────────────────────────────────────────
 
-  private onRequestVote(m: RequestVote): void {
-    const upToDate = this.isUpToDate(m.lastLogIndex, m.lastLogTerm);
-    const canVote = this.vote === null || this.vote === m.from;
-    const granted = upToDate && canVote && (this.currentRole === 'follower' || this.currentRole === 'precandidate');
+  #onRequestVote(m: RequestVote): void {
+    const upToDate = this.#isUpToDate(m.lastLogIndex, m.lastLogTerm);
+    const canVote = this.#vote === null || this.#vote === m.from;
+    const granted = upToDate && canVote && (this.#currentRole === 'follower' || this.#currentRole === 'precandidate');
     if (granted) {
-      if (this.currentRole === 'precandidate') this.becomeFollower(this.currentTerm, null);
-      this.setHardState(this.currentTerm, m.from);
-      this.resetElectionTimer();
+      if (this.#currentRole === 'precandidate') this.#becomeFollower(this.#currentTerm, null);
+      this.#setHardState(this.#currentTerm, m.from);
+      this.#resetElectionTimer();
     }
-    this.send<RequestVoteResponse>({
+    this.#send<RequestVoteResponse>({
       type: 'RequestVoteResponse',
       from: this.id,
       to: m.from,
-      term: this.currentTerm,
+      term: this.#currentTerm,
       voteGranted: granted,
     });
   }
 
-  private onVote(m: RequestVoteResponse): void {
-    if (!m.voteGranted || !this.voters.has(m.from) || (this.currentRole !== 'candidate' && this.currentRole !== 'leader')) return;
-    this.votesGranted.add(m.from);
-    if (this.currentRole === 'candidate' && this.countVoters(this.votesGranted) >= this.quorum) this.becomeLeader();
+  #onVote(m: RequestVoteResponse): void {
+    if (!m.voteGranted || !this.#voters.has(m.from) || (this.#currentRole !== 'candidate' && this.#currentRole !== 'leader')) return;
+    this.#votesGranted.add(m.from);
+    if (this.#currentRole === 'candidate' && this.#countVoters(this.#votesGranted) >= this.#quorum) this.#becomeLeader();
   }
 
   /** Becomes a candidate in the next term and asks for votes (`force`: past voters' leader lease). */
-  private startElection(force: boolean): void {
-    this.currentRole = 'candidate';
-    this.setHardState(this.currentTerm + 1, this.id);
-    this.leader = null;
-    this.votesGranted.clear();
-    this.votesGranted.add(this.id);
-    this.resetElectionTimer();
-    if (this.countVoters(this.votesGranted) >= this.quorum) {
-      this.becomeLeader();
+  #startElection(force: boolean): void {
+    this.#currentRole = 'candidate';
+    this.#setHardState(this.#currentTerm + 1, this.id);
+    this.#leader = null;
+    this.#votesGranted.clear();
+    this.#votesGranted.add(this.id);
+    this.#resetElectionTimer();
+    if (this.#countVoters(this.#votesGranted) >= this.#quorum) {
+      this.#becomeLeader();
       return;
     }
-    const lastLogIndex = this.log.lastIndex;
-    const lastLogTerm = this.log.lastTerm;
-    for (const to of this.voterPeers) {
-      this.send<RequestVote>({ type: 'RequestVote', from: this.id, to, term: this.currentTerm, lastLogIndex, lastLogTerm, force });
+    const lastLogIndex = this.#log.lastIndex;
+    const lastLogTerm = this.#log.lastTerm;
+    for (const to of this.#voterPeers) {
+      this.#send<RequestVote>({ type: 'RequestVote', from: this.id, to, term: this.#currentTerm, lastLogIndex, lastLogTerm, force });
     }
   }
 
   /** Polls the others: would they vote for this node in the next term? Changes no durable state. */
-  private startPreVote(): void {
-    this.currentRole = 'precandidate';
-    this.leader = null;
-    this.votesGranted.clear();
-    this.votesGranted.add(this.id);
-    this.resetElectionTimer();
-    if (this.countVoters(this.votesGranted) >= this.quorum) {
-      this.startElection(false);
+  #startPreVote(): void {
+    this.#currentRole = 'precandidate';
+    this.#leader = null;
+    this.#votesGranted.clear();
+    this.#votesGranted.add(this.id);
+    this.#resetElectionTimer();
+    if (this.#countVoters(this.#votesGranted) >= this.#quorum) {
+      this.#startElection(false);
       return;
     }
-    const term = this.currentTerm + 1;
-    const lastLogIndex = this.log.lastIndex;
-    const lastLogTerm = this.log.lastTerm;
-    for (const to of this.voterPeers) {
-      this.send<PreVote>({ type: 'PreVote', from: this.id, to, term, lastLogIndex, lastLogTerm });
+    const term = this.#currentTerm + 1;
+    const lastLogIndex = this.#log.lastIndex;
+    const lastLogTerm = this.#log.lastTerm;
+    for (const to of this.#voterPeers) {
+      this.#send<PreVote>({ type: 'PreVote', from: this.id, to, term, lastLogIndex, lastLogTerm });
     }
   }
 
-  private onPreVote(m: PreVote): void {
+  #onPreVote(m: PreVote): void {
     // Thesis §9.6: grant if the sender's log is up to date and no leader was heard from recently.
     const granted =
-      m.term > this.currentTerm &&
-      this.isUpToDate(m.lastLogIndex, m.lastLogTerm) &&
-      this.currentRole !== 'leader' &&
-      !this.heardFromLeader();
-    this.send<PreVoteResponse>({
+      m.term > this.#currentTerm &&
+      this.#isUpToDate(m.lastLogIndex, m.lastLogTerm) &&
+      this.#currentRole !== 'leader' &&
+      !this.#heardFromLeader();
+    this.#send<PreVoteResponse>({
       type: 'PreVoteResponse',
       from: this.id,
       to: m.from,
-      term: granted ? m.term : this.currentTerm,
+      term: granted ? m.term : this.#currentTerm,
       voteGranted: granted,
     });
   }
 
-  private onPreVoteResponse(m: PreVoteResponse): void {
+  #onPreVoteResponse(m: PreVoteResponse): void {
     if (!m.voteGranted) {
       // A voter in a later term: catch up with it (as a follower, without a leader).
-      if (m.term > this.currentTerm) this.becomeFollower(m.term, null);
+      if (m.term > this.#currentTerm) this.#becomeFollower(m.term, null);
       return;
     }
-    if (this.currentRole !== 'precandidate' || m.term !== this.currentTerm + 1 || !this.voters.has(m.from)) return;
-    this.votesGranted.add(m.from);
-    if (this.countVoters(this.votesGranted) >= this.quorum) this.startElection(false);
+    if (this.#currentRole !== 'precandidate' || m.term !== this.#currentTerm + 1 || !this.#voters.has(m.from)) return;
+    this.#votesGranted.add(m.from);
+    if (this.#countVoters(this.#votesGranted) >= this.#quorum) this.#startElection(false);
   }
 
-  private isUpToDate(lastLogIndex: number, lastLogTerm: number): boolean {
-    return lastLogTerm > this.log.lastTerm || (lastLogTerm === this.log.lastTerm && lastLogIndex >= this.log.lastIndex);
+  #isUpToDate(lastLogIndex: number, lastLogTerm: number): boolean {
+    return lastLogTerm > this.#log.lastTerm || (lastLogTerm === this.#log.lastTerm && lastLogIndex >= this.#log.lastIndex);
   }
 
   /** A leader was heard from within the minimum election timeout. */
-  private heardFromLeader(): boolean {
+  #heardFromLeader(): boolean {
     // A node that just started may have answered a leader before a crash: it keeps that
     // leader's lease (refusing timeout-driven votes) for a minimum election timeout after boot.
-    return (this.leader !== null || this.justStarted) && this.electionElapsed < this.electionTimeout[0];
+    return (this.#leader !== null || this.#justStarted) && this.#electionElapsed < this.#electionTimeout[0];
   }
 
   /** With check-quorum on, a node hearing from a leader (or leading) ignores timeout-driven vote requests. */
-  private inLease(): boolean {
-    return this.checkQuorum && (this.currentRole === 'leader' || this.heardFromLeader());
+  #inLease(): boolean {
+    return this.#checkQuorum && (this.#currentRole === 'leader' || this.#heardFromLeader());
   }
 
   /** Check-quorum: did a majority (this leader included) answer since the last check? Resets the marks. */
-  private quorumActive(): boolean {
-    let active = this.voters.has(this.id) ? 1 : 0;
-    for (const [id, pr] of this.progress) {
-      if (pr.recentActive && this.voters.has(id)) active++;
+  #quorumActive(): boolean {
+    let active = this.#voters.has(this.id) ? 1 : 0;
+    for (const [id, pr] of this.#progress) {
+      if (pr.recentActive && this.#voters.has(id)) active++;
       pr.recentActive = false;
     }
-    return active >= this.quorum;
+    return active >= this.#quorum;
   }
 
-  private becomeFollower(term: number, leader: NodeId | null): void {
-    if (term > this.currentTerm) {
-      this.setHardState(term, null);
-      this.votesGranted.clear();
+  #becomeFollower(term: number, leader: NodeId | null): void {
+    if (term > this.#currentTerm) {
+      this.#setHardState(term, null);
+      this.#votesGranted.clear();
     }
     // Figure 2: only the leader's messages and granted votes restart a follower's election timer,
     // so a candidate with a stale log cannot hold off elections by raising the term. A leader
     // stepping down starts a fresh timeout (it had none running).
-    if (this.currentRole === 'leader') this.resetElectionTimer();
-    this.currentRole = 'follower';
-    this.leader = leader;
-    this.progress.clear();
-    this.replicationDue = false;
-    this.transferee = null;
-    this.failReads();
+    if (this.#currentRole === 'leader') this.#resetElectionTimer();
+    this.#currentRole = 'follower';
+    this.#leader = leader;
+    this.#progress.clear();
+    this.#replicationDue = false;
+    this.#transferee = null;
+    this.#failReads();
   }
 
-  private becomeLeader(): void {
-    this.currentRole = 'leader';
-    this.leader = this.id;
-    this.heartbeatElapsed = 0;
-    this.electionElapsed = 0; // the leader's clock for check-quorum rounds
-    this.leaderClock = 0;
-    this.roundSentAt.fill(-Infinity);
-    this.forwardedIds.clear();
-    this.transferTried = false;
-    const next = this.log.lastIndex + 1;
-    for (const id of this.others) this.progress.set(id, newProgress(next));
+  #becomeLeader(): void {
+    this.#currentRole = 'leader';
+    this.#leader = this.id;
+    this.#heartbeatElapsed = 0;
+    this.#electionElapsed = 0; // the leader's clock for check-quorum rounds
+    this.#leaderClock = 0;
+    this.#roundSentAt.fill(-Infinity);
+    this.#forwardedIds.clear();
+    this.#transferTried = false;
+    const next = this.#log.lastIndex + 1;
+    for (const id of this.#others) this.#progress.set(id, newProgress(next));
     // A no-op from the new term lets the leader commit everything before it (Figure 8).
-    this.log.append([{ index: next, term: this.currentTerm, kind: 'noop' }]);
-    this.replicationDue = true;
+    this.#log.append([{ index: next, term: this.#currentTerm, kind: 'noop' }]);
+    this.#replicationDue = true;
   }
 
   // ── Replication (follower side) ──────────────────────────────────────────────────────────
 
-  private onAppendEntries(m: AppendEntries): void {
-    if (this.currentRole !== 'follower') this.becomeFollower(this.currentTerm, m.from);
-    this.leader = m.from;
-    this.justStarted = false;
-    this.electionElapsed = 0;
+  #onAppendEntries(m: AppendEntries): void {
+    if (this.#currentRole !== 'follower') this.#becomeFollower(this.#currentTerm, m.from);
+    this.#leader = m.from;
+    this.#justStarted = false;
+    this.#electionElapsed = 0;
 
     const entries = m.entries;
     const matched = m.prevLogIndex + entries.length;
     // Entries up to this node's snapshot are committed, so they match the leader's: skip them.
-    let i = Math.max(0, Math.min(entries.length, this.log.snapshotIndex - m.prevLogIndex));
+    let i = Math.max(0, Math.min(entries.length, this.#log.snapshotIndex - m.prevLogIndex));
     const prevIndex = m.prevLogIndex + i;
-    if (prevIndex < this.log.snapshotIndex) return this.respondAppend(m, true, matched, 0, 0); // all of it is in the snapshot
-    const prevTerm = this.log.term(prevIndex);
+    if (prevIndex < this.#log.snapshotIndex) return this.#respondAppend(m, true, matched, 0, 0); // all of it is in the snapshot
+    const prevTerm = this.#log.term(prevIndex);
     if (prevTerm === undefined) {
-      this.respondAppend(m, false, m.prevLogIndex, this.log.lastIndex + 1, 0);
+      this.#respondAppend(m, false, m.prevLogIndex, this.#log.lastIndex + 1, 0);
       return;
     }
     if (prevTerm !== (i === 0 ? m.prevLogTerm : (entries[i - 1] as LogEntry).term)) {
       if (i > 0) return; // contradicts a committed entry: only a faulty peer does that
-      this.respondAppend(m, false, m.prevLogIndex, this.log.firstIndexOfTerm(prevTerm, m.prevLogIndex), prevTerm);
+      this.#respondAppend(m, false, m.prevLogIndex, this.#log.firstIndexOfTerm(prevTerm, m.prevLogIndex), prevTerm);
       return;
     }
     // Skip entries we already hold; truncate only at a real conflict, so a stale or duplicated
     // message can never remove entries that match.
     for (; i < entries.length; i++) {
       const entry = entries[i] as LogEntry;
-      const existing = this.log.term(entry.index);
+      const existing = this.#log.term(entry.index);
       if (existing === undefined) break;
       if (existing !== entry.term) {
         // Only a faulty or hostile peer contradicts a committed entry: refuse it, change nothing.
-        if (entry.index <= this.commit) return;
-        this.log.truncateFrom(entry.index);
-        if (this.configIndex >= entry.index) this.recomputeMembership(); // the membership it set is gone
+        if (entry.index <= this.#commit) return;
+        this.#log.truncateFrom(entry.index);
+        if (this.#configIndex >= entry.index) this.#recomputeMembership(); // the membership it set is gone
         break;
       }
     }
-    if (i < entries.length) this.appendToLog(i === 0 ? entries : entries.slice(i));
+    if (i < entries.length) this.#appendToLog(i === 0 ? entries : entries.slice(i));
     const commit = Math.min(m.leaderCommit, matched);
-    if (commit > this.commit) this.commit = commit;
-    this.respondAppend(m, true, matched, 0, 0);
+    if (commit > this.#commit) this.#commit = commit;
+    this.#respondAppend(m, true, matched, 0, 0);
   }
 
-  private respondAppend(m: AppendEntries, success: boolean, index: number, conflictIndex: number, conflictTerm: number): void {
+  #respondAppend(m: AppendEntries, success: boolean, index: number, conflictIndex: number, conflictTerm: number): void {
     // Echo the read round: it tells the leader we still followed it when the round began.
     // (Every field always present: one object shape keeps the hot path fast.)
-    this.send<AppendEntriesResponse>({
+    this.#send<AppendEntriesResponse>({
       type: 'AppendEntriesResponse',
       from: this.id,
       to: m.from,
-      term: this.currentTerm,
+      term: this.#currentTerm,
       success,
       index,
       conflictIndex,
@@ -1263,20 +1263,20 @@ export class RaftCore {
 
   // ── Replication (leader side) ────────────────────────────────────────────────────────────
 
-  private onAppendResponse(m: AppendEntriesResponse): void {
-    if (this.currentRole !== 'leader') return;
-    const pr = this.progress.get(m.from);
+  #onAppendResponse(m: AppendEntriesResponse): void {
+    if (this.#currentRole !== 'leader') return;
+    const pr = this.#progress.get(m.from);
     if (pr === undefined) return;
     pr.recentActive = true;
     // A round this leader never issued (an echo meant for an earlier incarnation) confirms nothing.
-    if (m.round !== undefined && m.round > pr.answeredRound && m.round <= this.readRound) {
+    if (m.round !== undefined && m.round > pr.answeredRound && m.round <= this.#readRound) {
       pr.answeredRound = m.round;
-      if (this.readRounds.length > 0) this.ackReads(m.from, m.round);
+      if (this.#readRounds.length > 0) this.#ackReads(m.from, m.round);
     }
     if (m.success) {
       if (m.index > pr.match) {
         pr.match = m.index;
-        this.maybeCommit();
+        this.#maybeCommit();
       }
       if (pr.state === 'snapshot') return; // an answer to an append sent before the snapshot: wait for the snapshot
       if (pr.state === 'probe') {
@@ -1291,22 +1291,22 @@ export class RaftCore {
         if (acked > 0) pr.inflight.splice(0, acked);
       }
       pr.paused = false;
-      if (pr.next <= this.log.lastIndex || this.commitNews(pr)) this.replicationDue = true;
-      if (m.from === this.transferee && pr.match === this.log.lastIndex) this.sendTimeoutNow(m.from);
+      if (pr.next <= this.#log.lastIndex || this.#commitNews(pr)) this.#replicationDue = true;
+      if (m.from === this.#transferee && pr.match === this.#log.lastIndex) this.#sendTimeoutNow(m.from);
       return;
     }
     // A rejection: ignore it when it answers a message we have moved past.
     if (m.index <= pr.match || pr.state === 'snapshot' || (pr.state === 'probe' && m.index !== pr.next - 1)) return;
     let next = m.conflictIndex;
     if (m.conflictTerm > 0) {
-      const last = this.log.lastIndexOfTerm(m.conflictTerm, m.index);
+      const last = this.#log.lastIndexOfTerm(m.conflictTerm, m.index);
       if (last > 0) next = last + 1;
     }
-    this.becomeProbe(pr, Math.max(pr.match + 1, Math.min(next, m.index)));
-    this.replicationDue = true;
+    this.#becomeProbe(pr, Math.max(pr.match + 1, Math.min(next, m.index)));
+    this.#replicationDue = true;
   }
 
-  private becomeProbe(pr: Progress, next: number): void {
+  #becomeProbe(pr: Progress, next: number): void {
     pr.state = 'probe';
     pr.next = next;
     pr.paused = false;
@@ -1314,25 +1314,25 @@ export class RaftCore {
   }
 
   /** Sends every follower what it is missing, within its flow-control window. */
-  private replicate(): void {
+  #replicate(): void {
     // A new read round needs every follower to answer something sent from now on.
-    const readRound = this.readRoundOpen;
-    this.readRoundOpen = false;
-    for (const id of this.others) {
-      const pr = this.progress.get(id) as Progress;
+    const readRound = this.#readRoundOpen;
+    this.#readRoundOpen = false;
+    for (const id of this.#others) {
+      const pr = this.#progress.get(id) as Progress;
       let sent = false;
-      while (this.sendAppend(id, pr)) sent = true;
-      if (!sent && pr.state !== 'snapshot' && (readRound || this.commitNews(pr))) this.sendCommit(id, pr);
+      while (this.#sendAppend(id, pr)) sent = true;
+      if (!sent && pr.state !== 'snapshot' && (readRound || this.#commitNews(pr))) this.#sendCommit(id, pr);
     }
   }
 
   /** Sends the next batch of entries to one follower if flow control allows; false when it did not. */
-  private sendAppend(to: NodeId, pr: Progress): boolean {
-    if (pr.next <= this.log.snapshotIndex || pr.state === 'snapshot') return this.sendSnapshot(to, pr);
-    if (pr.next > this.log.lastIndex) return false;
-    if (pr.state === 'probe' ? pr.paused : pr.inflight.length >= this.maxInflight) return false;
-    const last = Math.min(this.log.lastIndex, pr.next + this.maxEntriesPerMessage - 1);
-    this.sendAppendFrom(to, pr, pr.next - 1, this.log.slice(pr.next, last));
+  #sendAppend(to: NodeId, pr: Progress): boolean {
+    if (pr.next <= this.#log.snapshotIndex || pr.state === 'snapshot') return this.#sendSnapshot(to, pr);
+    if (pr.next > this.#log.lastIndex) return false;
+    if (pr.state === 'probe' ? pr.paused : pr.inflight.length >= this.#maxInflight) return false;
+    const last = Math.min(this.#log.lastIndex, pr.next + this.#maxEntriesPerMessage - 1);
+    this.#sendAppendFrom(to, pr, pr.next - 1, this.#log.slice(pr.next, last));
     if (pr.state === 'replicate') {
       pr.next = last + 1;
       pr.inflight.push(last);
@@ -1343,107 +1343,107 @@ export class RaftCore {
   }
 
   /** Whether the follower could commit more than it was last told (given what it is known to hold). */
-  private commitNews(pr: Progress): boolean {
-    return Math.min(this.commit, pr.match) > pr.sentCommit;
+  #commitNews(pr: Progress): boolean {
+    return Math.min(this.#commit, pr.match) > pr.sentCommit;
   }
 
   /**
    * An empty AppendEntries after what the follower is known to hold: carries commit, never
    * rejected (unless what it holds was compacted here: then it starts at the snapshot).
    */
-  private sendCommit(to: NodeId, pr: Progress): void {
-    this.sendAppendFrom(to, pr, Math.max(pr.match, this.log.snapshotIndex), []);
+  #sendCommit(to: NodeId, pr: Progress): void {
+    this.#sendAppendFrom(to, pr, Math.max(pr.match, this.#log.snapshotIndex), []);
   }
 
-  private sendAppendFrom(to: NodeId, pr: Progress, prevLogIndex: number, entries: readonly LogEntry[]): void {
-    this.send<AppendEntries>({
+  #sendAppendFrom(to: NodeId, pr: Progress, prevLogIndex: number, entries: readonly LogEntry[]): void {
+    this.#send<AppendEntries>({
       type: 'AppendEntries',
       from: this.id,
       to,
-      term: this.currentTerm,
+      term: this.#currentTerm,
       prevLogIndex,
-      prevLogTerm: this.log.term(prevLogIndex) as number,
+      prevLogTerm: this.#log.term(prevLogIndex) as number,
       entries,
-      leaderCommit: this.commit,
-      round: this.readRound,
+      leaderCommit: this.#commit,
+      round: this.#readRound,
     });
     // The follower commits no further than the message lets it check its log: send again later if short.
-    pr.sentCommit = Math.min(this.commit, prevLogIndex + entries.length);
+    pr.sentCommit = Math.min(this.#commit, prevLogIndex + entries.length);
   }
 
-  private heartbeat(): void {
+  #heartbeat(): void {
     // Each heartbeat starts a round too, so a majority's answers keep the lease fresh.
-    if (this.checkQuorum) {
-      this.nextRound();
-      this.readRoundOpen = false;
+    if (this.#checkQuorum) {
+      this.#nextRound();
+      this.#readRoundOpen = false;
     }
-    for (const id of this.others) {
-      const pr = this.progress.get(id) as Progress;
+    for (const id of this.#others) {
+      const pr = this.#progress.get(id) as Progress;
       if (pr.state === 'snapshot') {
         // A chunk unanswered for a whole interval is presumed lost: send it again.
         if (pr.snapshotOffset === pr.oldestInflightAtHeartbeat) pr.paused = false;
         pr.oldestInflightAtHeartbeat = pr.snapshotOffset;
-        this.sendAppend(id, pr);
+        this.#sendAppend(id, pr);
         continue;
       }
       const oldest = pr.inflight[0] ?? 0;
       if (pr.state === 'replicate' && oldest > 0 && oldest === pr.oldestInflightAtHeartbeat) {
         // Unacknowledged for a whole interval: presume it lost and find the follower's position again.
-        this.becomeProbe(pr, pr.match + 1);
+        this.#becomeProbe(pr, pr.match + 1);
       }
       pr.oldestInflightAtHeartbeat = pr.inflight[0] ?? 0;
       if (pr.state === 'probe') {
         // Probing: (re)send from next; an empty probe still checks the follower's log position.
         pr.paused = false;
-        if (!this.sendAppend(id, pr)) {
-          this.sendAppendFrom(id, pr, pr.next - 1, []);
+        if (!this.#sendAppend(id, pr)) {
+          this.#sendAppendFrom(id, pr, pr.next - 1, []);
           pr.paused = true;
         }
-      } else if (!this.sendAppend(id, pr)) {
-        this.sendCommit(id, pr);
+      } else if (!this.#sendAppend(id, pr)) {
+        this.#sendCommit(id, pr);
       }
     }
   }
 
   /** Commits the highest index a majority holds, if it is from this term (Figure 8). */
-  private maybeCommit(): void {
-    const candidate = this.quorumValue(this.log.persistedIndex, matchOf);
-    if (candidate > this.commit && this.log.term(candidate) === this.currentTerm) {
-      this.commit = candidate;
-      this.replicationDue = true;
+  #maybeCommit(): void {
+    const candidate = this.#quorumValue(this.#log.persistedIndex, matchOf);
+    if (candidate > this.#commit && this.#log.term(candidate) === this.#currentTerm) {
+      this.#commit = candidate;
+      this.#replicationDue = true;
       // Now the commit index is this term's: reads that waited for it can start.
-      for (const request of this.readsBeforeCommit.splice(0)) this.leaderRead(request);
+      for (const request of this.#readsBeforeCommit.splice(0)) this.#leaderRead(request);
       // Thesis §4.2.2: a leader that removed itself leads until that change commits, then steps down.
-      if (!this.voters.has(this.id) && this.commit >= this.configIndex) this.stepDownRemoved();
+      if (!this.#voters.has(this.id) && this.#commit >= this.#configIndex) this.#stepDownRemoved();
     }
   }
 
   /** Hands over to the most up-to-date voter at once (no election timeout lost), then steps down. */
-  private stepDownRemoved(): void {
-    const successor = this.mostUpToDateFollower();
-    if (successor !== undefined) this.sendTimeoutNow(successor);
-    this.becomeFollower(this.currentTerm, null);
+  #stepDownRemoved(): void {
+    const successor = this.#mostUpToDateFollower();
+    if (successor !== undefined) this.#sendTimeoutNow(successor);
+    this.#becomeFollower(this.#currentTerm, null);
   }
 
   // ── Helpers ──────────────────────────────────────────────────────────────────────────────
 
-  private rejectStale(m: Message): void {
+  #rejectStale(m: Message): void {
     // Answer stale requests so an old leader or candidate learns the newer term and steps down.
     if (m.type === 'AppendEntries') {
       // round 0: an answer to an old term's message must not confirm anyone's read round.
-      this.respondAppend({ ...m, round: 0 }, false, m.prevLogIndex, 0, 0);
+      this.#respondAppend({ ...m, round: 0 }, false, m.prevLogIndex, 0, 0);
     } else if (m.type === 'InstallSnapshot') {
-      this.send<InstallSnapshotResponse>({ type: 'InstallSnapshotResponse', from: this.id, to: m.from, term: this.currentTerm, index: m.index, offset: 0, done: false });
+      this.#send<InstallSnapshotResponse>({ type: 'InstallSnapshotResponse', from: this.id, to: m.from, term: this.#currentTerm, index: m.index, offset: 0, done: false });
     } else if (m.type === 'Propose') {
-      this.refuseForward(m); // definitely not appended: say so at once
+      this.#refuseForward(m); // definitely not appended: say so at once
     } else if (m.type === 'ReadIndex') {
-      this.settleRead({ id: m.id, from: m.from }, 0, false);
+      this.#settleRead({ id: m.id, from: m.from }, 0, false);
     } else if (m.type === 'RequestVote') {
-      this.send<RequestVoteResponse>({
+      this.#send<RequestVoteResponse>({
         type: 'RequestVoteResponse',
         from: this.id,
         to: m.from,
-        term: this.currentTerm,
+        term: this.#currentTerm,
         voteGranted: false,
       });
     }
@@ -1454,42 +1454,42 @@ export class RaftCore {
    * that crashed while removing itself must be able to finish the change: it then counts only
    * the new voters, and steps down once the change commits).
    */
-  private promotable(): boolean {
-    if (this.voters.has(this.id)) return true;
-    return this.configIndex > this.commit && this.membershipAt(this.commit).voters.includes(this.id);
+  #promotable(): boolean {
+    if (this.#voters.has(this.id)) return true;
+    return this.#configIndex > this.#commit && this.#membershipAt(this.#commit).voters.includes(this.id);
   }
 
   /** How many of `ids` are voters. */
-  private countVoters(ids: Iterable<NodeId>): number {
+  #countVoters(ids: Iterable<NodeId>): number {
     let count = 0;
-    for (const id of ids) if (this.voters.has(id)) count++;
+    for (const id of ids) if (this.#voters.has(id)) count++;
     return count;
   }
 
   /** The highest value a majority of voters has reached: this node's is `own`, each follower's is `of` its progress. */
-  private quorumValue(own: number, of: (pr: Progress) => number): number {
-    const values: number[] = this.voters.has(this.id) ? [own] : [];
-    for (const id of this.voterPeers) {
-      const pr = this.progress.get(id);
+  #quorumValue(own: number, of: (pr: Progress) => number): number {
+    const values: number[] = this.#voters.has(this.id) ? [own] : [];
+    for (const id of this.#voterPeers) {
+      const pr = this.#progress.get(id);
       values.push(pr === undefined ? 0 : of(pr));
     }
     values.sort((a, b) => b - a);
-    return values[this.quorum - 1] ?? 0;
+    return values[this.#quorum - 1] ?? 0;
   }
 
-  private setHardState(term: number, votedFor: NodeId | null): void {
-    this.currentTerm = term;
-    this.vote = votedFor;
-    this.hardStateDirty = true;
+  #setHardState(term: number, votedFor: NodeId | null): void {
+    this.#currentTerm = term;
+    this.#vote = votedFor;
+    this.#hardStateDirty = true;
   }
 
-  private resetElectionTimer(): void {
-    this.electionElapsed = 0;
-    this.randomizedElectionTimeout = this.random.int(this.electionTimeout[0], this.electionTimeout[1]);
+  #resetElectionTimer(): void {
+    this.#electionElapsed = 0;
+    this.#randomizedElectionTimeout = this.#random.int(this.#electionTimeout[0], this.#electionTimeout[1]);
   }
 
-  private send<M extends Message>(message: M): void {
-    this.outbox.push(message);
+  #send<M extends Message>(message: M): void {
+    this.#outbox.push(message);
   }
 }
 

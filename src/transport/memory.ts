@@ -334,38 +334,38 @@ function checkId(who: string, id: unknown): NodeId {
  * ```
  */
 export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter<NetworkEvents<M>, unknown> {
-  private readonly scheduler: Scheduler;
-  private readonly random: Random;
-  private readonly countBytes: boolean;
+  readonly #scheduler: Scheduler;
+  readonly #random: Random;
+  readonly #countBytes: boolean;
 
-  private latencyMin = 0;
-  private latencyMax = 0;
-  private latencyIsInt = true;
-  private dropRate = 0;
-  private duplicateRate = 0;
-  private reorder = false;
+  #latencyMin = 0;
+  #latencyMax = 0;
+  #latencyIsInt = true;
+  #dropRate = 0;
+  #duplicateRate = 0;
+  #reorder = false;
 
-  private readonly endpoints = new Map<NodeId, Endpoint<M>>();
-  private readonly links = new Map<NodeId, Map<NodeId, LinkState>>();
+  readonly #endpoints = new Map<NodeId, Endpoint<M>>();
+  readonly #links = new Map<NodeId, Map<NodeId, LinkState>>();
   /** Partition group per named node; null when not partitioned. Unnamed nodes share group -1. */
-  private groups: Map<NodeId, number> | null = null;
-  private readonly disconnected = new Set<NodeId>();
-  private readonly cuts = new Map<NodeId, Set<NodeId>>();
-  private cutCount = 0;
+  #groups: Map<NodeId, number> | null = null;
+  readonly #disconnected = new Set<NodeId>();
+  readonly #cuts = new Map<NodeId, Set<NodeId>>();
+  #cutCount = 0;
   /** True when any reachability fault is active: lets the hot path skip all the checks. */
-  private faulty = false;
-  private filters: ReadonlyArray<MessageFilter<M>> = [];
+  #faulty = false;
+  #filters: ReadonlyArray<MessageFilter<M>> = [];
 
-  private sent = new Counter();
-  private delivered = new Counter();
-  private dropped = new Counter();
-  private duplicated = 0;
-  private inFlight = 0;
+  #sent = new Counter();
+  #delivered = new Counter();
+  #dropped = new Counter();
+  #duplicated = 0;
+  #inFlight = 0;
   /** Zero-latency deliveries waiting for the next drain, flattened: message, from, to, bytes. */
-  private readonly immediate: unknown[] = [];
-  private drainScheduled = false;
+  readonly #immediate: unknown[] = [];
+  #drainScheduled = false;
   /** Messages in flight with a delay (not in the zero-latency queue). */
-  private delayedInFlight = 0;
+  #delayedInFlight = 0;
 
   /**
    * Creates a network. No endpoint exists until {@link InMemoryNetwork.transport} is called.
@@ -394,9 +394,9 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
     }
     const countBytes = options.countBytes ?? true;
     if (typeof countBytes !== 'boolean') throw new TypeError('InMemoryNetwork: countBytes must be a boolean');
-    this.scheduler = scheduler;
-    this.random = random;
-    this.countBytes = countBytes;
+    this.#scheduler = scheduler;
+    this.#random = random;
+    this.#countBytes = countBytes;
     this.configure(options);
   }
 
@@ -415,15 +415,15 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
    */
   transport(id: NodeId): MemoryTransport<M> {
     checkId('transport', id);
-    void this.endpoints.get(id)?.close();
+    void this.#endpoints.get(id)?.close();
     const endpoint = new Endpoint<M>(
       id,
-      (from, to, message) => this.route(from, to, message),
+      (from, to, message) => this.#route(from, to, message),
       (e) => {
-        if (this.endpoints.get(e.id) === e) this.endpoints.delete(e.id);
+        if (this.#endpoints.get(e.id) === e) this.#endpoints.delete(e.id);
       },
     );
-    this.endpoints.set(id, endpoint);
+    this.#endpoints.set(id, endpoint);
     return endpoint;
   }
 
@@ -449,12 +449,12 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
       throw new TypeError('InMemoryNetwork: reorder must be a boolean');
     }
     if (latency !== undefined) {
-      [this.latencyMin, this.latencyMax] = latency;
-      this.latencyIsInt = Number.isInteger(latency[0]) && Number.isInteger(latency[1]);
+      [this.#latencyMin, this.#latencyMax] = latency;
+      this.#latencyIsInt = Number.isInteger(latency[0]) && Number.isInteger(latency[1]);
     }
-    if (dropRate !== undefined) this.dropRate = dropRate;
-    if (duplicateRate !== undefined) this.duplicateRate = duplicateRate;
-    if (conditions.reorder !== undefined) this.reorder = conditions.reorder;
+    if (dropRate !== undefined) this.#dropRate = dropRate;
+    if (duplicateRate !== undefined) this.#duplicateRate = duplicateRate;
+    if (conditions.reorder !== undefined) this.#reorder = conditions.reorder;
   }
 
   /**
@@ -483,8 +483,8 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
         map.set(id, index);
       }
     });
-    this.groups = map.size === 0 ? null : map;
-    this.updateFaulty();
+    this.#groups = map.size === 0 ? null : map;
+    this.#updateFaulty();
   }
 
   /**
@@ -500,11 +500,11 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
    * ```
    */
   heal(): void {
-    this.groups = null;
-    this.disconnected.clear();
-    this.cuts.clear();
-    this.cutCount = 0;
-    this.updateFaulty();
+    this.#groups = null;
+    this.#disconnected.clear();
+    this.#cuts.clear();
+    this.#cutCount = 0;
+    this.#updateFaulty();
   }
 
   /**
@@ -518,8 +518,8 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
    * ```
    */
   disconnect(id: NodeId): void {
-    this.disconnected.add(checkId('disconnect', id));
-    this.updateFaulty();
+    this.#disconnected.add(checkId('disconnect', id));
+    this.#updateFaulty();
   }
 
   /**
@@ -534,8 +534,8 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
    * ```
    */
   reconnect(id: NodeId): void {
-    this.disconnected.delete(checkId('reconnect', id));
-    this.updateFaulty();
+    this.#disconnected.delete(checkId('reconnect', id));
+    this.#updateFaulty();
   }
 
   /**
@@ -552,13 +552,13 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
   cut(from: NodeId, to: NodeId): void {
     checkId('cut', from);
     checkId('cut', to);
-    let targets = this.cuts.get(from);
-    if (targets === undefined) this.cuts.set(from, (targets = new Set()));
+    let targets = this.#cuts.get(from);
+    if (targets === undefined) this.#cuts.set(from, (targets = new Set()));
     if (!targets.has(to)) {
       targets.add(to);
-      this.cutCount++;
+      this.#cutCount++;
     }
-    this.updateFaulty();
+    this.#updateFaulty();
   }
 
   /**
@@ -575,12 +575,12 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
   restore(from: NodeId, to: NodeId): void {
     checkId('restore', from);
     checkId('restore', to);
-    const targets = this.cuts.get(from);
+    const targets = this.#cuts.get(from);
     if (targets?.delete(to) === true) {
-      this.cutCount--;
-      if (targets.size === 0) this.cuts.delete(from);
+      this.#cutCount--;
+      if (targets.size === 0) this.#cuts.delete(from);
     }
-    this.updateFaulty();
+    this.#updateFaulty();
   }
 
   /**
@@ -603,10 +603,10 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
   filter(filter: MessageFilter<M>): () => void {
     if (typeof filter !== 'function') throw new TypeError('InMemoryNetwork.filter: filter must be a function');
     // Copy on write, so a filter may add or remove filters while the list is being run.
-    this.filters = [...this.filters, filter];
+    this.#filters = [...this.#filters, filter];
     return () => {
-      const index = this.filters.indexOf(filter);
-      if (index >= 0) this.filters = this.filters.filter((_, i) => i !== index);
+      const index = this.#filters.indexOf(filter);
+      if (index >= 0) this.#filters = this.#filters.filter((_, i) => i !== index);
     };
   }
 
@@ -622,11 +622,11 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
    */
   stats(): NetworkStats {
     return {
-      sent: this.sent.snapshot(),
-      delivered: this.delivered.snapshot(),
-      dropped: this.dropped.snapshot(),
-      duplicated: this.duplicated,
-      inFlight: this.inFlight,
+      sent: this.#sent.snapshot(),
+      delivered: this.#delivered.snapshot(),
+      dropped: this.#dropped.snapshot(),
+      duplicated: this.#duplicated,
+      inFlight: this.#inFlight,
     };
   }
 
@@ -641,143 +641,143 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
    * ```
    */
   resetStats(): void {
-    this.sent = new Counter();
-    this.delivered = new Counter();
-    this.dropped = new Counter();
-    this.duplicated = 0;
+    this.#sent = new Counter();
+    this.#delivered = new Counter();
+    this.#dropped = new Counter();
+    this.#duplicated = 0;
   }
 
   /** The send path, called by endpoints. */
-  private route(from: NodeId, to: NodeId, message: M): void {
-    const bytes = this.countBytes ? JSON.stringify(message).length : 0;
-    this.sent.add(message.type, bytes);
+  #route(from: NodeId, to: NodeId, message: M): void {
+    const bytes = this.#countBytes ? JSON.stringify(message).length : 0;
+    this.#sent.add(message.type, bytes);
     this.emit('send', message, from, to);
 
-    if (this.faulty) {
-      const reason = this.unreachable(from, to);
-      if (reason !== undefined) return this.drop(message, from, to, bytes, reason);
+    if (this.#faulty) {
+      const reason = this.#unreachable(from, to);
+      if (reason !== undefined) return this.#drop(message, from, to, bytes, reason);
     }
-    if (!this.endpoints.has(to)) return this.drop(message, from, to, bytes, 'no-endpoint');
+    if (!this.#endpoints.has(to)) return this.#drop(message, from, to, bytes, 'no-endpoint');
 
-    const filters = this.filters;
+    const filters = this.#filters;
     for (let i = 0; i < filters.length; i++) {
       const verdict = (filters[i] as MessageFilter<M>)(message, from, to);
       if (verdict === 'deliver') continue;
-      if (verdict === 'drop') return this.drop(message, from, to, bytes, 'filter');
+      if (verdict === 'drop') return this.#drop(message, from, to, bytes, 'filter');
       const delay = typeof verdict === 'object' && verdict !== null ? verdict.delayMs : undefined;
-      this.dispatch(message, from, to, bytes, checkDelay('filter delayMs', delay));
+      this.#dispatch(message, from, to, bytes, checkDelay('filter delayMs', delay));
       return;
     }
 
-    if (this.dropRate > 0 && this.random.next() < this.dropRate) {
-      return this.drop(message, from, to, bytes, 'random');
+    if (this.#dropRate > 0 && this.#random.next() < this.#dropRate) {
+      return this.#drop(message, from, to, bytes, 'random');
     }
-    const copies = this.duplicateRate > 0 && this.random.next() < this.duplicateRate ? 2 : 1;
-    if (copies === 2) this.duplicated++;
+    const copies = this.#duplicateRate > 0 && this.#random.next() < this.#duplicateRate ? 2 : 1;
+    if (copies === 2) this.#duplicated++;
     // No latency and nothing delayed in flight: the delivery queue alone keeps every link FIFO.
-    if (this.latencyMax === 0 && this.delayedInFlight === 0) {
-      for (let copy = 0; copy < copies; copy++) this.dispatch(message, from, to, bytes, 0);
+    if (this.#latencyMax === 0 && this.#delayedInFlight === 0) {
+      for (let copy = 0; copy < copies; copy++) this.#dispatch(message, from, to, bytes, 0);
       return;
     }
     // Read the clock once: a real clock moves between two reads, which would make the delay negative.
-    const now = this.scheduler.now();
+    const now = this.#scheduler.now();
     for (let copy = 0; copy < copies; copy++) {
-      let at = now + this.drawLatency();
-      if (!this.reorder) {
-        const link = this.link(from, to);
+      let at = now + this.#drawLatency();
+      if (!this.#reorder) {
+        const link = this.#link(from, to);
         // FIFO per link: never arrive before an earlier message on the same link.
         if (at < link.lastDelivery) at = link.lastDelivery;
         link.lastDelivery = at;
       }
-      this.dispatch(message, from, to, bytes, at - now);
+      this.#dispatch(message, from, to, bytes, at - now);
     }
   }
 
-  private drawLatency(): number {
-    const min = this.latencyMin;
-    const max = this.latencyMax;
+  #drawLatency(): number {
+    const min = this.#latencyMin;
+    const max = this.#latencyMax;
     if (min === max) return min;
-    return this.latencyIsInt ? this.random.int(min, max) : min + this.random.next() * (max - min);
+    return this.#latencyIsInt ? this.#random.int(min, max) : min + this.#random.next() * (max - min);
   }
 
-  private link(from: NodeId, to: NodeId): LinkState {
-    let outgoing = this.links.get(from);
-    if (outgoing === undefined) this.links.set(from, (outgoing = new Map()));
+  #link(from: NodeId, to: NodeId): LinkState {
+    let outgoing = this.#links.get(from);
+    if (outgoing === undefined) this.#links.set(from, (outgoing = new Map()));
     let link = outgoing.get(to);
     if (link === undefined) outgoing.set(to, (link = { lastDelivery: -Infinity }));
     return link;
   }
 
   /** Schedules one copy's arrival. */
-  private dispatch(message: M, from: NodeId, to: NodeId, bytes: number, delayMs: number): void {
-    this.inFlight++;
+  #dispatch(message: M, from: NodeId, to: NodeId, bytes: number, delayMs: number): void {
+    this.#inFlight++;
     if (delayMs > 0) {
-      this.delayedInFlight++;
-      this.scheduler.schedule(delayMs, () => {
-        this.delayedInFlight--;
-        this.arrive(message, from, to, bytes);
+      this.#delayedInFlight++;
+      this.#scheduler.schedule(delayMs, () => {
+        this.#delayedInFlight--;
+        this.#arrive(message, from, to, bytes);
       });
       return;
     }
     // Zero latency: queue it, and deliver the whole queue in order after the current task.
-    this.immediate.push(message, from, to, bytes);
-    if (!this.drainScheduled) {
-      this.drainScheduled = true;
-      this.scheduler.defer(this.drain);
+    this.#immediate.push(message, from, to, bytes);
+    if (!this.#drainScheduled) {
+      this.#drainScheduled = true;
+      this.#scheduler.defer(this.#drain);
     }
   }
 
   /** Delivers the zero-latency messages queued so far (those sent meanwhile wait for the next drain). */
-  private readonly drain = (): void => {
-    this.drainScheduled = false;
-    const queue = this.immediate;
+  readonly #drain = (): void => {
+    this.#drainScheduled = false;
+    const queue = this.#immediate;
     const end = queue.length;
     let i = 0;
     try {
       while (i < end) {
         i += 4; // advance first: a handler that throws does not get the same message again
-        this.arrive(queue[i - 4] as M, queue[i - 3] as NodeId, queue[i - 2] as NodeId, queue[i - 1] as number);
+        this.#arrive(queue[i - 4] as M, queue[i - 3] as NodeId, queue[i - 2] as NodeId, queue[i - 1] as number);
       }
     } finally {
       queue.splice(0, i);
     }
-    if (queue.length > 0 && !this.drainScheduled) {
-      this.drainScheduled = true;
-      this.scheduler.defer(this.drain);
+    if (queue.length > 0 && !this.#drainScheduled) {
+      this.#drainScheduled = true;
+      this.#scheduler.defer(this.#drain);
     }
   };
 
-  private arrive(message: M, from: NodeId, to: NodeId, bytes: number): void {
-    this.inFlight--;
-    if (this.faulty) {
-      const reason = this.unreachable(from, to);
-      if (reason !== undefined) return this.drop(message, from, to, bytes, reason);
+  #arrive(message: M, from: NodeId, to: NodeId, bytes: number): void {
+    this.#inFlight--;
+    if (this.#faulty) {
+      const reason = this.#unreachable(from, to);
+      if (reason !== undefined) return this.#drop(message, from, to, bytes, reason);
     }
-    const endpoint = this.endpoints.get(to);
-    if (endpoint === undefined) return this.drop(message, from, to, bytes, 'closed');
+    const endpoint = this.#endpoints.get(to);
+    if (endpoint === undefined) return this.#drop(message, from, to, bytes, 'closed');
     const handler = endpoint.handler;
-    if (handler === undefined) return this.drop(message, from, to, bytes, 'no-listener');
-    this.delivered.add(message.type, bytes);
+    if (handler === undefined) return this.#drop(message, from, to, bytes, 'no-listener');
+    this.#delivered.add(message.type, bytes);
     this.emit('deliver', message, from, to);
     handler(message);
   }
 
-  private drop(message: M, from: NodeId, to: NodeId, bytes: number, reason: DropReason): void {
-    this.dropped.add(message.type, bytes);
+  #drop(message: M, from: NodeId, to: NodeId, bytes: number, reason: DropReason): void {
+    this.#dropped.add(message.type, bytes);
     this.emit('drop', message, from, to, reason);
   }
 
-  private unreachable(from: NodeId, to: NodeId): DropReason | undefined {
-    if (this.disconnected.size > 0 && (this.disconnected.has(from) || this.disconnected.has(to))) {
+  #unreachable(from: NodeId, to: NodeId): DropReason | undefined {
+    if (this.#disconnected.size > 0 && (this.#disconnected.has(from) || this.#disconnected.has(to))) {
       return 'disconnected';
     }
-    const groups = this.groups;
+    const groups = this.#groups;
     if (groups !== null && (groups.get(from) ?? -1) !== (groups.get(to) ?? -1)) return 'partition';
-    if (this.cutCount > 0 && this.cuts.get(from)?.has(to) === true) return 'cut';
+    if (this.#cutCount > 0 && this.#cuts.get(from)?.has(to) === true) return 'cut';
     return undefined;
   }
 
-  private updateFaulty(): void {
-    this.faulty = this.groups !== null || this.disconnected.size > 0 || this.cutCount > 0;
+  #updateFaulty(): void {
+    this.#faulty = this.#groups !== null || this.#disconnected.size > 0 || this.#cutCount > 0;
   }
 }
