@@ -7,77 +7,77 @@ import type { LogEntry } from './types.js';
  * never copied, never mutated.
  */
 export class RaftLog {
-  private entries: LogEntry[];
-  private offset: number;
-  private offsetTerm: number;
+  #entries: LogEntry[];
+  #offset: number;
+  #offsetTerm: number;
   /** Lowest index not yet handed to storage in a Ready. */
-  private unstableFrom: number;
+  #unstableFrom: number;
   /** Highest index storage has confirmed durable (and not since overwritten). */
-  private persisted: number;
+  #persisted: number;
 
   constructor(entries: readonly LogEntry[] = [], offset = 0, offsetTerm = 0) {
-    this.entries = entries.slice();
-    this.offset = offset;
-    this.offsetTerm = offsetTerm;
-    this.persisted = this.lastIndex;
-    this.unstableFrom = this.lastIndex + 1;
+    this.#entries = entries.slice();
+    this.#offset = offset;
+    this.#offsetTerm = offsetTerm;
+    this.#persisted = this.lastIndex;
+    this.#unstableFrom = this.lastIndex + 1;
   }
 
   /** The last index a snapshot replaced (0 when none): the log holds entries after it. */
   get snapshotIndex(): number {
-    return this.offset;
+    return this.#offset;
   }
 
   get lastIndex(): number {
-    return this.offset + this.entries.length;
+    return this.#offset + this.#entries.length;
   }
 
   get lastTerm(): number {
-    const last = this.entries[this.entries.length - 1];
-    return last === undefined ? this.offsetTerm : last.term;
+    const last = this.#entries[this.#entries.length - 1];
+    return last === undefined ? this.#offsetTerm : last.term;
   }
 
   get persistedIndex(): number {
-    return this.persisted;
+    return this.#persisted;
   }
 
   /** The term of entry `index`, 0 for index 0, undefined when the log does not have it. */
   term(index: number): number | undefined {
-    if (index === this.offset) return this.offsetTerm;
-    return this.entries[index - 1 - this.offset]?.term;
+    if (index === this.#offset) return this.#offsetTerm;
+    return this.#entries[index - 1 - this.#offset]?.term;
   }
 
   entry(index: number): LogEntry | undefined {
-    return this.entries[index - 1 - this.offset];
+    return this.#entries[index - 1 - this.#offset];
   }
 
   /** Entries `from`..`to` inclusive (clamped to the log). */
   slice(from: number, to: number = this.lastIndex): LogEntry[] {
-    return this.entries.slice(Math.max(from, this.offset + 1) - 1 - this.offset, Math.max(0, to - this.offset));
+    return this.#entries.slice(Math.max(from, this.#offset + 1) - 1 - this.#offset, Math.max(0, to - this.#offset));
   }
 
   /** Appends entries that continue the log (their first index must be lastIndex + 1). */
   append(entries: readonly LogEntry[]): void {
-    for (const entry of entries) this.entries.push(entry);
+    for (const entry of entries) this.#entries.push(entry);
   }
 
   /** Removes every entry from `index` on (a conflicting suffix). */
   truncateFrom(index: number): void {
-    this.entries.length = index - 1 - this.offset;
-    if (index < this.unstableFrom) this.unstableFrom = index;
-    if (this.persisted >= index) this.persisted = index - 1;
+    this.#entries.length = index - 1 - this.#offset;
+    if (index < this.#unstableFrom) this.#unstableFrom = index;
+    if (this.#persisted >= index) this.#persisted = index - 1;
   }
 
   /** The first index holding `term`, searching back from `from` while the term holds. */
   firstIndexOfTerm(term: number, from: number): number {
     let index = from;
-    while (index - 1 > this.offset && this.term(index - 1) === term) index--;
+    while (index - 1 > this.#offset && this.term(index - 1) === term) index--;
     return index;
   }
 
   /** The last index at or below `upTo` whose entry has `term`, or 0 when there is none. */
   lastIndexOfTerm(term: number, upTo: number): number {
-    for (let index = Math.min(upTo, this.lastIndex); index > this.offset; index--) {
+    for (let index = Math.min(upTo, this.lastIndex); index > this.#offset; index--) {
       const t = this.term(index) as number;
       if (t === term) return index;
       if (t < term) return 0;
@@ -87,36 +87,36 @@ export class RaftLog {
 
   /** Entries not yet handed to storage; marks them handed over. */
   takeUnstable(): LogEntry[] {
-    if (this.unstableFrom > this.lastIndex) return [];
-    const entries = this.slice(Math.max(this.unstableFrom, this.offset + 1));
-    this.unstableFrom = this.lastIndex + 1;
+    if (this.#unstableFrom > this.lastIndex) return [];
+    const entries = this.slice(Math.max(this.#unstableFrom, this.#offset + 1));
+    this.#unstableFrom = this.lastIndex + 1;
     return entries;
   }
 
   hasUnstable(): boolean {
-    return this.unstableFrom <= this.lastIndex;
+    return this.#unstableFrom <= this.lastIndex;
   }
 
   /** Drops the entries through `index` (covered by a snapshot of the state up to there). */
   compact(index: number): void {
-    if (index <= this.offset) return;
-    this.offsetTerm = this.term(index) as number;
-    this.entries.splice(0, index - this.offset);
-    this.offset = index;
+    if (index <= this.#offset) return;
+    this.#offsetTerm = this.term(index) as number;
+    this.#entries.splice(0, index - this.#offset);
+    this.#offset = index;
   }
 
   /** Replaces the whole log with a snapshot's position: nothing after it is known any more. */
   reset(index: number, term: number): void {
-    this.entries = [];
-    this.offset = index;
-    this.offsetTerm = term;
-    this.unstableFrom = index + 1;
-    this.persisted = index;
+    this.#entries = [];
+    this.#offset = index;
+    this.#offsetTerm = term;
+    this.#unstableFrom = index + 1;
+    this.#persisted = index;
   }
 
   /** Storage confirmed entries through `index`; anything overwritten since stays unpersisted. */
   markPersisted(index: number): void {
-    const durable = Math.min(index, this.unstableFrom - 1);
-    if (durable > this.persisted) this.persisted = durable;
+    const durable = Math.min(index, this.#unstableFrom - 1);
+    if (durable > this.#persisted) this.#persisted = durable;
   }
 }

@@ -87,53 +87,53 @@ export interface Storage {
  * ```
  */
 export class MemoryStorage implements Storage {
-  private hardState: HardState = { term: 0, votedFor: null };
-  private latestSnapshot: Snapshot | undefined = undefined;
+  #hardState: HardState = { term: 0, votedFor: null };
+  #latestSnapshot: Snapshot | undefined = undefined;
   /** Index i is at `entries[i - 1 - offset]`; `offset` is the snapshot's index (0 without one). */
-  private entries: LogEntry[] = [];
-  private offset = 0;
+  #entries: LogEntry[] = [];
+  #offset = 0;
 
   /** Returns the stored state (a copy of the entry list; the entries themselves are shared). */
   load(): PersistedState {
-    const state = { hardState: this.hardState, entries: this.entries.slice() };
-    return this.latestSnapshot === undefined ? state : { ...state, snapshot: this.latestSnapshot };
+    const state = { hardState: this.#hardState, entries: this.#entries.slice() };
+    return this.#latestSnapshot === undefined ? state : { ...state, snapshot: this.#latestSnapshot };
   }
 
   /** Stores `update` at once; throws RangeError if the entries would leave a gap in the log. */
   save(update: StorageUpdate): void {
-    if (update.hardState !== undefined) this.hardState = update.hardState;
+    if (update.hardState !== undefined) this.#hardState = update.hardState;
     const snapshot = update.snapshot;
     if (snapshot !== undefined) {
-      if (snapshot.index < this.offset) throw new RangeError(`MemoryStorage: snapshot at ${snapshot.index} is older than the stored one at ${this.offset}`);
-      const storedTerm = snapshot.index === this.offset ? (this.latestSnapshot?.term ?? 0) : this.entry(snapshot.index)?.term;
-      const matches = snapshot.index >= this.offset && storedTerm === snapshot.term;
-      if (matches) this.entries.splice(0, snapshot.index - this.offset);
-      else this.entries = [];
-      this.offset = snapshot.index;
-      this.latestSnapshot = snapshot;
+      if (snapshot.index < this.#offset) throw new RangeError(`MemoryStorage: snapshot at ${snapshot.index} is older than the stored one at ${this.#offset}`);
+      const storedTerm = snapshot.index === this.#offset ? (this.#latestSnapshot?.term ?? 0) : this.entry(snapshot.index)?.term;
+      const matches = snapshot.index >= this.#offset && storedTerm === snapshot.term;
+      if (matches) this.#entries.splice(0, snapshot.index - this.#offset);
+      else this.#entries = [];
+      this.#offset = snapshot.index;
+      this.#latestSnapshot = snapshot;
     }
     const entries = update.entries;
     if (entries === undefined || entries.length === 0) return;
     const first = (entries[0] as LogEntry).index;
-    if (first <= this.offset || first > this.lastIndex + 1) {
-      throw new RangeError(`MemoryStorage: entries start at ${first}, but the log holds ${this.offset + 1}..${this.lastIndex}`);
+    if (first <= this.#offset || first > this.lastIndex + 1) {
+      throw new RangeError(`MemoryStorage: entries start at ${first}, but the log holds ${this.#offset + 1}..${this.lastIndex}`);
     }
-    if (first <= this.lastIndex) this.entries.length = first - 1 - this.offset; // drop a conflicting suffix
-    for (const entry of entries) this.entries.push(entry);
+    if (first <= this.lastIndex) this.#entries.length = first - 1 - this.#offset; // drop a conflicting suffix
+    for (const entry of entries) this.#entries.push(entry);
   }
 
   /** The index of the last stored entry (the snapshot's index when no entry follows it; 0 when empty). */
   get lastIndex(): number {
-    return this.offset + this.entries.length;
+    return this.#offset + this.#entries.length;
   }
 
   /** The stored snapshot, if any. */
   get snapshot(): Snapshot | undefined {
-    return this.latestSnapshot;
+    return this.#latestSnapshot;
   }
 
   /** The stored entry at `index`, if any (none at or before the snapshot's index). */
   entry(index: number): LogEntry | undefined {
-    return index > this.offset ? this.entries[index - 1 - this.offset] : undefined;
+    return index > this.#offset ? this.#entries[index - 1 - this.#offset] : undefined;
   }
 }

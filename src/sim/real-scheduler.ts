@@ -42,9 +42,9 @@ const MAX_TIMEOUT = 2 ** 31 - 1;
  */
 export class RealScheduler implements Scheduler {
   /** Callbacks deferred as microtasks since the host last ran a macrotask of ours. */
-  private burst = 0;
-  private readonly endBurst = (): void => {
-    this.burst = 0;
+  #burst = 0;
+  readonly #endBurst = (): void => {
+    this.#burst = 0;
   };
 
   /**
@@ -116,11 +116,11 @@ export class RealScheduler implements Scheduler {
    */
   defer(callback: () => void): void {
     if (typeof callback !== 'function') throw new TypeError('RealScheduler: callback must be a function');
-    if (this.burst >= MAX_MICROTASK_BURST) {
+    if (this.#burst >= MAX_MICROTASK_BURST) {
       this.schedule(0, callback);
       return;
     }
-    if (this.burst++ === 0) this.schedule(0, this.endBurst);
+    if (this.#burst++ === 0) this.schedule(0, this.#endBurst);
     if (host.queueMicrotask !== undefined) host.queueMicrotask(callback);
     else void Promise.resolve().then(callback);
   }
