@@ -99,11 +99,11 @@ const TWO_POW_32 = 0x100000000;
  * ```
  */
 export class SeededRandom implements Random {
-  readonly #initial: number | string;
-  #s0 = 0;
-  #s1 = 0;
-  #s2 = 0;
-  #s3 = 0;
+  private readonly initial: number | string;
+  private s0 = 0;
+  private s1 = 0;
+  private s2 = 0;
+  private s3 = 0;
 
   /**
    * Creates a generator from `seed` (a finite number or any string).
@@ -117,7 +117,7 @@ export class SeededRandom implements Random {
    */
   constructor(seed: number | string) {
     let x = seedToUint32(seed);
-    this.#initial = seed;
+    this.initial = seed;
     // splitmix32: a well-mixed, never-all-zero start state for xoshiro.
     const next = (): number => {
       x = (x + 0x9e3779b9) | 0;
@@ -127,11 +127,11 @@ export class SeededRandom implements Random {
       t = Math.imul(t, 0x735a2d97);
       return (t ^ (t >>> 15)) >>> 0;
     };
-    this.#s0 = next();
-    this.#s1 = next();
-    this.#s2 = next();
-    this.#s3 = next();
-    if ((this.#s0 | this.#s1 | this.#s2 | this.#s3) === 0) this.#s0 = 1;
+    this.s0 = next();
+    this.s1 = next();
+    this.s2 = next();
+    this.s3 = next();
+    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 
   /**
@@ -145,7 +145,7 @@ export class SeededRandom implements Random {
    * ```
    */
   get seed(): number | string {
-    return this.#initial;
+    return this.initial;
   }
 
   /**
@@ -158,15 +158,15 @@ export class SeededRandom implements Random {
    * ```
    */
   uint32(): number {
-    const s1 = this.#s1;
+    const s1 = this.s1;
     const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
     const t = s1 << 9;
-    this.#s2 ^= this.#s0;
-    this.#s3 ^= s1;
-    this.#s1 ^= this.#s2;
-    this.#s0 ^= this.#s3;
-    this.#s2 ^= t;
-    this.#s3 = rotl(this.#s3, 11);
+    this.s2 ^= this.s0;
+    this.s3 ^= s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3, 11);
     return result;
   }
 
@@ -269,10 +269,10 @@ export class SeededRandom implements Random {
   fork(label: string): SeededRandom {
     if (typeof label !== 'string') throw new TypeError('SeededRandom.fork: label must be a string');
     let h = fmix32(fnv1a(label) ^ 0x5bd1e995);
-    h = fmix32(h ^ this.#s0);
-    h = fmix32(h ^ this.#s1);
-    h = fmix32(h ^ this.#s2);
-    h = fmix32(h ^ this.#s3);
+    h = fmix32(h ^ this.s0);
+    h = fmix32(h ^ this.s1);
+    h = fmix32(h ^ this.s2);
+    h = fmix32(h ^ this.s3);
     return new SeededRandom(h);
   }
 }
