@@ -257,6 +257,8 @@ interface Progress {
   oldestInflightAtHeartbeat: number;
   /** Whether it answered since the last check-quorum round. */
   recentActive: boolean;
+  /** Whether it is a voter (else a learner). */
+  voter: boolean;
   /** The newest read/heartbeat round it has answered (for the leader's lease). */
   answeredRound: number;
   /** The highest index this follower was last told is committed (and could check it holds). */
@@ -289,8 +291,9 @@ export interface MembershipChange {
 const matchOf = (pr: Progress): number => pr.match;
 const answeredRoundOf = (pr: Progress): number => pr.answeredRound;
 
-function newProgress(next: number): Progress {
+function newProgress(next: number, voter: boolean): Progress {
   return {
+    voter,
     match: 0,
     next,
     state: 'probe',
@@ -346,6 +349,8 @@ export class RaftCore {
   #configIndex = 0;
   readonly #initialMembership: Membership;
   #quorum = 1;
+  /** Scratch space for quorumValue. */
+  readonly #scratch: number[] = [];
   /** The latest snapshot (taken here or received), kept to send to followers that need it. */
   #latestSnapshot: Snapshot | null = null;
   /** A snapshot not yet handed to storage. */
@@ -800,7 +805,8 @@ export class RaftCore {
     this.#voterPeers = membership.voters.filter((id) => id !== this.id);
     this.#quorum = Math.floor(membership.voters.length / 2) + 1;
     if (this.#currentRole !== 'leader') return;
-    for (const id of this.#others) if (!this.#progress.has(id)) this.#progress.set(id, newProgress(this.#log.lastIndex + 1));
+    for (const id of this.#others) if (!this.#progress.has(id)) this.#progress.set(id, newProgress(this.#log.lastIndex + 1, false));
+    for (const [id, pr] of this.#progress) pr.voter = this.#voters.has(id);
     for (const id of [...this.#progress.keys()]) if (!this.#others.includes(id)) this.#progress.delete(id);
     if (this.#transferee !== null && !this.#voters.has(this.#transferee)) this.#transferee = null;
   }
@@ -1195,7 +1201,7 @@ export class RaftCore {
     this.#forwardedIds.clear();
     this.#transferTried = false;
     const next = this.#log.lastIndex + 1;
-    for (const id of this.#others) this.#progress.set(id, newProgress(next));
+    for (const id of this.#others) this.#progress.set(id, newProgress(next, this.#voters.has(id)));
     // A no-op from the new term lets the leader commit everything before it (Figure 8).
     this.#log.append([{ index: next, term: this.#currentTerm, kind: 'noop' }]);
     this.#replicationDue = true;
@@ -1468,13 +1474,18 @@ export class RaftCore {
 
   /** The highest value a majority of voters has reached: this node's is `own`, each follower's is `of` its progress. */
   #quorumValue(own: number, of: (pr: Progress) => number): number {
-    const values: number[] = this.#voters.has(this.id) ? [own] : [];
-    for (const id of this.#voterPeers) {
-      const pr = this.#progress.get(id);
-      values.push(pr === undefined ? 0 : of(pr));
+    // On every acknowledgement: no allocation, and an insertion sort (clusters are small).
+    const values = this.#scratch;
+    let n = 0;
+    if (this.#voters.has(this.id)) values[n++] = own;
+    for (const pr of this.#progress.values()) if (pr.voter) values[n++] = of(pr);
+    for (let i = 1; i < n; i++) {
+      const value = values[i] as number;
+      let j = i - 1;
+      for (; j >= 0 && (values[j] as number) < value; j--) values[j + 1] = values[j] as number;
+      values[j + 1] = value;
     }
-    values.sort((a, b) => b - a);
-    return values[this.#quorum - 1] ?? 0;
+    return n >= this.#quorum ? (values[this.#quorum - 1] as number) : 0;
   }
 
   #setHardState(term: number, votedFor: NodeId | null): void {
