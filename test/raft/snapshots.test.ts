@@ -4,7 +4,7 @@ import { KeyValueStore, type KeyValueCommand } from '../../src/kv/key-value-stor
 import { RaftNode } from '../../src/node/raft-node.js';
 import { RaftCore } from '../../src/raft/core.js';
 import { RaftError } from '../../src/raft/errors.js';
-import type { Message } from '../../src/raft/messages.js';
+import type { InstallSnapshot, Message } from '../../src/raft/messages.js';
 import { MemoryStorage } from '../../src/raft/storage.js';
 import type { LogEntry, Snapshot } from '../../src/raft/types.js';
 import { Cluster } from '../../src/sim/cluster.js';
@@ -135,6 +135,61 @@ describe('RaftCore compaction', () => {
     expect(
       () => new RaftCore({ id: '1', peers: [], random: new SeededRandom(1), initialState: { hardState: { term: 2, votedFor: null }, snapshot: snapshotAt(100, 2), entries: [entry(103, 2)] } }),
     ).toThrow(/must start at index 101/);
+  });
+});
+
+describe('InstallSnapshot in the core', () => {
+  const install = (over: Partial<InstallSnapshot> = {}): InstallSnapshot => ({
+    type: 'InstallSnapshot', from: '1', to: '2', term: 1, index: 3, lastTerm: 1, membership, offset: 0, data: 'abc', done: true, ...over,
+  });
+  function follower(entries: LogEntry[]): { core: RaftCore; storage: MemoryStorage } {
+    const storage = new MemoryStorage();
+    storage.save({ hardState: { term: 1, votedFor: null }, entries });
+    return { core: new RaftCore({ id: '2', peers: ['1', '2', '3'], random: new SeededRandom(2), initialState: storage.load() }), storage };
+  }
+  function take(core: RaftCore, storage: MemoryStorage) {
+    const ready = core.ready();
+    storage.save({ ...(ready.snapshot && { snapshot: ready.snapshot }), entries: ready.entries });
+    core.advance(ready);
+    return ready;
+  }
+
+  it('keeps the entries after the snapshot when its log agrees there (nothing it acknowledged is lost)', () => {
+    const { core, storage } = follower([1, 2, 3, 4, 5].map((i) => entry(i, 1)));
+    core.step(install());
+    const ready = take(core, storage);
+    expect(ready.snapshot).toEqual({ index: 3, term: 1, membership, data: 'abc' });
+    expect(ready.messages).toEqual([{ type: 'InstallSnapshotResponse', from: '2', to: '1', term: 1, index: 3, offset: 3, done: true }]);
+    expect(core.entries().map((e) => e.index)).toEqual([4, 5]);
+    expect(storage.load().entries.map((e) => e.index)).toEqual([4, 5]);
+    expect([core.commitIndex, core.lastApplied, core.snapshotIndex]).toEqual([3, 3, 3]);
+  });
+
+  it('drops a log that disagrees with the snapshot', () => {
+    const { core, storage } = follower([1, 2, 3, 4].map((i) => entry(i, 1)));
+    core.step(install({ term: 2, lastTerm: 2, index: 3 }));
+    take(core, storage);
+    expect(core.lastLogIndex).toBe(3);
+    expect(core.lastLogTerm).toBe(2);
+    expect(storage.load().entries).toEqual([]);
+  });
+
+  it('assembles chunks in order, asks to resume where it stopped, and ignores what it already has', () => {
+    const { core, storage } = follower([]);
+    core.step(install({ data: 'ab', done: false }));
+    expect(take(core, storage).messages[0]).toMatchObject({ offset: 2, done: false });
+    core.step(install({ offset: 4, data: 'ef', done: true })); // a lost chunk in between
+    expect(take(core, storage).messages[0]).toMatchObject({ offset: 2, done: false });
+    core.step(install({ offset: 2, data: 'cd', done: false }));
+    core.step(install({ offset: 4, data: 'ef', done: true }));
+    const ready = take(core, storage);
+    expect(ready.snapshot?.data).toBe('abcdef');
+    expect(core.commitIndex).toBe(3);
+    // A late duplicate of a chunk of the installed snapshot: committed already, nothing changes.
+    core.step(install({ offset: 2, data: 'cd', done: false }));
+    const again = take(core, storage);
+    expect(again.snapshot).toBeNull();
+    expect(again.messages[0]).toMatchObject({ index: 3, done: true });
   });
 });
 

@@ -77,7 +77,7 @@ export class CoreHarness {
         while (core.hasReady()) {
           progress = true;
           const ready = core.ready();
-          this.storages.get(id)!.save({ ...(ready.hardState && { hardState: ready.hardState }), entries: ready.entries });
+          this.storages.get(id)!.save({ ...(ready.hardState && { hardState: ready.hardState }), ...(ready.snapshot && { snapshot: ready.snapshot }), entries: ready.entries });
           this.queue.push(...ready.messages);
           this.applied.get(id)!.push(...ready.committed);
           core.advance(ready);
