@@ -75,8 +75,7 @@ describe('snapshots with asynchronous storage', () => {
     // A follower cut off while 150 writes commit (and are compacted away on the others).
     const laggard = ids.find((id) => id !== leader()!.id)!;
     network.disconnect(laggard);
-    const acknowledged = [];
-    for (let i = 0; i < 150; i++) acknowledged.push(track(leader()!.propose({ op: 'put', key: `k${i % 12}`, value: i })));
+    const acknowledged = Array.from({ length: 150 }, (_, i) => track(leader()!.propose({ op: 'put', key: `k${i % 12}`, value: i })));
     expect(await runAsync(scheduler, 5_000, () => acknowledged.every((p) => p.state !== 'pending'))).toBe(true);
     expect(acknowledged.every((p) => p.state === 'fulfilled')).toBe(true);
     expect(leader()!.status().snapshotIndex).toBeGreaterThan(100);
