@@ -597,14 +597,19 @@ export class RaftCore {
    * Throws {@link NotLeaderError} on any other node.
    */
   propose(command: unknown): LogPosition {
-    if (this.#currentRole !== 'leader') throw new NotLeaderError(this.id, this.#leader);
-    if (this.#transferee !== null) {
-      throw new TransferError('TRANSFER_IN_PROGRESS', `node ${this.id} is handing leadership to ${this.#transferee}`, this.#transferee);
-    }
+    this.#assertAppendable();
     const entry: LogEntry = { index: this.#log.lastIndex + 1, term: this.#currentTerm, kind: 'command', command };
     this.#log.append([entry]);
     this.#replicationDue = true;
     return { index: entry.index, term: entry.term };
+  }
+
+  /** Throws unless this node is a leader that takes new entries (it is not handing over). */
+  #assertAppendable(): void {
+    if (this.#currentRole !== 'leader') throw new NotLeaderError(this.id, this.#leader);
+    if (this.#transferee !== null) {
+      throw new TransferError('TRANSFER_IN_PROGRESS', `node ${this.id} is handing leadership to ${this.#transferee}`, this.#transferee);
+    }
   }
 
   /**
@@ -733,10 +738,7 @@ export class RaftCore {
    * `INVALID_CHANGE` when the change does not fit the membership. Returns the entry's position.
    */
   changeMembership(change: MembershipChange): LogPosition {
-    if (this.#currentRole !== 'leader') throw new NotLeaderError(this.id, this.#leader);
-    if (this.#transferee !== null) {
-      throw new TransferError('TRANSFER_IN_PROGRESS', `node ${this.id} is handing leadership to ${this.#transferee}`, this.#transferee);
-    }
+    this.#assertAppendable();
     const membership = this.#changed(change);
     if (this.#configIndex > this.#commit) {
       throw new MembershipError('CHANGE_IN_PROGRESS', `node ${this.id}: the membership change at index ${this.#configIndex} is not committed yet`);
