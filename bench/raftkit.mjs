@@ -11,13 +11,23 @@ class CountingStateMachine {
   }
 }
 
+/** A counter that can be snapshotted, so its node can compact its log. */
+class SnapshottingCounter extends CountingStateMachine {
+  snapshot() {
+    return String(this.applied);
+  }
+  restore(snapshot) {
+    this.applied = Number(snapshot);
+  }
+}
+
 /** Starts a 3-node cluster on real timers; resolves once a leader is elected. */
 export async function startRaftkit() {
   const scheduler = new RealScheduler();
   const random = new MathRandom();
   const network = new InMemoryNetwork({ scheduler, random, countBytes: false });
   const ids = ['1', '2', '3'];
-  const machines = ids.map(() => new CountingStateMachine());
+  const machines = ids.map(() => new SnapshottingCounter());
   const nodes = ids.map(
     (id, i) => new RaftNode({ id, peers: ids, transport: network.transport(id), stateMachine: machines[i], scheduler, random }),
   );
@@ -63,16 +73,6 @@ export async function simulatorSpeed({ virtualMs, proposalsPerSecond, dropRate }
   const wallMs = performance.now() - start;
   events = cluster.network.stats().delivered.messages;
   return { wallMs, speedup: virtualMs / wallMs, messagesPerSecond: (events / wallMs) * 1000 };
-}
-
-/** A counter that can be snapshotted, so its node can compact its log. */
-class SnapshottingCounter extends CountingStateMachine {
-  snapshot() {
-    return String(this.applied);
-  }
-  restore(snapshot) {
-    this.applied = Number(snapshot);
-  }
 }
 
 /**

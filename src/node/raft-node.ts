@@ -750,7 +750,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     if (typeof message === 'string') return this.#report(new InvalidMessageError(this.id, message));
     if (message.to !== this.id) return this.#report(new InvalidMessageError(this.id, `addressed to ${message.to}`));
     if (message.from === this.id) return this.#report(new InvalidMessageError(this.id, 'sent by this node itself'));
-    this.#notifyListeners('receive', message);
+    if (this.listenerCount('receive') !== 0) this.#notifyListeners('receive', message);
     this.#catchUp(core);
     core.step(message);
     this.#afterInput(core);
@@ -831,8 +831,10 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   }
 
   #completeReady(core: RaftCore, ready: Ready): void {
+    // Per-message and per-entry events cost a call each: skip them when nobody listens.
+    const notifySend = this.listenerCount('send') !== 0;
     for (const message of ready.messages) {
-      this.#notifyListeners('send', message);
+      if (notifySend) this.#notifyListeners('send', message);
       try {
         this.#transport.send(message.to, message);
       } catch (error) {
@@ -853,7 +855,8 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       this.#snapshotInstalled(snapshot.index);
       this.#notifyListeners('snapshot', { index: snapshot.index, term: snapshot.term, installed: true });
     }
-    for (const entry of ready.committed) this.#apply(entry);
+    const notifyApply = this.listenerCount('apply') !== 0;
+    for (const entry of ready.committed) this.#apply(entry, notifyApply);
     core.advance(ready);
     const threshold = this.#options.snapshotThreshold ?? 10_000;
     if (threshold > 0 && core.lastApplied - core.snapshotIndex >= threshold && typeof this.#stateMachine.snapshot === 'function') {
@@ -882,7 +885,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     this.#recentResults.clear();
   }
 
-  #apply(entry: LogEntry): void {
+  #apply(entry: LogEntry, notify: boolean): void {
     let result: unknown;
     let failure: ApplyError | undefined;
     if (entry.kind === 'config') result = entry.membership;
@@ -892,7 +895,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       } catch (error) {
         failure = new ApplyError(this.id, entry.index, error);
       }
-      this.#notifyListeners('apply', entry, result);
+      if (notify) this.#notifyListeners('apply', entry, result);
       if (failure) this.#report(failure);
     }
     if (this.#forwarded.size > 0) {
