@@ -319,21 +319,8 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     if (this.#state !== 'starting') return; // stopped while loading
     const o = this.#options;
     if (initialState.snapshot !== undefined) this.#restoreStateMachine(initialState.snapshot);
-    this.#core = new RaftCore({
-      id: o.id,
-      peers: o.peers ?? [],
-      random: this.#random,
-      initialState,
-      ...(o.join === true && { join: true }),
-      ...(o.snapshotChunkSize !== undefined && { snapshotChunkSize: o.snapshotChunkSize }),
-      ...(o.electionTimeoutMs && { electionTimeoutMs: o.electionTimeoutMs }),
-      ...(o.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: o.heartbeatIntervalMs }),
-      maxEntriesPerMessage: this.#maxEntriesPerMessage,
-      ...(o.maxInflightMessages !== undefined && { maxInflightMessages: o.maxInflightMessages }),
-      ...(o.preVote !== undefined && { preVote: o.preVote }),
-      ...(o.checkQuorum !== undefined && { checkQuorum: o.checkQuorum }),
-      ...(o.maxClockDrift !== undefined && { maxClockDrift: o.maxClockDrift }),
-    });
+    // The node's options include the core's (timings, flow control, modes); the core ignores the rest.
+    this.#core = new RaftCore({ ...o, peers: o.peers ?? [], random: this.#random, initialState, maxEntriesPerMessage: this.#maxEntriesPerMessage });
     this.#seenTerm = this.#core.term;
     this.#seenMembership = this.#core.membership;
     this.#state = 'running';
