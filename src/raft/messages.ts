@@ -404,8 +404,8 @@ export interface ValidationLimits {
 }
 
 /** Keys that only a hostile sender puts in a message: they could rewrite prototypes downstream. */
-const hasOwn = Object.hasOwn;
-const hostileKey = (o: object): boolean => hasOwn(o, '__proto__') || hasOwn(o, 'constructor') || hasOwn(o, 'prototype');
+const hasOwn = Object.prototype.hasOwnProperty;
+const hostileKey = (o: object): boolean => hasOwn.call(o, '__proto__') || hasOwn.call(o, 'constructor') || hasOwn.call(o, 'prototype');
 
 const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 256;
