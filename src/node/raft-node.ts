@@ -747,6 +747,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   #input(): void {
     const core = this.#core as RaftCore;
     this.#catchUp(core);
+    core.elapse(0); // a timer due now (the core's 0 ms timeout) must act even when no time passed
     this.#afterInput(core);
   }
 

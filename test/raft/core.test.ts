@@ -56,8 +56,12 @@ describe('timers', () => {
     const h = new CoreHarness([{ id: '1' }, { id: '2' }, { id: '3' }]);
     h.elect('1');
     expect(h.core('1').role).toBe('leader');
-    expect(h.core('1').msUntilTimeout).toBe(50);
-    h.core('1').elapse(50);
+    // The no-op's commit index has no entry to ride on: it goes out 1 ms later, on its own.
+    expect(h.core('1').msUntilTimeout).toBe(1);
+    h.core('1').elapse(1);
+    expect(h.core('1').ready().messages.filter((m) => m.type === 'AppendEntries').map((m) => m.leaderCommit)).toEqual([1, 1]);
+    expect(h.core('1').msUntilTimeout).toBe(49);
+    h.core('1').elapse(49);
     const sent = h.core('1').ready().messages;
     expect(sent.filter((m) => m.type === 'AppendEntries').map((m) => m.to)).toEqual(['2', '3']);
   });
@@ -238,7 +242,7 @@ describe('replication', () => {
     expect(h.core('2').commitIndex).toBe(21);
   });
 
-  it('tells a follower the new commit index as soon as it can use it, not a heartbeat later', () => {
+  it('tells a follower the new commit index 1 ms after it can use it (or with the next entries), not a heartbeat later', () => {
     const h = new CoreHarness([{ id: '1' }, { id: '2' }, { id: '3' }]);
     h.elect('1');
     h.core('1').propose('x');
@@ -254,8 +258,29 @@ describe('replication', () => {
     });
     expect(h.core('1').commitIndex).toBe(2);
     h.queue.push(...held);
-    h.deliverAll(); // no heartbeat: the late acknowledgement alone triggers the commit update
+    h.deliverAll(); // the late acknowledgement: node 3 can now use commit index 2
+    expect(h.core('1').msUntilTimeout).toBe(1); // no heartbeat needed: an update is due in 1 ms
+    h.core('1').elapse(1);
+    h.deliverAll();
     expect(h.core('3').commitIndex).toBe(2);
+  });
+
+  it('a new commit index rides on the next entries when they come within 1 ms (one message per follower, not two)', () => {
+    const h = new CoreHarness([{ id: '1' }, { id: '2' }, { id: '3' }]);
+    h.elect('1');
+    h.core('1').elapse(1);
+    h.deliverAll();
+    h.core('1').propose('a');
+    h.deliverAll(); // 'a' commits on the leader; the followers have not been told yet
+    expect(h.core('1').commitIndex).toBe(2);
+    expect(h.core('2').commitIndex).toBe(1);
+    h.core('1').propose('b');
+    h.flush();
+    const appends = h.queue.filter((m) => m.type === 'AppendEntries');
+    expect(appends.map((m) => [m.to, m.type === 'AppendEntries' && m.entries.length, m.type === 'AppendEntries' && m.leaderCommit])).toEqual([
+      ['2', 1, 2],
+      ['3', 1, 2],
+    ]);
   });
 
   it('the leader counts its own copy only once persisted (advance), and sends only after the Ready is taken', () => {
