@@ -291,6 +291,11 @@ export interface MembershipChange {
   readonly id: NodeId;
 }
 
+/** The last element, if any. (`xs[xs.length - 1]` on an empty array reads index -1: V8's slow path, ~10× slower.) */
+function lastOf<T>(xs: readonly T[]): T | undefined {
+  return xs.length === 0 ? undefined : xs[xs.length - 1];
+}
+
 const matchOf = (pr: Progress): number => pr.match;
 const answeredRoundOf = (pr: Progress): number => pr.answeredRound;
 
@@ -681,7 +686,7 @@ export class RaftCore {
     }
     if (this.#quorum === 1 && this.#voters.has(this.id)) return this.#settleRead(request, this.#commit, true);
     // Requests made before the next heartbeat share one round; each raises its index to now.
-    let round = this.#readRounds[this.#readRounds.length - 1];
+    let round = lastOf(this.#readRounds);
     if (!this.#readRoundOpen || round === undefined) {
       round = this.#openReadRound();
       this.#readRoundOpen = true;
@@ -1064,13 +1069,13 @@ export class RaftCore {
   advance(ready: Ready): void {
     // A snapshot from the leader was restored into the state machine: it is applied through there.
     if (ready.snapshot !== null && ready.snapshot.index > this.#applied) this.#applied = ready.snapshot.index;
-    const lastEntry = ready.entries[ready.entries.length - 1];
+    const lastEntry = lastOf(ready.entries);
     if (lastEntry !== undefined) {
       this.#log.markPersisted(lastEntry.index);
       // The leader's own copy counts towards commitment only once it is durable.
       if (this.#currentRole === 'leader') this.#maybeCommit();
     }
-    const lastApplied = ready.committed[ready.committed.length - 1];
+    const lastApplied = lastOf(ready.committed);
     if (lastApplied !== undefined && lastApplied.index > this.#applied) this.#applied = lastApplied.index;
   }
 
