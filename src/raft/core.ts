@@ -450,7 +450,7 @@ export class RaftCore {
     const entries = initial?.entries ?? [];
     const first = (snapshot?.index ?? 0) + 1;
     if (entries.length > 0 && entries[0]?.index !== first) {
-      throw new RangeError(`initialState: the log must start at index ${first}, but starts at ${String(entries[0]?.index)}`);
+      throw new RangeError(`initialState: the log must start at index ${first}, not ${String(entries[0]?.index)}`);
     }
     this.#log = new RaftLog(entries, snapshot?.index ?? 0, snapshot?.term ?? 0);
     if (snapshot !== undefined) {
@@ -1539,7 +1539,7 @@ export class RaftCore {
 export function validateTimings(election: readonly [number, number] = DEFAULT_ELECTION_TIMEOUT, heartbeat = 50): void {
   const [min, max] = Array.isArray(election) ? election : [NaN, NaN];
   if (!(Number.isSafeInteger(min) && Number.isSafeInteger(max) && min > 0 && max >= min)) {
-    throw new RangeError(`electionTimeoutMs must be [min, max] in whole ms with 0 < min ≤ max, got ${JSON.stringify(election)}`);
+    throw new RangeError(`electionTimeoutMs must be [min, max], whole ms, 0 < min ≤ max; got ${JSON.stringify(election)}`);
   }
   if (!(Number.isFinite(heartbeat) && heartbeat > 0 && heartbeat < min)) {
     throw new RangeError(`heartbeatIntervalMs must be > 0 and below the minimum election timeout (${min}), got ${heartbeat}`);
