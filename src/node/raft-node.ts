@@ -5,6 +5,7 @@ import {
   ApplyError,
   InvalidMessageError,
   LeadershipLostError,
+  MembershipError,
   NodeStoppedError,
   NotLeaderError,
   RaftError,
@@ -20,7 +21,7 @@ import type { Cancel, Scheduler } from '../sim/scheduler.js';
 import type { Transport } from '../transport/transport.js';
 
 /**
- * Options of a {@link RaftNode}. Only `id`, `peers` and `transport` are required.
+ * Options of a {@link RaftNode}. Only `id`, `transport` and `peers` (or `join`) are required.
  *
  * @example
  * ```ts
@@ -224,6 +225,9 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   #cancelTimer: Cancel | null = null;
   #flushScheduled = false;
   #persisting = false;
+  /** Between the first and the last apply of a Ready (see compact()). */
+  #applyingReady = false;
+  #compactRequested = false;
   private readonly pending: Pending[] = [];
   #pendingHead = 0;
   /** Linearizable reads: waiting for their read index, then for it to be applied. */
@@ -490,14 +494,23 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   /**
    * Takes a snapshot of the state machine now and drops the log through the last applied entry
    * (automatic every `snapshotThreshold` applied entries). Returns the snapshot's position, or
-   * null when nothing was applied since the last snapshot. Throws a {@link RaftError}
-   * (`SNAPSHOT_UNSUPPORTED`) when the state machine has no `snapshot`/`restore`.
+   * null when nothing was applied since the last snapshot, or when called while a batch of
+   * entries is being applied (from an `apply` listener: the snapshot is then taken right after
+   * the batch). Throws a {@link RaftError} (`SNAPSHOT_UNSUPPORTED`) when the state machine has
+   * no `snapshot`/`restore`, and whatever `snapshot()` throws. A failing automatic snapshot is
+   * reported as an `error` event (`SNAPSHOT_FAILED`) and the log is kept.
    */
   compact(): LogPosition | null {
     const core = this.#requireCore();
     const { snapshot, restore } = this.#stateMachine;
     if (typeof snapshot !== 'function' || typeof restore !== 'function') {
       throw new RaftError('SNAPSHOT_UNSUPPORTED', `node ${this.id}: the state machine has no snapshot() and restore()`);
+    }
+    if (this.#applyingReady) {
+      // Called from an apply listener: the state machine is ahead of what the core knows applied,
+      // so a snapshot now would be labelled with too low an index. Take it once the batch is done.
+      this.#compactRequested = true;
+      return null;
     }
     const index = core.lastApplied;
     if (index <= core.snapshotIndex) return null;
@@ -541,7 +554,14 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    * caught up within `timeoutMs` (default 10 × the maximum election timeout; it stays a learner).
    */
   async addVoter(id: NodeId, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Membership> {
-    if (!this.membership.learners.includes(id)) await this.addLearner(id, options);
+    const { voters, learners } = this.membership;
+    if (voters.includes(id)) {
+      // Already a voter (an earlier attempt's promotion survived): done once that is committed.
+      const { membershipIndex, commitIndex } = this.status();
+      if (commitIndex >= membershipIndex) return this.membership;
+      throw new MembershipError('CHANGE_IN_PROGRESS', `node ${this.id}: the membership change at index ${membershipIndex} is not committed yet`);
+    }
+    if (!learners.includes(id)) await this.addLearner(id, options);
     await this.#waitUntilCaughtUp(id, options.timeoutMs ?? 10 * (this.#options.electionTimeoutMs?.[1] ?? 300), options.signal);
     return this.promote(id, options);
   }
@@ -844,11 +864,20 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       this.#notifyListeners('snapshot', { index: snapshot.index, term: snapshot.term, installed: true });
     }
     const notifyApply = this.listenerCount('apply') !== 0;
+    this.#applyingReady = true;
     for (const entry of ready.committed) this.#apply(entry, notifyApply);
+    this.#applyingReady = false;
     core.advance(ready);
     const threshold = this.#options.snapshotThreshold ?? 10_000;
-    if (threshold > 0 && core.lastApplied - core.snapshotIndex >= threshold && typeof this.#stateMachine.snapshot === 'function') {
-      this.compact();
+    const machine = this.#stateMachine;
+    const due = this.#compactRequested || (threshold > 0 && core.lastApplied - core.snapshotIndex >= threshold);
+    if (due && typeof machine.snapshot === 'function' && typeof machine.restore === 'function') {
+      this.#compactRequested = false;
+      try {
+        this.compact();
+      } catch (error) {
+        this.#report(new RaftError('SNAPSHOT_FAILED', `node ${this.id}: taking a snapshot failed; the log is kept`, { cause: error }));
+      }
     }
     for (const read of ready.reads) this.#readSettled(read);
     for (const forward of ready.forwarded) this.#forwardAnswered(forward);
@@ -927,13 +956,19 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     else resolve(value as ProposalResult);
   }
 
-  #rejectPending(makeError: (p: Pending) => Error): void {
-    for (let i = this.#pendingHead; i < this.pending.length; i++) {
+  /** Rejects the proposals waiting for entries after `above` (all by default); the others stay queued. */
+  #rejectPending(makeError: (p: Pending) => Error, above = -1): void {
+    let keep = this.#pendingHead;
+    while (keep < this.pending.length && (this.pending[keep] as Pending).index <= above) keep++;
+    for (let i = keep; i < this.pending.length; i++) {
       const p = this.pending[i] as Pending;
       this.#settle(p, makeError(p));
     }
-    this.pending.length = 0;
-    this.#pendingHead = 0;
+    this.pending.length = keep;
+    if (keep === this.#pendingHead) {
+      this.pending.length = 0;
+      this.#pendingHead = 0;
+    }
   }
 
   /** Emits events for whatever changed since observers were last told. */
@@ -945,7 +980,8 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     if (core.role !== this.#seenRole) {
       const wasLeader = this.#seenRole === 'leader';
       this.#seenRole = core.role;
-      if (wasLeader) this.#rejectPending((p) => new LeadershipLostError(this.id, p.index));
+      // Entries it committed before stepping down are still applied here, and answered then.
+      if (wasLeader) this.#rejectPending((p) => new LeadershipLostError(this.id, p.index), core.commitIndex);
       this.#notifyListeners('role', core.role, core.term);
     }
     if (core.leaderId !== this.#seenLeader) {

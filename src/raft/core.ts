@@ -251,8 +251,11 @@ interface Progress {
   state: 'probe' | 'replicate' | 'snapshot';
   /** In probe and snapshot state: a message is out and we wait for its answer or the next heartbeat. */
   paused: boolean;
-  /** In snapshot state: the index of the snapshot being sent, and where its next chunk starts. */
-  snapshotIndex: number;
+  /**
+   * In snapshot state: the snapshot being sent (kept until installed, even if the leader
+   * compacts again meanwhile, so a slow transfer still finishes) and where its next chunk starts.
+   */
+  snapshot: Snapshot | null;
   snapshotOffset: number;
   /** In replicate state: last index of each unacknowledged AppendEntries, oldest first. */
   inflight: number[];
@@ -306,7 +309,7 @@ function newProgress(next: number, voter: boolean): Progress {
     next,
     state: 'probe',
     paused: false,
-    snapshotIndex: 0,
+    snapshot: null,
     snapshotOffset: 0,
     inflight: [],
     oldestInflightAtHeartbeat: 0,
@@ -364,7 +367,7 @@ export class RaftCore {
   /** A snapshot not yet handed to storage. */
   #unstableSnapshot: Snapshot | null = null;
   /** A snapshot arriving from the leader in chunks. */
-  #incoming: { index: number; term: number; chunks: string[]; length: number } | null = null;
+  #incoming: { from: NodeId; leaderTerm: number; index: number; term: number; chunks: string[]; length: number } | null = null;
   readonly #snapshotChunkSize: number;
   readonly #random: Random;
   readonly #electionTimeout: readonly [number, number];
@@ -854,11 +857,10 @@ export class RaftCore {
 
   /** Sends the next chunk of the snapshot to a follower whose next entry was compacted away. */
   #sendSnapshot(to: NodeId, pr: Progress): boolean {
-    const snapshot = this.#latestSnapshot as Snapshot;
-    if (pr.state !== 'snapshot' || pr.snapshotIndex !== snapshot.index) {
-      // Start over with the latest snapshot (the follower drops a partial older one).
+    let snapshot = pr.snapshot;
+    if (pr.state !== 'snapshot' || snapshot === null) {
       pr.state = 'snapshot';
-      pr.snapshotIndex = snapshot.index;
+      pr.snapshot = snapshot = this.#latestSnapshot as Snapshot;
       pr.snapshotOffset = 0;
       pr.paused = false;
       pr.inflight.length = 0;
@@ -888,11 +890,12 @@ export class RaftCore {
     const pr = this.#progress.get(m.from);
     if (pr === undefined) return;
     pr.recentActive = true;
-    if (pr.state !== 'snapshot' || m.index !== pr.snapshotIndex) return;
+    if (pr.state !== 'snapshot' || m.index !== pr.snapshot?.index) return;
     if (m.done) {
       if (m.index > pr.match) {
         pr.match = m.index;
         this.#maybeCommit();
+        if (this.#currentRole !== 'leader') return; // it stepped down (its own removal committed)
       }
       this.#becomeProbe(pr, m.index + 1); // its log continues from the snapshot: find out how far
     } else {
@@ -914,13 +917,13 @@ export class RaftCore {
       this.#incoming = null;
       return respond(m.offset + m.data.length, true);
     }
-    let incoming = this.#incoming;
-    if (m.offset === 0) incoming = this.#incoming = { index: m.index, term: m.lastTerm, chunks: [], length: 0 };
-    if (incoming === null || incoming.index !== m.index || incoming.term !== m.lastTerm || incoming.length !== m.offset) {
-      // A chunk out of order (or of another snapshot): say where to resume.
-      const resumeAt = incoming !== null && incoming.index === m.index && incoming.term === m.lastTerm ? incoming.length : 0;
-      return respond(resumeAt, false);
-    }
+    if (m.offset === 0) this.#incoming = { from: m.from, leaderTerm: m.term, index: m.index, term: m.lastTerm, chunks: [], length: 0 };
+    const incoming = this.#incoming;
+    // Chunks join only within one snapshot of one leader (another may serialise its state differently).
+    const same = incoming?.from === m.from && incoming.leaderTerm === m.term && incoming.index === m.index && incoming.term === m.lastTerm;
+    // A chunk of another snapshot, or out of order: say where to resume.
+    if (!same) return respond(0, false);
+    if (incoming.length !== m.offset) return respond(incoming.length, false);
     incoming.chunks.push(m.data);
     incoming.length += m.data.length;
     if (!m.done) return respond(incoming.length, false);
@@ -1306,6 +1309,7 @@ export class RaftCore {
       if (m.index > pr.match) {
         pr.match = m.index;
         this.#maybeCommit();
+        if (this.#currentRole !== 'leader') return; // it stepped down (its own removal committed)
       }
       if (pr.state === 'snapshot') return; // an answer to an append sent before the snapshot: wait for the snapshot
       if (pr.state === 'probe') {
@@ -1338,6 +1342,7 @@ export class RaftCore {
 
   #becomeProbe(pr: Progress, next: number): void {
     pr.state = 'probe';
+    pr.snapshot = null;
     pr.next = next;
     pr.paused = false;
     pr.inflight.length = 0;

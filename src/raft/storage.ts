@@ -101,10 +101,14 @@ export class MemoryStorage implements Storage {
 
   /** Stores `update` at once; throws RangeError if the entries would leave a gap in the log. */
   save(update: StorageUpdate): void {
-    if (update.hardState !== undefined) this.#hardState = update.hardState;
     const snapshot = update.snapshot;
+    const entries = update.entries;
+    // An older snapshot is refused before anything is written.
+    if (snapshot !== undefined && snapshot.index < this.#offset) {
+      throw new RangeError(`MemoryStorage: snapshot at ${snapshot.index} is older than the stored one at ${this.#offset}`);
+    }
+    if (update.hardState !== undefined) this.#hardState = update.hardState;
     if (snapshot !== undefined) {
-      if (snapshot.index < this.#offset) throw new RangeError(`MemoryStorage: snapshot at ${snapshot.index} is older than the stored one at ${this.#offset}`);
       const storedTerm = snapshot.index === this.#offset ? (this.#latestSnapshot?.term ?? 0) : this.entry(snapshot.index)?.term;
       const matches = snapshot.index >= this.#offset && storedTerm === snapshot.term;
       if (matches) this.#entries.splice(0, snapshot.index - this.#offset);
@@ -112,7 +116,6 @@ export class MemoryStorage implements Storage {
       this.#offset = snapshot.index;
       this.#latestSnapshot = snapshot;
     }
-    const entries = update.entries;
     if (entries === undefined || entries.length === 0) return;
     const first = (entries[0] as LogEntry).index;
     if (first <= this.#offset || first > this.lastIndex + 1) {

@@ -158,8 +158,10 @@ export class SafetyChecker {
     if (isLeader && first.index <= log.lastIndex) {
       this.fail('Leader Append-Only', `leader overwrote its log from index ${first.index}`, [id]);
     }
-    const base = snapshot ?? log.snapshot;
-    let prevTerm = first.index === 1 ? 0 : (log.entry(first.index - 1)?.term ?? (base?.index === first.index - 1 ? base.term : -1));
+    // The predecessor: the snapshot saved with these entries, else the stored log (or its snapshot).
+    const before = first.index - 1;
+    let prevTerm =
+      before === 0 ? 0 : snapshot?.index === before ? snapshot.term : (log.entry(before)?.term ?? (log.snapshot?.index === before ? log.snapshot.term : -1));
     for (const entry of entries) {
       // Log Matching, by induction: every (index, term) names one entry with one predecessor term.
       const key = `${entry.index}:${entry.term}`;

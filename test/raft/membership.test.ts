@@ -206,6 +206,21 @@ describe('membership changes in a cluster', () => {
     await expectConverged(cluster, stores);
   });
 
+  it('removeServer(itself) on the leader resolves with the new membership (regression: it rejected as leadership lost)', async () => {
+    const { cluster } = kvCluster(3, 3);
+    const { leaderId: leader } = await cluster.propose(put('a', 1)); // its term's first entry is committed
+    const others = cluster.ids.filter((id) => id !== leader);
+    await expect(cluster.runUntilSettled(cluster.node(leader).removeServer(leader))).resolves.toEqual({ voters: others, learners: [] });
+    expect(cluster.node(leader).role).toBe('follower');
+  });
+
+  it('addVoter of a server that is already a voter resolves once that is committed (regression: a retried addNode failed)', async () => {
+    const { cluster } = kvCluster(9, 3);
+    await cluster.propose(put('a', 1));
+    const leader = cluster.node(cluster.leader()!);
+    await expect(cluster.runUntilSettled(leader.addVoter('2'))).resolves.toEqual({ voters: ['1', '2', '3'], learners: [] });
+  });
+
   it('a learner receives the log but is never counted nor elected', async () => {
     const { cluster, stores } = kvCluster(4, 3);
     await cluster.addNode('4', { voter: false });

@@ -244,6 +244,84 @@ describe('InstallSnapshot', () => {
   });
 });
 
+describe('InstallSnapshot under steady compaction', () => {
+  it('a slow transfer finishes even though the leader compacts again meanwhile (regression: it restarted at every compaction)', async () => {
+    const { cluster, stores, laggard } = await withLaggard(15, { threshold: 50, chunk: 32 }, 300);
+    cluster.reconnect(laggard);
+    // Keep writing: the leader snapshots every 10 ms or so, faster than a whole snapshot goes out.
+    for (let i = 0; i < 3_000; i++) {
+      cluster.node(cluster.leader()!).submit(put(`k${i % 37}`, i));
+      if (i % 5 === 4) await cluster.run(1);
+    }
+    expect(cluster.node(laggard).status().snapshotIndex).toBeGreaterThan(0);
+    await expectConverged(cluster, stores);
+  });
+});
+
+describe('compaction and the state machine', () => {
+  it('a state machine with snapshot() but no restore() never compacts, and a failing snapshot() is reported, not thrown (regression)', async () => {
+    const half = new Cluster<string>({ size: 1, seed: 1, stateMachine: () => ({ apply: () => undefined, snapshot: () => 'x' }), nodeOptions: () => ({ snapshotThreshold: 2 }) });
+    for (let i = 0; i < 5; i++) await half.propose(`c${i}`);
+    expect(half.node('1').status().snapshotIndex).toBe(0);
+
+    let failures = 0;
+    const failing = new Cluster<string>({
+      size: 1,
+      seed: 1,
+      stateMachine: () => ({ apply: () => undefined, snapshot: () => { throw new Error('disk full'); }, restore: () => undefined }),
+      nodeOptions: () => ({ snapshotThreshold: 2 }),
+    });
+    failing.node('1').on('error', (e) => e instanceof RaftError && e.code === 'SNAPSHOT_FAILED' && failures++);
+    for (let i = 0; i < 5; i++) await failing.propose(`c${i}`);
+    expect(failures).toBeGreaterThan(0);
+    expect(failing.node('1').lastApplied).toBe(6);
+  });
+
+  it('compact() from an apply listener snapshots once the batch is applied, at the right index (regression: mislabelled)', async () => {
+    const stores = new Map<string, KeyValueStore>();
+    const cluster = new Cluster<KeyValueCommand>({
+      size: 1,
+      seed: 2,
+      stateMachine: (id) => {
+        const store = new KeyValueStore();
+        stores.set(id, store);
+        return store;
+      },
+      nodeOptions: () => ({ snapshotThreshold: 0 }),
+    });
+    const node = cluster.node('1');
+    await cluster.waitForLeader();
+    let asked = 0;
+    node.on('apply', (entry) => {
+      if (entry.index === 3) expect(node.compact()).toBeNull(), asked++;
+    });
+    for (let i = 0; i < 4; i++) node.submit(put('k', i)); // entries 2..5, applied in one batch
+    await cluster.run(10);
+    expect(asked).toBe(1);
+    const snapshot = node.status().snapshotIndex;
+    expect(snapshot).toBe(5);
+    const restored = new KeyValueStore();
+    restored.restore((cluster as unknown as { storages: Map<string, MemoryStorage> }).storages.get('1')!.snapshot!.data);
+    expect(restored.get('k')).toBe(3);
+  });
+});
+
+describe('InstallSnapshot chunks from two leaders', () => {
+  it('a chunk from another leader (or term) never joins a partial snapshot', () => {
+    const storage = new MemoryStorage();
+    const core = new RaftCore({ id: '2', peers: ['1', '2', '3'], random: new SeededRandom(2), initialState: storage.load() });
+    const chunk = (from: string, term: number, offset: number, data: string, done: boolean): InstallSnapshot => ({
+      type: 'InstallSnapshot', from, to: '2', term, index: 3, lastTerm: 1, membership, offset, data, done,
+    });
+    core.step(chunk('1', 1, 0, 'ab', false));
+    core.ready();
+    core.step(chunk('3', 2, 2, 'XY', true)); // a new leader, same snapshot position, its own bytes
+    const ready = core.ready();
+    expect(ready.snapshot).toBeNull();
+    expect(ready.messages[0]).toMatchObject({ type: 'InstallSnapshotResponse', to: '3', offset: 0, done: false });
+  });
+});
+
 describe('restarts', () => {
   it('a restarted node restores its state machine from its snapshot and replays the entries after it', async () => {
     const { cluster, stores } = kvCluster(21, { threshold: 40 });

@@ -96,3 +96,27 @@ describe('SafetyChecker', () => {
     expect(d.violation?.property).toBe('Term Monotonicity');
   });
 });
+
+describe('SafetyChecker with snapshots', () => {
+  const committed = (c: SafetyChecker, terms: number[]) => terms.forEach((term, i) => c.committedEntry('2', term, entry(i + 1, term)));
+
+  it('a snapshot that replaces a conflicting log, saved with the entries after it, is no Log Matching violation (regression)', () => {
+    const c = new SafetyChecker();
+    committed(c, [1, 1, 1, 1, 2]);
+    c.persisting('2', false, view([]), undefined, [1, 1, 1, 1].map((i, k) => entry(k + 1, i)).concat([entry(5, 2), entry(6, 2)]));
+    // Node 1 held a stale entry 5 from term 1; the leader's snapshot through 5:2 replaces its log.
+    const stale = [entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1), entry(5, 1, 'stale')];
+    c.persisting('1', false, view(stale), undefined, [], undefined);
+    c.persisting('1', false, view(stale), undefined, [entry(6, 2)], { index: 5, term: 2 });
+    expect(c.violation).toBeNull();
+  });
+
+  it('State Machine Safety: a snapshot must end with the committed entry at its index', () => {
+    const c = new SafetyChecker();
+    committed(c, [1, 1, 2]);
+    c.persisting('1', false, view([]), undefined, [], { index: 3, term: 2 });
+    expect(c.violation).toBeNull();
+    c.persisting('2', false, view([]), undefined, [], { index: 3, term: 1 });
+    expect(c.violation?.property).toBe('State Machine Safety');
+  });
+});
