@@ -259,7 +259,7 @@ interface Progress {
   snapshotOffset: number;
   /** In replicate state: last index of each unacknowledged AppendEntries, oldest first. */
   inflight: number[];
-  /** The oldest in-flight index (or snapshot offset) at the previous heartbeat, to notice a stream that stopped moving. */
+  /** The oldest in-flight index at the previous heartbeat, to notice a pipeline that stopped moving. */
   oldestInflightAtHeartbeat: number;
   /** Whether it answered since the last check-quorum round. */
   recentActive: boolean;
@@ -864,7 +864,6 @@ export class RaftCore {
       pr.snapshotOffset = 0;
       pr.paused = false;
       pr.inflight.length = 0;
-      pr.oldestInflightAtHeartbeat = -1;
     }
     if (pr.paused) return false;
     const offset = Math.min(pr.snapshotOffset, snapshot.data.length);
@@ -1422,9 +1421,9 @@ export class RaftCore {
     for (const id of this.#others) {
       const pr = this.#progress.get(id) as Progress;
       if (pr.state === 'snapshot') {
-        // A chunk unanswered for a whole interval is presumed lost: send it again.
-        if (pr.snapshotOffset === pr.oldestInflightAtHeartbeat) pr.paused = false;
-        pr.oldestInflightAtHeartbeat = pr.snapshotOffset;
+        // Send the current chunk again: it may be lost, and the follower must hear from its
+        // leader every interval. (A duplicate is answered with where to resume.)
+        pr.paused = false;
         this.#sendAppend(id, pr);
         continue;
       }

@@ -258,6 +258,40 @@ describe('InstallSnapshot under steady compaction', () => {
   });
 });
 
+describe('InstallSnapshot keeps the follower with its leader', () => {
+  it('a lost chunk is sent again within a heartbeat interval, so the installing follower never times out (regression)', async () => {
+    const stores = new Map<string, KeyValueStore>();
+    const cluster = new Cluster<KeyValueCommand>({
+      size: 3,
+      seed: 16,
+      heartbeatIntervalMs: 120,
+      electionTimeoutMs: [150, 160], // little slack: a resend must come within one interval
+      network: { latencyMs: [1, 2] },
+      stateMachine: (id) => {
+        const store = new KeyValueStore();
+        stores.set(id, store);
+        return store;
+      },
+      // Without pre-vote, a follower that times out raises its term at once: that is what is watched.
+      nodeOptions: () => ({ snapshotThreshold: 50, snapshotChunkSize: 8, preVote: false }),
+    });
+    const leader = await cluster.waitForLeader();
+    const laggard = cluster.ids.find((id) => id !== leader)!;
+    cluster.crash(laggard); // down, not cut off: it does not campaign meanwhile
+    await putMany(cluster, 0, 200);
+    const term = cluster.node(leader).term;
+    let n = 0;
+    cluster.network.filter((m) => (m.type === 'InstallSnapshot' && ++n % 4 === 0 ? 'drop' : 'deliver'));
+    cluster.restart(laggard);
+    await cluster.runUntil(() => cluster.node(laggard).status().snapshotIndex > 0, { timeoutMs: 10_000 });
+    expect(n).toBeGreaterThan(8);
+    expect(cluster.node(laggard).status().snapshotIndex).toBeGreaterThan(0);
+    expect(cluster.node(laggard).term).toBe(term);
+    expect(cluster.node(leader).role).toBe('leader');
+    await expectConverged(cluster, stores);
+  });
+});
+
 describe('compaction and the state machine', () => {
   it('a state machine with snapshot() but no restore() never compacts, and a failing snapshot() is reported, not thrown (regression)', async () => {
     const half = new Cluster<string>({ size: 1, seed: 1, stateMachine: () => ({ apply: () => undefined, snapshot: () => 'x' }), nodeOptions: () => ({ snapshotThreshold: 2 }) });
