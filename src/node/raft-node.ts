@@ -228,6 +228,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   /** Between the first and the last apply of a Ready (see compact()). */
   #applyingReady = false;
   #compactRequested = false;
+  #snapshotFailedAt = 0;
   private readonly pending: Pending[] = [];
   #pendingHead = 0;
   /** Linearizable reads: waiting for their read index, then for it to be applied. */
@@ -554,6 +555,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    * caught up within `timeoutMs` (default 10 × the maximum election timeout; it stays a learner).
    */
   async addVoter(id: NodeId, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Membership> {
+    if (this.role !== 'leader') throw new NotLeaderError(this.id, this.leaderId);
     const { voters, learners } = this.membership;
     if (voters.includes(id)) {
       // Already a voter (an earlier attempt's promotion survived): done once that is committed.
@@ -767,7 +769,9 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   #input(): void {
     const core = this.#core as RaftCore;
     this.#catchUp(core);
-    core.elapse(0); // a timer due now (the core's 0 ms timeout) must act even when no time passed
+    // The timer is due: if what is left is below the clock's resolution (virtual times are
+    // floats), let that pass too, or the timer would fire again and again at the same instant.
+    if (core.msUntilTimeout < 1e-6) core.elapse(1e-6);
     this.#afterInput(core);
   }
 
@@ -865,17 +869,21 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     }
     const notifyApply = this.listenerCount('apply') !== 0;
     this.#applyingReady = true;
-    for (const entry of ready.committed) this.#apply(entry, notifyApply);
-    this.#applyingReady = false;
+    try {
+      for (const entry of ready.committed) this.#apply(entry, notifyApply);
+    } finally {
+      this.#applyingReady = false;
+    }
     core.advance(ready);
     const threshold = this.#options.snapshotThreshold ?? 10_000;
     const machine = this.#stateMachine;
-    const due = this.#compactRequested || (threshold > 0 && core.lastApplied - core.snapshotIndex >= threshold);
+    const due = this.#compactRequested || (threshold > 0 && core.lastApplied >= Math.max(core.snapshotIndex, this.#snapshotFailedAt) + threshold);
     if (due && typeof machine.snapshot === 'function' && typeof machine.restore === 'function') {
       this.#compactRequested = false;
       try {
         this.compact();
       } catch (error) {
+        this.#snapshotFailedAt = core.lastApplied; // try again a threshold later, not on every Ready
         this.#report(new RaftError('SNAPSHOT_FAILED', `node ${this.id}: taking a snapshot failed; the log is kept`, { cause: error }));
       }
     }
@@ -883,6 +891,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     for (const forward of ready.forwarded) this.#forwardAnswered(forward);
     this.#resolveReads();
     this.#notify(core);
+    this.#armTimer(); // advance() may have set the core a new deadline (a commit to pass on)
   }
 
   #restoreStateMachine(snapshot: Snapshot): void {
@@ -894,10 +903,12 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
 
   /** Entries through `index` were never applied here one by one: answers that waited on them are unknown. */
   #snapshotInstalled(index: number): void {
-    for (const forward of [...this.#forwardedByIndex.values()]) {
-      if (forward.index <= index) {
-        this.#finishForward(forward, new RaftError('OUTCOME_UNKNOWN', `node ${this.id}: forwarded proposal ${forward.index} was applied within a snapshot`));
-      }
+    const unknown = (at: number): RaftError => new RaftError('OUTCOME_UNKNOWN', `node ${this.id}: proposal ${at} was applied within a snapshot`);
+    for (const forward of [...this.#forwardedByIndex.values()]) if (forward.index <= index) this.#finishForward(forward, unknown(forward.index));
+    // Proposals kept when it stepped down as leader (committed, not yet applied here).
+    while (this.#pendingHead < this.pending.length && (this.pending[this.#pendingHead] as Pending).index <= index) {
+      const p = this.pending[this.#pendingHead++] as Pending;
+      this.#settle(p, unknown(p.index));
     }
     this.#recentResults.clear();
   }

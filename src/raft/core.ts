@@ -299,6 +299,16 @@ function lastOf<T>(xs: readonly T[]): T | undefined {
   return xs.length === 0 ? undefined : xs[xs.length - 1];
 }
 
+/** A snapshot a follower is receiving: from which leader (and term), and the chunks so far. */
+interface IncomingSnapshot {
+  readonly from: NodeId;
+  readonly leaderTerm: number;
+  readonly index: number;
+  readonly term: number;
+  readonly chunks: string[];
+  length: number;
+}
+
 const matchOf = (pr: Progress): number => pr.match;
 const answeredRoundOf = (pr: Progress): number => pr.answeredRound;
 
@@ -367,7 +377,7 @@ export class RaftCore {
   /** A snapshot not yet handed to storage. */
   #unstableSnapshot: Snapshot | null = null;
   /** A snapshot arriving from the leader in chunks. */
-  #incoming: { from: NodeId; leaderTerm: number; index: number; term: number; chunks: string[]; length: number } | null = null;
+  #incoming: IncomingSnapshot | null = null;
   readonly #snapshotChunkSize: number;
   readonly #random: Random;
   readonly #electionTimeout: readonly [number, number];
@@ -531,7 +541,11 @@ export class RaftCore {
     return this.#log.slice(from, to);
   }
 
-  /** Milliseconds of {@link elapse} until the core next acts on its own (heartbeat, quorum check or election). */
+  /**
+   * Milliseconds of {@link elapse} until the core next acts on its own: a heartbeat, a quorum
+   * check, an election, or (on a leader, at most 1 ms after a commit) telling followers a new
+   * commit index that no append carried. Drivers should call {@link elapse} when it is due.
+   */
   get msUntilTimeout(): number {
     if (this.#currentRole !== 'leader') return Math.max(0, this.#randomizedElectionTimeout - this.#electionElapsed);
     if (this.#commitDue) return Math.max(0, this.#commitDueSince + COMMIT_DELAY_MS - this.#leaderClock);
@@ -898,6 +912,10 @@ export class RaftCore {
       }
       this.#becomeProbe(pr, m.index + 1); // its log continues from the snapshot: find out how far
     } else {
+      // An answer to a duplicate (a heartbeat's resend) while the next chunk is out: nothing new.
+      if (pr.paused && m.offset === pr.snapshotOffset) return;
+      // The follower holds none of it (it restarted): start over with the latest snapshot.
+      if (m.offset === 0) pr.snapshot = this.#latestSnapshot;
       pr.snapshotOffset = m.offset;
       pr.paused = false;
     }
@@ -916,12 +934,15 @@ export class RaftCore {
       this.#incoming = null;
       return respond(m.offset + m.data.length, true);
     }
-    if (m.offset === 0) this.#incoming = { from: m.from, leaderTerm: m.term, index: m.index, term: m.lastTerm, chunks: [], length: 0 };
-    const incoming = this.#incoming;
     // Chunks join only within one snapshot of one leader (another may serialise its state differently).
-    const same = incoming?.from === m.from && incoming.leaderTerm === m.term && incoming.index === m.index && incoming.term === m.lastTerm;
+    const sameTransfer = (i: IncomingSnapshot | null): i is IncomingSnapshot =>
+      i?.from === m.from && i.leaderTerm === m.term && i.index === m.index && i.term === m.lastTerm;
+    if (m.offset === 0 && !sameTransfer(this.#incoming)) {
+      this.#incoming = { from: m.from, leaderTerm: m.term, index: m.index, term: m.lastTerm, chunks: [], length: 0 };
+    }
+    const incoming = this.#incoming;
     // A chunk of another snapshot, or out of order: say where to resume.
-    if (!same) return respond(0, false);
+    if (!sameTransfer(incoming)) return respond(0, false);
     if (incoming.length !== m.offset) return respond(incoming.length, false);
     incoming.chunks.push(m.data);
     incoming.length += m.data.length;

@@ -101,28 +101,33 @@ export class MemoryStorage implements Storage {
 
   /** Stores `update` at once; throws RangeError if the entries would leave a gap in the log. */
   save(update: StorageUpdate): void {
-    const snapshot = update.snapshot;
-    const entries = update.entries;
-    // An older snapshot is refused before anything is written.
+    const { snapshot, entries = [] } = update;
+    // Check everything before writing anything: a refused update changes nothing.
     if (snapshot !== undefined && snapshot.index < this.#offset) {
       throw new RangeError(`MemoryStorage: snapshot at ${snapshot.index} is older than the stored one at ${this.#offset}`);
     }
+    const keep = snapshot !== undefined && this.#termAt(snapshot.index) === snapshot.term; // its entries after the snapshot stay
+    const offset = snapshot?.index ?? this.#offset;
+    const last = snapshot === undefined || keep ? Math.max(this.lastIndex, offset) : offset;
+    const first = entries[0]?.index;
+    if (first !== undefined && (first <= offset || first > last + 1)) {
+      throw new RangeError(`MemoryStorage: entries start at ${first}, but the log holds ${offset + 1}..${last}`);
+    }
     if (update.hardState !== undefined) this.#hardState = update.hardState;
     if (snapshot !== undefined) {
-      const storedTerm = snapshot.index === this.#offset ? (this.#latestSnapshot?.term ?? 0) : this.entry(snapshot.index)?.term;
-      const matches = snapshot.index >= this.#offset && storedTerm === snapshot.term;
-      if (matches) this.#entries.splice(0, snapshot.index - this.#offset);
+      if (keep) this.#entries.splice(0, snapshot.index - this.#offset);
       else this.#entries = [];
       this.#offset = snapshot.index;
       this.#latestSnapshot = snapshot;
     }
-    if (entries === undefined || entries.length === 0) return;
-    const first = (entries[0] as LogEntry).index;
-    if (first <= this.#offset || first > this.lastIndex + 1) {
-      throw new RangeError(`MemoryStorage: entries start at ${first}, but the log holds ${this.#offset + 1}..${this.lastIndex}`);
-    }
+    if (first === undefined) return;
     if (first <= this.lastIndex) this.#entries.length = first - 1 - this.#offset; // drop a conflicting suffix
     for (const entry of entries) this.#entries.push(entry);
+  }
+
+  /** The term of the stored entry (or snapshot) at `index`, if any. */
+  #termAt(index: number): number | undefined {
+    return index === this.#offset ? (this.#latestSnapshot?.term ?? 0) : this.entry(index)?.term;
   }
 
   /** The index of the last stored entry (the snapshot's index when no entry follows it; 0 when empty). */

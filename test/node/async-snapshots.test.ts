@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { KeyValueStore, type KeyValueCommand } from '../../src/kv/key-value-store.js';
 import { RaftNode } from '../../src/node/raft-node.js';
+import type { RaftError } from '../../src/raft/errors.js';
 import type { Message } from '../../src/raft/messages.js';
 import { MemoryStorage, type PersistedState, type Storage, type StorageUpdate } from '../../src/raft/storage.js';
 import { SeededRandom } from '../../src/sim/random.js';
@@ -18,6 +19,8 @@ class DelayedStorage implements Storage {
   readonly disk = new MemoryStorage();
   /** The highest snapshot index that is durable. */
   durableSnapshot = 0;
+  /** Extra delay of every write from now on (a slow disk). */
+  extraDelayMs = 0;
   constructor(
     private readonly scheduler: VirtualScheduler,
     private readonly random: SeededRandom,
@@ -27,7 +30,7 @@ class DelayedStorage implements Storage {
   }
   save(update: StorageUpdate): Promise<void> {
     return new Promise((resolve) =>
-      this.scheduler.schedule(this.random.int(1, 8), () => {
+      this.scheduler.schedule(this.random.int(1, 8) + this.extraDelayMs, () => {
         this.disk.save(update);
         if (update.snapshot) this.durableSnapshot = update.snapshot.index;
         resolve();
@@ -98,5 +101,47 @@ describe('snapshots with asynchronous storage', () => {
     expect(nodes.get(laggard)!.status().snapshotIndex).toBeGreaterThan(0);
     for (const id of ids) expect(storages.get(id)!.disk.load().entries.length).toBeLessThan(60);
     expect(early).toEqual([]);
+  });
+
+  it('a proposal its old leader committed but had not applied when a snapshot replaced it is answered, not left pending (regression)', async () => {
+    const scheduler = new VirtualScheduler();
+    const random = new SeededRandom(5);
+    const network = new InMemoryNetwork<Message>({ scheduler, random: random.fork('net'), latencyMs: [1, 3] });
+    const ids = ['1', '2', '3'];
+    const storages = new Map(ids.map((id) => [id, new DelayedStorage(scheduler, random.fork(`disk:${id}`))] as const));
+    const nodes = ids.map(
+      (id) =>
+        new RaftNode<KeyValueCommand>({
+          id,
+          peers: ids,
+          transport: network.transport(id),
+          storage: storages.get(id)!,
+          scheduler,
+          random: random.fork(`node:${id}`),
+          stateMachine: new KeyValueStore(),
+          snapshotThreshold: 5,
+        }),
+    );
+    await Promise.all(nodes.map((n) => n.start()));
+    const old = nodes[0]!;
+    old.campaign();
+    expect(await runAsync(scheduler, 2_000, () => old.role === 'leader' && old.commitIndex >= 1)).toBe(true);
+    const first = track(old.propose({ op: 'put', key: 'a', value: 1 }));
+    expect(await runAsync(scheduler, 100, () => storages.get('1')!.disk.lastIndex >= 2)).toBe(true);
+    // Its disk turns slow with a second write in flight; the first commits meanwhile, unapplied.
+    storages.get('1')!.extraDelayMs = 3_000;
+    old.submit({ op: 'put', key: 'b', value: 2 });
+    expect(await runAsync(scheduler, 1_000, () => old.commitIndex >= 2)).toBe(true);
+    expect(first.state, String(first.error)).toBe('pending');
+    network.partition(['1'], ['2', '3']);
+    expect(await runAsync(scheduler, 2_000, () => old.role === 'follower' && nodes.some((n) => n.role === 'leader'))).toBe(true);
+    const leader = nodes.find((n) => n.role === 'leader')!;
+    for (let i = 0; i < 20; i++) leader.submit({ op: 'put', key: `k${i}`, value: i });
+    await runAsync(scheduler, 500);
+    expect(leader.status().snapshotIndex).toBeGreaterThan(2);
+    network.heal();
+    storages.get('1')!.extraDelayMs = 0;
+    expect(await runAsync(scheduler, 10_000, () => first.state !== 'pending')).toBe(true);
+    expect((first.error as RaftError).code).toBe('OUTCOME_UNKNOWN');
   });
 });

@@ -219,6 +219,8 @@ describe('membership changes in a cluster', () => {
     await cluster.propose(put('a', 1));
     const leader = cluster.node(cluster.leader()!);
     await expect(cluster.runUntilSettled(leader.addVoter('2'))).resolves.toEqual({ voters: ['1', '2', '3'], learners: [] });
+    const follower = cluster.nodes.find((n) => n.role === 'follower')!;
+    await expect(follower.addVoter('2')).rejects.toBeInstanceOf(NotLeaderError); // leader-only, like every change
   });
 
   it('a learner receives the log but is never counted nor elected', async () => {

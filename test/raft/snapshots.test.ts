@@ -80,6 +80,13 @@ describe('MemoryStorage with snapshots', () => {
     expect(storage.load().entries.map((e) => e.index)).toEqual([11]);
   });
 
+  it('a refused update writes nothing (regression: the hard state and snapshot were written first)', () => {
+    const storage = new MemoryStorage();
+    storage.save({ hardState: { term: 1, votedFor: null }, entries: [entry(1, 1)] });
+    expect(() => storage.save({ hardState: { term: 5, votedFor: '2' }, snapshot: snapshotAt(1, 1), entries: [entry(3, 5)] })).toThrow(RangeError);
+    expect(storage.load()).toEqual({ hardState: { term: 1, votedFor: null }, entries: [entry(1, 1)] });
+  });
+
   it('refuses entries that start inside the snapshot or leave a gap, and an older snapshot', () => {
     const storage = new MemoryStorage();
     storage.save({ snapshot: snapshotAt(10, 2) });
@@ -172,6 +179,17 @@ describe('InstallSnapshot in the core', () => {
     expect(core.lastLogIndex).toBe(3);
     expect(core.lastLogTerm).toBe(2);
     expect(storage.load().entries).toEqual([]);
+  });
+
+  it('a late duplicate of the first chunk does not throw away the transfer (regression)', () => {
+    const { core, storage } = follower([]);
+    core.step(install({ data: 'ab', done: false }));
+    core.step(install({ offset: 2, data: 'cd', done: false }));
+    take(core, storage);
+    core.step(install({ data: 'ab', done: false })); // chunk 0 again, reordered
+    expect(take(core, storage).messages[0]).toMatchObject({ offset: 4, done: false });
+    core.step(install({ offset: 4, data: 'ef', done: true }));
+    expect(take(core, storage).snapshot?.data).toBe('abcdef');
   });
 
   it('assembles chunks in order, asks to resume where it stopped, and ignores what it already has', () => {
@@ -289,6 +307,52 @@ describe('InstallSnapshot keeps the follower with its leader', () => {
     expect(cluster.node(laggard).term).toBe(term);
     expect(cluster.node(leader).role).toBe('leader');
     await expectConverged(cluster, stores);
+  });
+});
+
+describe('InstallSnapshot traffic', () => {
+  it('with slow links, each chunk goes out about once (regression: answers to resends multiplied the chunks)', async () => {
+    const stores = new Map<string, KeyValueStore>();
+    const cluster = new Cluster<KeyValueCommand>({
+      size: 3,
+      seed: 17,
+      network: { latencyMs: [20, 30] },
+      stateMachine: (id) => {
+        const store = new KeyValueStore();
+        stores.set(id, store);
+        return store;
+      },
+      nodeOptions: () => ({ snapshotThreshold: 50, snapshotChunkSize: 8 }),
+    });
+    const leader = await cluster.waitForLeader();
+    const laggard = cluster.ids.find((id) => id !== leader)!;
+    cluster.crash(laggard);
+    await putMany(cluster, 0, 120);
+    const size = cluster.node(leader).status().snapshotIndex > 0 ? stores.get(leader)!.snapshot().length : 0;
+    let sent = 0;
+    cluster.network.on('send', (m) => m.type === 'InstallSnapshot' && sent++);
+    cluster.restart(laggard);
+    await cluster.runUntil(() => cluster.node(laggard).status().snapshotIndex > 0, { timeoutMs: 60_000 });
+    expect(cluster.node(laggard).status().snapshotIndex).toBeGreaterThan(0);
+    const chunks = Math.ceil(size / 8);
+    expect(sent).toBeLessThan(chunks * 2);
+    await expectConverged(cluster, stores);
+  });
+});
+
+describe('failing snapshots', () => {
+  it('a snapshot() that keeps failing is retried a threshold later, not on every Ready (regression)', async () => {
+    let calls = 0;
+    const cluster = new Cluster<string>({
+      size: 1,
+      seed: 1,
+      stateMachine: () => ({ apply: () => undefined, snapshot: () => { calls++; throw new Error('disk full'); }, restore: () => undefined }),
+      nodeOptions: () => ({ snapshotThreshold: 10 }),
+    });
+    cluster.node('1').on('error', () => undefined);
+    for (let i = 0; i < 60; i++) await cluster.propose(`c${i}`);
+    expect(calls).toBeGreaterThanOrEqual(5);
+    expect(calls).toBeLessThanOrEqual(7);
   });
 });
 

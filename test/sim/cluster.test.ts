@@ -96,3 +96,15 @@ describe('Cluster', () => {
     expect(cluster.applied(follower).map((e) => e.command)).toEqual(['a', 'b']);
   });
 });
+
+describe('Cluster with fractional latencies', () => {
+  it('a timer due within the clock resolution fires once, not for ever at the same instant (regression: the run hung)', async () => {
+    // Float latencies leave timeouts like 2.8e-14 ms: now + that === now, so the timer fired
+    // at the same instant again and again without the core seeing any time pass.
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const cluster = new Cluster<string>({ size: 3, seed, network: { latencyMs: [0.1, 0.7] } });
+      for (let i = 0; i < 1_000; i++) await cluster.propose(`c${i}`);
+      expect(cluster.applied(cluster.leader()!)).toHaveLength(1_000);
+    }
+  });
+});
