@@ -149,7 +149,12 @@ async function runSchedule(size: number, seed: number, modes: Modes, actions: re
         if (cluster.ids.length < 9) await cluster.addNode(`n${++added}`, { voter: a.voter, timeoutMs: CHANGE_TIMEOUT_MS }).catch(() => undefined);
         break;
       case 'removeNode':
-        if (cluster.ids.length > 1) await cluster.removeNode(id, { timeoutMs: CHANGE_TIMEOUT_MS }).catch(() => undefined);
+        // A removal that times out leaves the server running. Without pre-vote and check-quorum,
+        // a removed server that keeps running can disrupt the cluster for ever (thesis §4.2.3):
+        // only schedules with one of them remove servers.
+        if (cluster.ids.length > 1 && (modes.preVote || modes.checkQuorum)) {
+          await cluster.removeNode(id, { timeoutMs: CHANGE_TIMEOUT_MS }).catch(() => undefined);
+        }
         break;
       case 'compact':
         if (cluster.liveIds.includes(id)) cluster.node(id).compact();
