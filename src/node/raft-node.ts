@@ -791,7 +791,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
 
   /**
    * Keeps one timer, due when the core next acts on its own; moves it only when due sooner.
-   * Always runs right after the clock was read (catch-up or boot), so it reuses that reading.
+   * Measured from the core's last catch-up, whose clock reading it reuses.
    */
   #armTimer(): void {
     const core = this.#core as RaftCore;
@@ -875,6 +875,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       this.#applyingReady = false;
     }
     core.advance(ready);
+    if (this.#state !== 'running') return; // a listener stopped the node
     const threshold = this.#options.snapshotThreshold ?? 10_000;
     const machine = this.#stateMachine;
     const due = this.#compactRequested || (threshold > 0 && core.lastApplied >= Math.max(core.snapshotIndex, this.#snapshotFailedAt) + threshold);
@@ -891,7 +892,9 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     for (const forward of ready.forwarded) this.#forwardAnswered(forward);
     this.#resolveReads();
     this.#notify(core);
-    this.#armTimer(); // advance() may have set the core a new deadline (a commit to pass on)
+    // advance() may have set the core a new deadline (a commit to pass on). Measured from the last
+    // catch-up, without reading the clock again: at worst it fires a save's duration late.
+    this.#armTimer();
   }
 
   #restoreStateMachine(snapshot: Snapshot): void {

@@ -375,6 +375,19 @@ describe('compaction and the state machine', () => {
     expect(failing.node('1').lastApplied).toBe(6);
   });
 
+  it('a node stopped by an apply listener does not go on to snapshot (regression: a false SNAPSHOT_FAILED)', async () => {
+    const cluster = new Cluster<KeyValueCommand>({ size: 1, seed: 3, stateMachine: () => new KeyValueStore(), nodeOptions: () => ({ snapshotThreshold: 1 }) });
+    const node = cluster.node('1');
+    await cluster.waitForLeader();
+    const errors: string[] = [];
+    node.on('error', (e) => errors.push(e instanceof RaftError ? e.code : e.message));
+    node.on('apply', () => void node.stop());
+    node.submit(put('k', 1));
+    await cluster.run(10);
+    expect(node.running).toBe(false);
+    expect(errors).toEqual([]);
+  });
+
   it('compact() from an apply listener snapshots once the batch is applied, at the right index (regression: mislabelled)', async () => {
     const stores = new Map<string, KeyValueStore>();
     const cluster = new Cluster<KeyValueCommand>({
