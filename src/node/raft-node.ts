@@ -540,8 +540,8 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
 
   /**
    * Leader only: removes voter or learner `id`. A leader removing itself keeps leading until the
-   * change commits, then hands over to the most up-to-date voter and steps down (the promise
-   * resolves just before). Resolves like {@link addLearner}.
+   * change commits, then hands over to the most up-to-date voter and steps down; its promise
+   * still resolves, once the change is applied. Resolves like {@link addLearner}.
    */
   removeServer(id: NodeId, options: { signal?: AbortSignal } = {}): Promise<Membership> {
     return this.#changeMembership({ type: 'remove', id }, options);
