@@ -503,10 +503,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    */
   compact(): LogPosition | null {
     const core = this.#requireCore();
-    const { snapshot, restore } = this.#stateMachine;
-    if (typeof snapshot !== 'function' || typeof restore !== 'function') {
-      throw new RaftError('SNAPSHOT_UNSUPPORTED', `node ${this.id}: the state machine has no snapshot() and restore()`);
-    }
+    if (!this.#canSnapshot) throw new RaftError('SNAPSHOT_UNSUPPORTED', `node ${this.id}: the state machine has no snapshot() and restore()`);
     if (this.#applyingReady) {
       // Called from an apply listener: the state machine is ahead of what the core knows applied,
       // so a snapshot now would be labelled with too low an index. Take it once the batch is done.
@@ -515,7 +512,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     }
     const index = core.lastApplied;
     if (index <= core.snapshotIndex) return null;
-    core.compact(index, snapshot.call(this.#stateMachine));
+    core.compact(index, (this.#stateMachine.snapshot as () => string).call(this.#stateMachine));
     const taken = core.snapshot as Snapshot;
     this.#notifyListeners('snapshot', { index: taken.index, term: taken.term, installed: false });
     this.#scheduleFlush(); // storage gets the snapshot and drops the entries it covers
@@ -876,18 +873,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     }
     core.advance(ready);
     if (this.#state !== 'running') return; // a listener stopped the node
-    const threshold = this.#options.snapshotThreshold ?? 10_000;
-    const machine = this.#stateMachine;
-    const due = this.#compactRequested || (threshold > 0 && core.lastApplied >= Math.max(core.snapshotIndex, this.#snapshotFailedAt) + threshold);
-    if (due && typeof machine.snapshot === 'function' && typeof machine.restore === 'function') {
-      this.#compactRequested = false;
-      try {
-        this.compact();
-      } catch (error) {
-        this.#snapshotFailedAt = core.lastApplied; // try again a threshold later, not on every Ready
-        this.#report(new RaftError('SNAPSHOT_FAILED', `node ${this.id}: taking a snapshot failed; the log is kept`, { cause: error }));
-      }
-    }
+    this.#maybeCompact(core);
     for (const read of ready.reads) this.#readSettled(read);
     for (const forward of ready.forwarded) this.#forwardAnswered(forward);
     this.#resolveReads();
@@ -895,6 +881,25 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     // advance() may have set the core a new deadline (a commit to pass on). Measured from the last
     // catch-up, without reading the clock again: at worst it fires a save's duration late.
     this.#armTimer();
+  }
+
+  /** Whether the state machine can take and restore snapshots (so the log can be compacted). */
+  get #canSnapshot(): boolean {
+    return typeof this.#stateMachine.snapshot === 'function' && typeof this.#stateMachine.restore === 'function';
+  }
+
+  /** The automatic snapshot: every `snapshotThreshold` applied entries, or as asked from an apply listener. */
+  #maybeCompact(core: RaftCore): void {
+    const threshold = this.#options.snapshotThreshold ?? 10_000;
+    const due = this.#compactRequested || (threshold > 0 && core.lastApplied >= Math.max(core.snapshotIndex, this.#snapshotFailedAt) + threshold);
+    if (!due || !this.#canSnapshot) return;
+    this.#compactRequested = false;
+    try {
+      this.compact();
+    } catch (error) {
+      this.#snapshotFailedAt = core.lastApplied; // try again a threshold later, not on every Ready
+      this.#report(new RaftError('SNAPSHOT_FAILED', `node ${this.id}: taking a snapshot failed; the log is kept`, { cause: error }));
+    }
   }
 
   #restoreStateMachine(snapshot: Snapshot): void {
@@ -978,11 +983,8 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       const p = this.pending[i] as Pending;
       this.#settle(p, makeError(p));
     }
+    if (keep === this.#pendingHead) this.#pendingHead = keep = 0; // none kept: start the queue afresh
     this.pending.length = keep;
-    if (keep === this.#pendingHead) {
-      this.pending.length = 0;
-      this.#pendingHead = 0;
-    }
   }
 
   /** Emits events for whatever changed since observers were last told. */

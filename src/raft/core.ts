@@ -431,12 +431,11 @@ export class RaftCore {
   /** Leader: appends may be due; sent when the next Ready is taken, so proposals batch. */
   #replicationDue = false;
   /**
-   * Leader: followers have yet to learn of a new commit index (since `#commitDueSince` on the
-   * leader's clock). It rides on the next append; without one, it goes out COMMIT_DELAY_MS later,
-   * not at once: under load this saves a message to every follower per commit.
+   * Leader: when (on the leader's clock) followers that have yet to learn a new commit index are
+   * told it on their own; Infinity when none is due. Meanwhile it rides on any append: under load
+   * this saves a message to every follower per commit.
    */
-  #commitDue = false;
-  #commitDueSince = 0;
+  #commitDueAt = Infinity;
 
   constructor(options: RaftCoreOptions) {
     this.id = options.id;
@@ -548,7 +547,7 @@ export class RaftCore {
    */
   get msUntilTimeout(): number {
     if (this.#currentRole !== 'leader') return Math.max(0, this.#randomizedElectionTimeout - this.#electionElapsed);
-    if (this.#commitDue) return Math.max(0, this.#commitDueSince + COMMIT_DELAY_MS - this.#leaderClock);
+    if (this.#commitDueAt !== Infinity) return Math.max(0, this.#commitDueAt - this.#leaderClock);
     const heartbeat = this.#heartbeatInterval - this.#heartbeatElapsed;
     const quorumCheck = this.#checkQuorum ? this.#electionTimeout[0] - this.#electionElapsed : Infinity;
     return Math.max(0, Math.min(heartbeat, quorumCheck));
@@ -588,8 +587,8 @@ export class RaftCore {
     this.#electionElapsed += ms;
     if (this.#currentRole === 'leader') {
       this.#leaderClock += ms;
-      if (this.#commitDue && this.#leaderClock >= this.#commitDueSince + COMMIT_DELAY_MS) {
-        this.#commitDue = false;
+      if (this.#leaderClock >= this.#commitDueAt) {
+        this.#commitDueAt = Infinity;
         this.#replicationDue = true; // tell the followers that still lack the commit index
       }
       if (this.#transferee !== null) {
@@ -819,21 +818,22 @@ export class RaftCore {
 
   /** Sets the membership from the newest config entry in the log, else the snapshot's, else the initial one. */
   #recomputeMembership(): void {
-    for (let index = this.#log.lastIndex; index > this.#log.snapshotIndex; index--) {
-      const entry = this.#log.entry(index) as LogEntry;
-      if (entry.kind === 'config') return this.#setMembership(entry.membership as Membership, index);
-    }
-    this.#setMembership(this.#latestSnapshot?.membership ?? this.#initialMembership, 0);
+    const [membership, index] = this.#configAt(this.#log.lastIndex);
+    this.#setMembership(membership, index);
   }
 
   /** The membership in force once the log held entries through `index` (for a snapshot there). */
   #membershipAt(index: number): Membership {
-    if (this.#configIndex <= index) return this.#currentMembership;
+    return this.#configIndex <= index ? this.#currentMembership : this.#configAt(index)[0];
+  }
+
+  /** The newest config entry at or before `index` and its index; else the snapshot's (or initial) membership, at 0. */
+  #configAt(index: number): [Membership, number] {
     for (let i = index; i > this.#log.snapshotIndex; i--) {
       const entry = this.#log.entry(i) as LogEntry;
-      if (entry.kind === 'config') return entry.membership as Membership;
+      if (entry.kind === 'config') return [entry.membership as Membership, i];
     }
-    return this.#latestSnapshot?.membership ?? this.#initialMembership;
+    return [this.#latestSnapshot?.membership ?? this.#initialMembership, 0];
   }
 
   #setMembership(membership: Membership, index: number): void {
@@ -844,9 +844,12 @@ export class RaftCore {
     this.#voterPeers = membership.voters.filter((id) => id !== this.id);
     this.#quorum = Math.floor(membership.voters.length / 2) + 1;
     if (this.#currentRole !== 'leader') return;
-    for (const id of this.#others) if (!this.#progress.has(id)) this.#progress.set(id, newProgress(this.#log.lastIndex + 1, false));
-    for (const [id, pr] of this.#progress) pr.voter = this.#voters.has(id);
     for (const id of [...this.#progress.keys()]) if (!this.#others.includes(id)) this.#progress.delete(id);
+    for (const id of this.#others) {
+      const pr = this.#progress.get(id);
+      if (pr === undefined) this.#progress.set(id, newProgress(this.#log.lastIndex + 1, this.#voters.has(id)));
+      else pr.voter = this.#voters.has(id);
+    }
     if (this.#transferee !== null && !this.#voters.has(this.#transferee)) this.#transferee = null;
   }
 
@@ -905,11 +908,7 @@ export class RaftCore {
     pr.recentActive = true;
     if (pr.state !== 'snapshot' || m.index !== pr.snapshot?.index) return;
     if (m.done) {
-      if (m.index > pr.match) {
-        pr.match = m.index;
-        this.#maybeCommit();
-        if (this.#currentRole !== 'leader') return; // it stepped down (its own removal committed)
-      }
+      if (!this.#matched(pr, m.index)) return;
       this.#becomeProbe(pr, m.index + 1); // its log continues from the snapshot: find out how far
     } else {
       // An answer to a duplicate (a heartbeat's resend) while the next chunk is out: nothing new.
@@ -923,10 +922,7 @@ export class RaftCore {
   }
 
   #onInstallSnapshot(m: InstallSnapshot): void {
-    if (this.#currentRole !== 'follower') this.#becomeFollower(this.#currentTerm, m.from);
-    this.#leader = m.from;
-    this.#justStarted = false;
-    this.#electionElapsed = 0;
+    this.#followLeader(m.from);
     const respond = (offset: number, done: boolean): void =>
       this.#send<InstallSnapshotResponse>({ type: 'InstallSnapshotResponse', from: this.id, to: m.from, term: this.#currentTerm, index: m.index, offset, done });
     if (m.index <= this.#commit) {
@@ -1232,7 +1228,7 @@ export class RaftCore {
     this.#leader = leader;
     this.#progress.clear();
     this.#replicationDue = false;
-    this.#commitDue = false;
+    this.#commitDueAt = Infinity;
     this.#transferee = null;
     this.#failReads();
   }
@@ -1255,12 +1251,16 @@ export class RaftCore {
 
   // ── Replication (follower side) ──────────────────────────────────────────────────────────
 
-  #onAppendEntries(m: AppendEntries): void {
-    if (this.#currentRole !== 'follower') this.#becomeFollower(this.#currentTerm, m.from);
-    this.#leader = m.from;
+  /** A message only the leader of this term sends arrived: follow it, and its lease restarts. */
+  #followLeader(leader: NodeId): void {
+    if (this.#currentRole !== 'follower') this.#becomeFollower(this.#currentTerm, leader);
+    this.#leader = leader;
     this.#justStarted = false;
     this.#electionElapsed = 0;
+  }
 
+  #onAppendEntries(m: AppendEntries): void {
+    this.#followLeader(m.from);
     const entries = m.entries;
     const matched = m.prevLogIndex + entries.length;
     // Entries up to this node's snapshot are committed, so they match the leader's: skip them.
@@ -1326,11 +1326,7 @@ export class RaftCore {
       if (this.#readRounds.length > 0) this.#ackReads(m.from, m.round);
     }
     if (m.success) {
-      if (m.index > pr.match) {
-        pr.match = m.index;
-        this.#maybeCommit();
-        if (this.#currentRole !== 'leader') return; // it stepped down (its own removal committed)
-      }
+      if (!this.#matched(pr, m.index)) return;
       if (pr.state === 'snapshot') return; // an answer to an append sent before the snapshot: wait for the snapshot
       if (pr.state === 'probe') {
         // The follower's position is found: pipeline from just after what it holds.
@@ -1360,6 +1356,18 @@ export class RaftCore {
     this.#replicationDue = true;
   }
 
+  /**
+   * The follower holds everything through `index`: count it towards commitment. False when that
+   * made this leader step down (its own removal committed): nothing more to do as leader.
+   */
+  #matched(pr: Progress, index: number): boolean {
+    if (index > pr.match) {
+      pr.match = index;
+      this.#maybeCommit();
+    }
+    return this.#currentRole === 'leader';
+  }
+
   #becomeProbe(pr: Progress, next: number): void {
     pr.state = 'probe';
     pr.snapshot = null;
@@ -1379,7 +1387,7 @@ export class RaftCore {
       while (this.#sendAppend(id, pr)) sent = true;
       if (!sent && pr.state !== 'snapshot' && (readRound || this.#commitNews(pr))) this.#sendCommit(id, pr);
     }
-    this.#commitDue = false; // every follower that can take it has now been told the commit index
+    this.#commitDueAt = Infinity; // every follower that can take it has now been told the commit index
   }
 
   /** Sends the next batch of entries to one follower if flow control allows; false when it did not. */
@@ -1399,9 +1407,7 @@ export class RaftCore {
   }
 
   #markCommitDue(): void {
-    if (this.#commitDue) return;
-    this.#commitDue = true;
-    this.#commitDueSince = this.#leaderClock;
+    if (this.#commitDueAt === Infinity) this.#commitDueAt = this.#leaderClock + COMMIT_DELAY_MS;
   }
 
   /** Whether the follower could commit more than it was last told (given what it is known to hold). */

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { KeyValueStore, type KeyValueCommand } from '../../src/kv/key-value-store.js';
-import { RaftNode } from '../../src/node/raft-node.js';
+import { RaftNode, type RaftNodeOptions } from '../../src/node/raft-node.js';
 import type { RaftError } from '../../src/raft/errors.js';
 import type { Message } from '../../src/raft/messages.js';
 import { MemoryStorage, type PersistedState, type Storage, type StorageUpdate } from '../../src/raft/storage.js';
@@ -39,30 +39,36 @@ class DelayedStorage implements Storage {
   }
 }
 
+/** Three nodes' network and slow disks on one virtual clock, and a way to make a node on them. */
+function world(seed: number, latencyMs: [number, number]) {
+  const scheduler = new VirtualScheduler();
+  const random = new SeededRandom(seed);
+  const network = new InMemoryNetwork<Message>({ scheduler, random: random.fork('net'), latencyMs });
+  const ids = ['1', '2', '3'];
+  const storages = new Map(ids.map((id) => [id, new DelayedStorage(scheduler, random.fork(`disk:${id}`))] as const));
+  const node = (id: string, randomLabel: string, options: Partial<RaftNodeOptions<KeyValueCommand>>): RaftNode<KeyValueCommand> =>
+    new RaftNode<KeyValueCommand>({
+      id,
+      peers: ids,
+      transport: network.transport(id),
+      storage: storages.get(id)!,
+      scheduler,
+      random: random.fork(randomLabel),
+      ...options,
+    });
+  return { scheduler, network, ids, storages, node };
+}
+
 describe('snapshots with asynchronous storage', () => {
   it('compaction, chunked installs and restarts lose nothing, and an install is acknowledged only once durable', async () => {
-    const scheduler = new VirtualScheduler();
-    const random = new SeededRandom(77);
-    const network = new InMemoryNetwork<Message>({ scheduler, random: random.fork('net'), latencyMs: [1, 6] });
-    const ids = ['1', '2', '3'];
-    const storages = new Map(ids.map((id) => [id, new DelayedStorage(scheduler, random.fork(`disk:${id}`))] as const));
+    const { scheduler, network, ids, storages, node: nodeOn } = world(77, [1, 6]);
     const stores = new Map<string, KeyValueStore>();
     const early: string[] = [];
     let incarnation = 0;
     const make = (id: string): RaftNode<KeyValueCommand> => {
       const store = new KeyValueStore();
       stores.set(id, store);
-      const node = new RaftNode<KeyValueCommand>({
-        id,
-        peers: ids,
-        transport: network.transport(id),
-        storage: storages.get(id)!,
-        scheduler,
-        random: random.fork(`node:${id}:${++incarnation}`),
-        stateMachine: store,
-        snapshotThreshold: 25,
-        snapshotChunkSize: 16,
-      });
+      const node = nodeOn(id, `node:${id}:${++incarnation}`, { stateMachine: store, snapshotThreshold: 25, snapshotChunkSize: 16 });
       node.on('send', (m) => {
         if (m.type === 'InstallSnapshotResponse' && m.done && storages.get(id)!.durableSnapshot < m.index && node.commitIndex < m.index) {
           early.push(`${id} acknowledged snapshot ${m.index} before it was durable`);
@@ -104,24 +110,8 @@ describe('snapshots with asynchronous storage', () => {
   });
 
   it('a proposal its old leader committed but had not applied when a snapshot replaced it is answered, not left pending (regression)', async () => {
-    const scheduler = new VirtualScheduler();
-    const random = new SeededRandom(5);
-    const network = new InMemoryNetwork<Message>({ scheduler, random: random.fork('net'), latencyMs: [1, 3] });
-    const ids = ['1', '2', '3'];
-    const storages = new Map(ids.map((id) => [id, new DelayedStorage(scheduler, random.fork(`disk:${id}`))] as const));
-    const nodes = ids.map(
-      (id) =>
-        new RaftNode<KeyValueCommand>({
-          id,
-          peers: ids,
-          transport: network.transport(id),
-          storage: storages.get(id)!,
-          scheduler,
-          random: random.fork(`node:${id}`),
-          stateMachine: new KeyValueStore(),
-          snapshotThreshold: 5,
-        }),
-    );
+    const { scheduler, network, ids, storages, node } = world(5, [1, 3]);
+    const nodes = ids.map((id) => node(id, `node:${id}`, { stateMachine: new KeyValueStore(), snapshotThreshold: 5 }));
     await Promise.all(nodes.map((n) => n.start()));
     const old = nodes[0]!;
     old.campaign();

@@ -1,13 +1,13 @@
 /** Snapshots and log compaction: storage, the core, InstallSnapshot, restarts, and bounded memory. */
 import { describe, expect, it } from 'vitest';
 import { KeyValueStore, type KeyValueCommand } from '../../src/kv/key-value-store.js';
-import { RaftNode } from '../../src/node/raft-node.js';
+import { RaftNode, type RaftNodeOptions } from '../../src/node/raft-node.js';
 import { RaftCore } from '../../src/raft/core.js';
 import { RaftError } from '../../src/raft/errors.js';
 import type { InstallSnapshot, Message } from '../../src/raft/messages.js';
 import { MemoryStorage } from '../../src/raft/storage.js';
 import type { LogEntry, Snapshot } from '../../src/raft/types.js';
-import { Cluster } from '../../src/sim/cluster.js';
+import { Cluster, type ClusterOptions } from '../../src/sim/cluster.js';
 import { SeededRandom } from '../../src/sim/random.js';
 import { InMemoryNetwork } from '../../src/transport/memory.js';
 import { VirtualScheduler } from '../../src/sim/virtual-scheduler.js';
@@ -17,17 +17,28 @@ const membership = { voters: ['1', '2', '3'], learners: [] };
 const snapshotAt = (index: number, term: number, data = 'state'): Snapshot => ({ index, term, membership, data });
 const put = (key: string, value: unknown): KeyValueCommand => ({ op: 'put', key, value });
 
-function kvCluster(seed: number, options: { threshold?: number; chunk?: number; size?: number } = {}) {
+interface KvClusterOptions {
+  threshold?: number;
+  chunk?: number;
+  size?: number;
+  /** More node options (beyond the snapshot threshold and chunk size). */
+  node?: Partial<RaftNodeOptions<KeyValueCommand>>;
+  /** More cluster options (timings, network). */
+  cluster?: Partial<ClusterOptions<KeyValueCommand>>;
+}
+
+function kvCluster(seed: number, options: KvClusterOptions = {}) {
   const stores = new Map<string, KeyValueStore>();
   const cluster = new Cluster<KeyValueCommand>({
     size: options.size ?? 3,
     seed,
+    ...options.cluster,
     stateMachine: (id) => {
       const store = new KeyValueStore();
       stores.set(id, store); // the newest incarnation's store
       return store;
     },
-    nodeOptions: () => ({ snapshotThreshold: options.threshold ?? 100, snapshotChunkSize: options.chunk ?? 64 }),
+    nodeOptions: () => ({ snapshotThreshold: options.threshold ?? 100, snapshotChunkSize: options.chunk ?? 64, ...options.node }),
   });
   return { cluster, stores };
 }
@@ -278,20 +289,13 @@ describe('InstallSnapshot under steady compaction', () => {
 
 describe('InstallSnapshot keeps the follower with its leader', () => {
   it('a lost chunk is sent again within a heartbeat interval, so the installing follower never times out (regression)', async () => {
-    const stores = new Map<string, KeyValueStore>();
-    const cluster = new Cluster<KeyValueCommand>({
-      size: 3,
-      seed: 16,
-      heartbeatIntervalMs: 120,
-      electionTimeoutMs: [150, 160], // little slack: a resend must come within one interval
-      network: { latencyMs: [1, 2] },
-      stateMachine: (id) => {
-        const store = new KeyValueStore();
-        stores.set(id, store);
-        return store;
-      },
+    const { cluster, stores } = kvCluster(16, {
+      threshold: 50,
+      chunk: 8,
       // Without pre-vote, a follower that times out raises its term at once: that is what is watched.
-      nodeOptions: () => ({ snapshotThreshold: 50, snapshotChunkSize: 8, preVote: false }),
+      node: { preVote: false },
+      // Little slack: a resend must come within one interval.
+      cluster: { heartbeatIntervalMs: 120, electionTimeoutMs: [150, 160], network: { latencyMs: [1, 2] } },
     });
     const leader = await cluster.waitForLeader();
     const laggard = cluster.ids.find((id) => id !== leader)!;
@@ -312,23 +316,13 @@ describe('InstallSnapshot keeps the follower with its leader', () => {
 
 describe('InstallSnapshot traffic', () => {
   it('with slow links, each chunk goes out about once (regression: answers to resends multiplied the chunks)', async () => {
-    const stores = new Map<string, KeyValueStore>();
-    const cluster = new Cluster<KeyValueCommand>({
-      size: 3,
-      seed: 17,
-      network: { latencyMs: [20, 30] },
-      stateMachine: (id) => {
-        const store = new KeyValueStore();
-        stores.set(id, store);
-        return store;
-      },
-      nodeOptions: () => ({ snapshotThreshold: 50, snapshotChunkSize: 8 }),
-    });
+    const { cluster, stores } = kvCluster(17, { threshold: 50, chunk: 8, cluster: { network: { latencyMs: [20, 30] } } });
     const leader = await cluster.waitForLeader();
     const laggard = cluster.ids.find((id) => id !== leader)!;
     cluster.crash(laggard);
     await putMany(cluster, 0, 120);
-    const size = cluster.node(leader).status().snapshotIndex > 0 ? stores.get(leader)!.snapshot().length : 0;
+    expect(cluster.node(leader).status().snapshotIndex).toBeGreaterThan(0);
+    const size = stores.get(leader)!.snapshot().length;
     let sent = 0;
     cluster.network.on('send', (m) => m.type === 'InstallSnapshot' && sent++);
     cluster.restart(laggard);
@@ -389,22 +383,14 @@ describe('compaction and the state machine', () => {
   });
 
   it('compact() from an apply listener snapshots once the batch is applied, at the right index (regression: mislabelled)', async () => {
-    const stores = new Map<string, KeyValueStore>();
-    const cluster = new Cluster<KeyValueCommand>({
-      size: 1,
-      seed: 2,
-      stateMachine: (id) => {
-        const store = new KeyValueStore();
-        stores.set(id, store);
-        return store;
-      },
-      nodeOptions: () => ({ snapshotThreshold: 0 }),
-    });
+    const { cluster } = kvCluster(2, { size: 1, threshold: 0 });
     const node = cluster.node('1');
     await cluster.waitForLeader();
     let asked = 0;
     node.on('apply', (entry) => {
-      if (entry.index === 3) expect(node.compact()).toBeNull(), asked++;
+      if (entry.index !== 3) return;
+      expect(node.compact()).toBeNull(); // deferred until the batch is applied
+      asked++;
     });
     for (let i = 0; i < 4; i++) node.submit(put('k', i)); // entries 2..5, applied in one batch
     await cluster.run(10);
