@@ -10,7 +10,6 @@ import type { Cancel, Scheduler } from './scheduler.js';
 interface TimerHost {
   setImmediate?: (callback: () => void) => unknown;
   clearImmediate?: (handle: unknown) => void;
-  queueMicrotask?: (callback: () => void) => void;
   performance?: { now(): number };
 }
 
@@ -22,6 +21,12 @@ const host = globalThis as unknown as TimerHost;
  * chain of them would starve timers and I/O.
  */
 const MAX_MICROTASK_BURST = 1024;
+
+/**
+ * Deferred callbacks run as reactions to this settled promise: the same microtask queue as
+ * `queueMicrotask`, at half the cost in Node (which wraps each queued callback in an async resource).
+ */
+const SETTLED = Promise.resolve();
 
 /** The longest delay setTimeout honours (a signed 32-bit millisecond count). */
 const MAX_TIMEOUT = 2 ** 31 - 1;
@@ -121,7 +126,6 @@ export class RealScheduler implements Scheduler {
       return;
     }
     if (this.#burst++ === 0) this.schedule(0, this.#endBurst);
-    if (host.queueMicrotask !== undefined) host.queueMicrotask(callback);
-    else void Promise.resolve().then(callback);
+    void SETTLED.then(callback);
   }
 }
