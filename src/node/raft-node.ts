@@ -19,6 +19,7 @@ import { MathRandom, type Random } from '../sim/random.js';
 import { RealScheduler } from '../sim/real-scheduler.js';
 import type { Cancel, Scheduler } from '../sim/scheduler.js';
 import type { Transport } from '../transport/transport.js';
+import { hasListeners } from '../util/has-listeners.js';
 
 /**
  * Options of a {@link RaftNode}. Only `id`, `transport` and `peers` (or `join`) are required.
@@ -756,7 +757,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     if (typeof message === 'string') return this.#report(new InvalidMessageError(this.id, message));
     if (message.to !== this.id) return this.#report(new InvalidMessageError(this.id, `addressed to ${message.to}`));
     if (message.from === this.id) return this.#report(new InvalidMessageError(this.id, 'sent by this node itself'));
-    if (this.listenerCount('receive') !== 0) this.#notifyListeners('receive', message);
+    if (this.#listens('receive')) this.#notifyListeners('receive', message);
     this.#catchUp(core);
     core.step(message);
     this.#afterInput(core);
@@ -841,7 +842,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
 
   #completeReady(core: RaftCore, ready: Ready): void {
     // Per-message and per-entry events cost a call each: skip them when nobody listens.
-    const notifySend = this.listenerCount('send') !== 0;
+    const notifySend = this.#listens('send');
     for (const message of ready.messages) {
       if (notifySend) this.#notifyListeners('send', message);
       try {
@@ -864,7 +865,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       this.#snapshotInstalled(snapshot.index);
       this.#notifyListeners('snapshot', { index: snapshot.index, term: snapshot.term, installed: true });
     }
-    const notifyApply = this.listenerCount('apply') !== 0;
+    const notifyApply = this.#listens('apply');
     this.#applyingReady = true;
     try {
       for (const entry of ready.committed) this.#apply(entry, notifyApply);
@@ -1020,6 +1021,11 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     void this.stop();
   }
 
+  /** Whether anyone listens for `event` (per-message and per-entry events cost a call each otherwise). */
+  #listens(event: keyof RaftNodeEvents): boolean {
+    return hasListeners(this) && this.listenerCount(event) !== 0;
+  }
+
   #report(error: Error): void {
     try {
       this.emit('error', error);
@@ -1033,6 +1039,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    * the node: the rest of a Ready is still sent, applied and acknowledged.
    */
   #notifyListeners<E extends keyof RaftNodeEvents>(event: E, ...args: Parameters<RaftNodeEvents[E]>): void {
+    if (!hasListeners(this)) return;
     try {
       (this.emit as (event: E, ...args: Parameters<RaftNodeEvents[E]>) => boolean)(event, ...args);
     } catch (error) {

@@ -4,6 +4,7 @@
  */
 
 import { EventEmitter } from 'eventemitter3';
+import { hasListeners } from '../util/has-listeners.js';
 import type { Random } from '../sim/random.js';
 import type { Scheduler } from '../sim/scheduler.js';
 import type { Envelope, NodeId, Transport } from './transport.js';
@@ -651,7 +652,7 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
   #route(from: NodeId, to: NodeId, message: M): void {
     const bytes = this.#countBytes ? JSON.stringify(message).length : 0;
     this.#sent.add(message.type, bytes);
-    this.emit('send', message, from, to);
+    if (hasListeners(this)) this.emit('send', message, from, to);
 
     if (this.#faulty) {
       const reason = this.#unreachable(from, to);
@@ -758,13 +759,13 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
     const handler = endpoint.handler;
     if (handler === undefined) return this.#drop(message, from, to, bytes, 'no-listener');
     this.#delivered.add(message.type, bytes);
-    this.emit('deliver', message, from, to);
+    if (hasListeners(this)) this.emit('deliver', message, from, to);
     handler(message);
   }
 
   #drop(message: M, from: NodeId, to: NodeId, bytes: number, reason: DropReason): void {
     this.#dropped.add(message.type, bytes);
-    this.emit('drop', message, from, to, reason);
+    if (hasListeners(this)) this.emit('drop', message, from, to, reason);
   }
 
   #unreachable(from: NodeId, to: NodeId): DropReason | undefined {
