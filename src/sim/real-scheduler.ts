@@ -63,8 +63,11 @@ export class RealScheduler implements Scheduler {
    * ```
    */
   now(): number {
-    return host.performance !== undefined ? host.performance.now() : Date.now();
+    return this.#clock.now();
   }
+
+  /** Looked up once: in Node, `globalThis.performance` is a getter, which a hot clock read should not pay for. */
+  readonly #clock: { now(): number } = host.performance ?? Date;
 
   /**
    * Runs `callback` once after `delayMs` milliseconds; returns a function that cancels it.
