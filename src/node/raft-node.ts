@@ -19,7 +19,12 @@ import { MathRandom, type Random } from '../sim/random.js';
 import { RealScheduler } from '../sim/real-scheduler.js';
 import type { Cancel, Scheduler } from '../sim/scheduler.js';
 import type { Transport } from '../transport/transport.js';
-import { hasListeners } from '../util/has-listeners.js';
+import { eventKey, hasListeners, listens } from '../util/has-listeners.js';
+
+/** Per-message and per-entry events: checked before each, since emitting costs even with no listener. */
+const RECEIVE = eventKey('receive');
+const SEND = eventKey('send');
+const APPLY = eventKey('apply');
 
 /**
  * Options of a {@link RaftNode}. Only `id`, `transport` and `peers` (or `join`) are required.
@@ -757,7 +762,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     if (typeof message === 'string') return this.#report(new InvalidMessageError(this.id, message));
     if (message.to !== this.id) return this.#report(new InvalidMessageError(this.id, `addressed to ${message.to}`));
     if (message.from === this.id) return this.#report(new InvalidMessageError(this.id, 'sent by this node itself'));
-    if (this.#listens('receive')) this.#notifyListeners('receive', message);
+    if (listens(this, RECEIVE)) this.#notifyListeners('receive', message);
     this.#catchUp(core);
     core.step(message);
     this.#afterInput(core);
@@ -842,7 +847,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
 
   #completeReady(core: RaftCore, ready: Ready): void {
     // Per-message and per-entry events cost a call each: skip them when nobody listens.
-    const notifySend = this.#listens('send');
+    const notifySend = listens(this, SEND);
     for (const message of ready.messages) {
       if (notifySend) this.#notifyListeners('send', message);
       try {
@@ -865,7 +870,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       this.#snapshotInstalled(snapshot.index);
       this.#notifyListeners('snapshot', { index: snapshot.index, term: snapshot.term, installed: true });
     }
-    const notifyApply = this.#listens('apply');
+    const notifyApply = listens(this, APPLY);
     this.#applyingReady = true;
     try {
       for (const entry of ready.committed) this.#apply(entry, notifyApply);
@@ -1019,11 +1024,6 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     // Without durable state the node cannot keep Raft's promises: stop rather than risk them.
     this.#report(new RaftError('STORAGE_FAILED', `node ${this.id}: storage failed; the node stops`, { cause: error }));
     void this.stop();
-  }
-
-  /** Whether anyone listens for `event` (per-message and per-entry events cost a call each otherwise). */
-  #listens(event: keyof RaftNodeEvents): boolean {
-    return hasListeners(this) && this.listenerCount(event) !== 0;
   }
 
   #report(error: Error): void {

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { describe, expect, it } from 'vitest';
 import { InMemoryNetwork, SeededRandom, VirtualScheduler } from '../../src/index.js';
-import { hasListeners } from '../../src/util/has-listeners.js';
+import { eventKey, hasListeners, listens } from '../../src/util/has-listeners.js';
 
 describe('hasListeners', () => {
   it('follows listeners being added and removed on an eventemitter3 emitter', () => {
@@ -19,6 +19,22 @@ describe('hasListeners', () => {
 
   it('errs on the side of listening for an object that keeps no count', () => {
     expect(hasListeners({})).toBe(true);
+    expect(listens({}, eventKey('a'))).toBe(true);
+  });
+
+  it('tells one event from another through its prebuilt key', () => {
+    const emitter = new EventEmitter();
+    const [a, b] = [eventKey('a'), eventKey('b')];
+    const listener = (): void => {};
+    expect(listens(emitter, a)).toBe(false);
+    emitter.on('b', listener);
+    expect(listens(emitter, a)).toBe(false);
+    expect(listens(emitter, b)).toBe(true);
+    emitter.on('a', listener).on('a', () => {});
+    expect(listens(emitter, a)).toBe(true);
+    emitter.removeAllListeners('a');
+    expect(listens(emitter, a)).toBe(false);
+    expect(listens(emitter, b)).toBe(true);
   });
 
   it('lets network events through once a listener subscribes after quiet traffic', () => {
