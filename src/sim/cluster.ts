@@ -578,6 +578,8 @@ export class Cluster<C = unknown, R = unknown> {
       this.storages.set(id, storage);
     }
     const o = this.options;
+    const applied: AppliedEntry<C>[] = [];
+    const watches = new Map<number, Watch>();
     const node = new RaftNode<C, R>({
       id,
       ...(this.initialIds.includes(id) ? { peers: this.initialIds } : { join: true }),
@@ -585,23 +587,21 @@ export class Cluster<C = unknown, R = unknown> {
       storage,
       scheduler: this.scheduler,
       random: this.random.fork(`node:${id}:${incarnation}`),
-      ...(o.stateMachine && { stateMachine: o.stateMachine(id) }),
+      stateMachine: recording(o.stateMachine?.(id), applied, watches),
       ...(o.electionTimeoutMs && { electionTimeoutMs: o.electionTimeoutMs }),
       ...(o.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: o.heartbeatIntervalMs }),
       ...o.nodeOptions?.(id),
     });
     this.current.set(id, node);
-    this.appliedBy.set(id, []);
-    this.observe(node);
+    this.appliedBy.set(id, applied);
+    this.watches.set(node, watches);
+    this.observe(node, watches);
     void node.start();
   }
 
-  private observe(node: RaftNode<C, R>): void {
+  private observe(node: RaftNode<C, R>, watches: Map<number, Watch>): void {
     const id = node.id;
-    const applied = this.appliedBy.get(id) as AppliedEntry<C>[];
     const tracing = this.traceBuffer.enabled;
-    const watches = new Map<number, Watch>();
-    this.watches.set(node, watches);
     node.on('role', (role, term) => {
       this.record({ time: this.now, kind: 'role', node: id, role, term });
       if (role === 'leader') this.checker?.leaderElected(id, term, node.entries(), node.status().snapshotIndex);
@@ -612,16 +612,13 @@ export class Cluster<C = unknown, R = unknown> {
       if (this.checker) for (const entry of node.entries(committedSeen + 1, index)) this.checker.committedEntry(id, node.term, entry);
       committedSeen = index;
     });
-    node.on('apply', (entry, result) => {
-      applied.push(entry as AppliedEntry<C>); // the shared, immutable entry: no copy per apply
-      const watch = watches.get(entry.index);
-      if (watch !== undefined) {
-        watch.term = entry.term;
-        watch.result = result;
-      }
-      this.checker?.appliedEntry(id, entry);
-      if (tracing) this.record({ time: this.now, kind: 'apply', node: id, index: entry.index, term: entry.term });
-    });
+    const checker = this.checker;
+    if (checker !== null || tracing) {
+      node.on('apply', (entry) => {
+        checker?.appliedEntry(id, entry);
+        if (tracing) this.record({ time: this.now, kind: 'apply', node: id, index: entry.index, term: entry.term });
+      });
+    }
     node.on('error', (error) => {
       const watch = error instanceof ApplyError ? watches.get(error.index) : undefined;
       if (watch !== undefined) watch.error = error;
@@ -662,6 +659,30 @@ export class Cluster<C = unknown, R = unknown> {
     const finding = checker?.violation;
     if (finding) throw this.violation(finding.property, finding.detail, finding.nodes);
   }
+}
+
+/**
+ * Wraps a node's state machine (or none) so that every command it applies is recorded, with its
+ * result for a `propose` waiting on that index: at the state machine, with no event per entry.
+ * A command whose apply throws is recorded too (its error reaches the watch as an `error` event).
+ */
+function recording<C, R>(inner: StateMachine<C, R> | undefined, applied: AppliedEntry<C>[], watches: Map<number, Watch>): StateMachine<C, R> {
+  const machine: StateMachine<C, R> = {
+    apply(command, position) {
+      const entry = position as LogEntry as AppliedEntry<C>; // RaftNode passes the entry itself: shared, never copied
+      applied.push(entry);
+      const watch = watches.get(entry.index);
+      if (watch !== undefined) watch.term = entry.term;
+      const result = inner === undefined ? (undefined as R) : inner.apply(command, position);
+      if (watch !== undefined) watch.result = result;
+      return result;
+    },
+  };
+  if (typeof inner?.snapshot === 'function' && typeof inner.restore === 'function') {
+    machine.snapshot = () => (inner.snapshot as () => string).call(inner);
+    machine.restore = (snapshot) => (inner.restore as (s: string) => void).call(inner, snapshot);
+  }
+  return machine;
 }
 
 /** The leader's membership once committed (an earlier attempt's change may still be pending). */
