@@ -11,7 +11,7 @@ import {
   RaftError,
   TimeoutError,
 } from '../raft/errors.js';
-import { validateMessage, type Message } from '../raft/messages.js';
+import { validateMessage, type Message, type ValidationLimits } from '../raft/messages.js';
 import type { StateMachine } from '../raft/state-machine.js';
 import { MemoryStorage, type PersistedState, type Storage, type StorageUpdate } from '../raft/storage.js';
 import type { LogEntry, LogPosition, Membership, NodeId, Role, Snapshot } from '../raft/types.js';
@@ -221,8 +221,8 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   readonly #scheduler: Scheduler;
   readonly #random: Random;
   readonly #maxEntriesPerMessage: number;
-  readonly #maxEntriesAccepted: number;
-  readonly #maxChunkAccepted: number;
+  /** What a received message may carry: peers may be configured differently, so generous, still bounded. */
+  readonly #accepted: ValidationLimits;
   #core: RaftCore | null = null;
   #state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
 
@@ -282,9 +282,10 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     this.#scheduler = options.scheduler ?? new RealScheduler();
     this.#random = options.random ?? new MathRandom();
     this.#maxEntriesPerMessage = options.maxEntriesPerMessage ?? 1024;
-    // Peers may be configured differently: accept generously, still bounded against hostile input.
-    this.#maxEntriesAccepted = Math.max(this.#maxEntriesPerMessage, 65_536);
-    this.#maxChunkAccepted = Math.max(options.snapshotChunkSize ?? 0, 16 * 2 ** 20);
+    this.#accepted = {
+      maxEntries: Math.max(this.#maxEntriesPerMessage, 65_536),
+      maxSnapshotChunk: Math.max(options.snapshotChunkSize ?? 0, 16 * 2 ** 20),
+    };
     validateTimings(options.electionTimeoutMs, options.heartbeatIntervalMs);
   }
 
@@ -758,7 +759,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   #receive(raw: unknown): void {
     if (this.#state !== 'running') return;
     const core = this.#core as RaftCore;
-    const message = validateMessage(raw, { maxEntries: this.#maxEntriesAccepted, maxSnapshotChunk: this.#maxChunkAccepted });
+    const message = validateMessage(raw, this.#accepted);
     if (typeof message === 'string') return this.#report(new InvalidMessageError(this.id, message));
     if (message.to !== this.id) return this.#report(new InvalidMessageError(this.id, `addressed to ${message.to}`));
     if (message.from === this.id) return this.#report(new InvalidMessageError(this.id, 'sent by this node itself'));
