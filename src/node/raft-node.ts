@@ -433,11 +433,11 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    * before the entry is applied (its fate is then unknown), {@link AbortedError} when `signal`
    * aborts, and {@link NodeStoppedError} when the node stops.
    */
-  propose(command: C, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ProposalResult<R>> {
-    const { signal } = options;
+  propose(command: C, options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<ProposalResult<R>> {
+    const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
     if (this.#options.forwardProposals === true && this.#core !== null && this.#core.role !== 'leader') {
-      return this.#forwardProposal(command, options);
+      return this.#forwardProposal(command, options ?? {});
     }
     let position: { index: number; term: number };
     try {

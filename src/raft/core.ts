@@ -635,7 +635,7 @@ export class RaftCore {
   propose(command: unknown): LogPosition {
     this.#assertAppendable();
     const entry: LogEntry = { index: this.#log.lastIndex + 1, term: this.#currentTerm, kind: 'command', command };
-    this.#log.append([entry]);
+    this.#log.push(entry);
     this.#replicationDue = true;
     return { index: entry.index, term: entry.term };
   }

@@ -60,6 +60,11 @@ export class RaftLog {
     return this.#entries.slice(start, Math.max(0, end));
   }
 
+  /** Appends one entry that continues the log (its index must be lastIndex + 1). */
+  push(entry: LogEntry): void {
+    this.#entries.push(entry);
+  }
+
   /** Appends entries that continue the log (their first index must be lastIndex + 1). */
   append(entries: readonly LogEntry[]): void {
     for (const entry of entries) this.#entries.push(entry);
