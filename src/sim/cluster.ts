@@ -194,8 +194,8 @@ export class Cluster<C = unknown, R = unknown> {
     }
     this.seed = options.seed;
     this.random = new SeededRandom(options.seed);
-    this.scheduler = new VirtualScheduler({ onEvent: () => this.throwIfViolated() });
     this.checker = options.checkInvariants === false ? null : new SafetyChecker();
+    this.scheduler = new VirtualScheduler(this.checker === null ? {} : { onEvent: () => this.throwIfViolated() });
     this.traceBuffer = new TraceBuffer(options.traceLimit ?? 10_000);
     this.network = new InMemoryNetwork<Message>({
       scheduler: this.scheduler,
