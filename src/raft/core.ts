@@ -678,7 +678,7 @@ export class RaftCore {
   }
 
   #onForwardedProposal(m: Propose): void {
-    if (this.#currentRole !== 'leader' || this.#transferee !== null) return this.#refuseForward(m);
+    if (this.#currentRole !== 'leader' || this.#transferee !== null) return this.#answerForward(m, 0, false);
     // Transports may duplicate messages: a repeat gets the first answer, not a second entry.
     let seen = this.#forwardedIds.get(m.from);
     if (seen === undefined) this.#forwardedIds.set(m.from, (seen = new Map()));
@@ -688,11 +688,12 @@ export class RaftCore {
       seen.set(m.id, index);
       if (seen.size > FORWARD_MEMORY) seen.delete(seen.keys().next().value as number);
     }
-    this.#send<ProposeResponse>({ type: 'ProposeResponse', from: this.id, to: m.from, term: this.#currentTerm, id: m.id, index, ok: true });
+    this.#answerForward(m, index, true);
   }
 
-  #refuseForward(m: Propose): void {
-    this.#send<ProposeResponse>({ type: 'ProposeResponse', from: this.id, to: m.from, term: this.#currentTerm, id: m.id, index: 0, ok: false });
+  /** Answers a forwarded proposal: where it landed, or (index 0, not ok) that it was not appended. */
+  #answerForward(m: Propose, index: number, ok: boolean): void {
+    this.#send<ProposeResponse>({ type: 'ProposeResponse', from: this.id, to: m.from, term: this.#currentTerm, id: m.id, index, ok });
   }
 
   #leaderRead(request: ReadRequest): void {
@@ -923,12 +924,10 @@ export class RaftCore {
 
   #onInstallSnapshot(m: InstallSnapshot): void {
     this.#followLeader(m.from);
-    const respond = (offset: number, done: boolean): void =>
-      this.#send<InstallSnapshotResponse>({ type: 'InstallSnapshotResponse', from: this.id, to: m.from, term: this.#currentTerm, index: m.index, offset, done });
     if (m.index <= this.#commit) {
       // Everything in it is already committed here (so it matches): nothing to install.
       this.#incoming = null;
-      return respond(m.offset + m.data.length, true);
+      return this.#answerSnapshot(m, m.offset + m.data.length, true);
     }
     // Chunks join only within one snapshot of one leader (another may serialise its state differently).
     const sameTransfer = (i: IncomingSnapshot | null): i is IncomingSnapshot =>
@@ -938,11 +937,11 @@ export class RaftCore {
     }
     const incoming = this.#incoming;
     // A chunk of another snapshot, or out of order: say where to resume.
-    if (!sameTransfer(incoming)) return respond(0, false);
-    if (incoming.length !== m.offset) return respond(incoming.length, false);
+    if (!sameTransfer(incoming)) return this.#answerSnapshot(m, 0, false);
+    if (incoming.length !== m.offset) return this.#answerSnapshot(m, incoming.length, false);
     incoming.chunks.push(m.data);
     incoming.length += m.data.length;
-    if (!m.done) return respond(incoming.length, false);
+    if (!m.done) return this.#answerSnapshot(m, incoming.length, false);
     this.#incoming = null;
     const snapshot: Snapshot = { index: m.index, term: m.lastTerm, membership: m.membership, data: incoming.chunks.join('') };
     // Figure 13 (rules 6–7): keep the entries after the snapshot if the log agrees at its index.
@@ -951,7 +950,12 @@ export class RaftCore {
     this.#latestSnapshot = this.#unstableSnapshot = snapshot;
     this.#commit = this.#applying = m.index; // the driver restores the state machine from it
     this.#recomputeMembership();
-    respond(incoming.length, true);
+    this.#answerSnapshot(m, incoming.length, true);
+  }
+
+  /** Tells the sender of `m` how much of its snapshot this node holds (`offset`), and whether it is installed. */
+  #answerSnapshot(m: InstallSnapshot, offset: number, done: boolean): void {
+    this.#send<InstallSnapshotResponse>({ type: 'InstallSnapshotResponse', from: this.id, to: m.from, term: this.#currentTerm, index: m.index, offset, done });
   }
 
   /** The node this leader is handing leadership to, or null. */
@@ -1501,9 +1505,9 @@ export class RaftCore {
       // round 0: an answer to an old term's message must not confirm anyone's read round.
       this.#respondAppend({ ...m, round: 0 }, false, m.prevLogIndex, 0, 0);
     } else if (m.type === 'InstallSnapshot') {
-      this.#send<InstallSnapshotResponse>({ type: 'InstallSnapshotResponse', from: this.id, to: m.from, term: this.#currentTerm, index: m.index, offset: 0, done: false });
+      this.#answerSnapshot(m, 0, false);
     } else if (m.type === 'Propose') {
-      this.#refuseForward(m); // definitely not appended: say so at once
+      this.#answerForward(m, 0, false); // definitely not appended: say so at once
     } else if (m.type === 'ReadIndex') {
       this.#settleRead({ id: m.id, from: m.from }, 0, false);
     } else if (m.type === 'RequestVote') {
