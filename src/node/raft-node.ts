@@ -155,6 +155,13 @@ interface Forwarded {
   readonly cleanup: () => void;
 }
 
+/** What applying an entry came to (remembered while forwarded proposals await their answers). */
+interface Outcome {
+  readonly term: number;
+  readonly result: unknown;
+  readonly failure: ApplyError | undefined;
+}
+
 /** A read waiting for its index (-1 until known) and then for the state machine to apply it. */
 interface PendingRead {
   readonly id: number;
@@ -249,7 +256,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   readonly #forwardedByIndex = new Map<number, Forwarded>();
   /** Forwarded proposal ids: a random base per incarnation, so a leader's duplicate check never confuses two incarnations. */
   #forwardSeq = 0;
-  readonly #recentResults = new Map<number, { term: number; result: unknown; failure: ApplyError | undefined }>();
+  readonly #recentResults = new Map<number, Outcome>();
 
   // What observers were last told, to emit events on change.
   #seenRole: Role = 'follower';
@@ -662,11 +669,15 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     }
     // Applied here before the leader's answer arrived (a slow answer): use the remembered outcome.
     const done = this.#recentResults.get(state.index);
-    if (done === undefined) {
-      this.#finishForward(forward, new RaftError('OUTCOME_UNKNOWN', `node ${this.id}: forwarded proposal ${state.index} was applied before its answer arrived`));
-    } else if (done.term !== state.term) this.#finishForward(forward, new LeadershipLostError(this.id, state.index));
-    else if (done.failure) this.#finishForward(forward, done.failure);
-    else this.#finishForward(forward, undefined, { index: state.index, term: state.term, result: done.result });
+    if (done !== undefined) return this.#forwardApplied(forward, done);
+    this.#finishForward(forward, new RaftError('OUTCOME_UNKNOWN', `node ${this.id}: forwarded proposal ${state.index} was applied before its answer arrived`));
+  }
+
+  /** The entry at the forwarded proposal's index was applied with `outcome`: answer the proposal. */
+  #forwardApplied(forward: Forwarded, outcome: Outcome): void {
+    if (outcome.term !== forward.term) this.#finishForward(forward, new LeadershipLostError(this.id, forward.index));
+    else if (outcome.failure) this.#finishForward(forward, outcome.failure);
+    else this.#finishForward(forward, undefined, { index: forward.index, term: forward.term, result: outcome.result });
   }
 
   #finishForward(forward: Forwarded, error: Error | undefined, value?: ProposalResult): void {
@@ -943,15 +954,12 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     }
     if (this.#forwarded.size > 0) {
       // Remember recent outcomes while forwarded proposals wait for their answers.
-      this.#recentResults.set(entry.index, { term: entry.term, result, failure });
+      const outcome: Outcome = { term: entry.term, result, failure };
+      this.#recentResults.set(entry.index, outcome);
       if (this.#recentResults.size > 4096) this.#recentResults.delete(this.#recentResults.keys().next().value as number);
+      const forward = this.#forwardedByIndex.get(entry.index);
+      if (forward !== undefined) this.#forwardApplied(forward, outcome);
     } else if (this.#recentResults.size > 0) this.#recentResults.clear();
-    const forward = this.#forwardedByIndex.size > 0 ? this.#forwardedByIndex.get(entry.index) : undefined;
-    if (forward !== undefined) {
-      if (forward.term !== entry.term) this.#finishForward(forward, new LeadershipLostError(this.id, entry.index));
-      else if (failure) this.#finishForward(forward, failure);
-      else this.#finishForward(forward, undefined, { index: entry.index, term: entry.term, result });
-    }
     // Proposals are answered in log order; anything below this index was overwritten.
     while (this.#pendingHead < this.pending.length) {
       const p = this.pending[this.#pendingHead] as Pending;
