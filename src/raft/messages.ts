@@ -455,11 +455,9 @@ function check(raw: unknown, limits: ValidationLimits): Message | string {
     case 'Propose':
       return isIndex(m.id) && Object.hasOwn(m, 'command') ? (raw as Propose) : 'Propose: bad id or no command';
     case 'ProposeResponse':
-      if (!isIndex(m.id) || !isIndex(m.index) || typeof m.ok !== 'boolean') return 'ProposeResponse: bad id/index/ok';
-      return raw as ProposeResponse;
     case 'ReadIndexResponse':
-      if (!isIndex(m.id) || !isIndex(m.index) || typeof m.ok !== 'boolean') return 'ReadIndexResponse: bad id/index/ok';
-      return raw as ReadIndexResponse;
+      if (!isIndex(m.id) || !isIndex(m.index) || typeof m.ok !== 'boolean') return `${m.type}: bad id/index/ok`;
+      return raw as ProposeResponse | ReadIndexResponse;
     case 'AppendEntriesResponse':
       if (typeof m.success !== 'boolean') return 'AppendEntriesResponse: success must be boolean';
       if (!isIndex(m.index) || !isIndex(m.conflictIndex) || !isIndex(m.conflictTerm)) {
