@@ -598,10 +598,8 @@ export class RaftCore {
       }
       if (this.#checkQuorum && this.#electionElapsed >= this.#electionTimeout[0]) {
         this.#electionElapsed = 0;
-        if (!this.#quorumActive()) {
-          this.#becomeFollower(this.#currentTerm, null); // cut off from a majority: stop serving
-          return;
-        }
+        // Cut off from a majority: stop serving.
+        if (!this.#quorumActive()) return this.#becomeFollower(this.#currentTerm, null);
       }
       this.#heartbeatElapsed += ms;
       if (this.#heartbeatElapsed >= this.#heartbeatInterval) {
@@ -697,10 +695,8 @@ export class RaftCore {
   }
 
   #leaderRead(request: ReadRequest): void {
-    if (this.#log.term(this.#commit) !== this.#currentTerm) {
-      this.#readsBeforeCommit.push(request); // the commit index may lag until this term commits
-      return;
-    }
+    // The commit index may lag until this term commits.
+    if (this.#log.term(this.#commit) !== this.#currentTerm) return void this.#readsBeforeCommit.push(request);
     if (this.#quorum === 1 && this.#voters.has(this.id)) return this.#settleRead(request, this.#commit, true);
     // Requests made before the next heartbeat share one round; each raises its index to now.
     let round = lastOf(this.#readRounds);
@@ -1016,8 +1012,7 @@ export class RaftCore {
       const fromLeader = message.type === 'AppendEntries' || message.type === 'InstallSnapshot' || message.type === 'TimeoutNow';
       this.#becomeFollower(message.term, fromLeader ? message.from : null);
     } else if (message.term < this.#currentTerm) {
-      this.#rejectStale(message);
-      return;
+      return this.#rejectStale(message);
     }
     switch (message.type) {
       case 'RequestVote':
@@ -1136,10 +1131,7 @@ export class RaftCore {
     this.#votesGranted.clear();
     this.#votesGranted.add(this.id);
     this.#resetElectionTimer();
-    if (this.#countVoters(this.#votesGranted) >= this.#quorum) {
-      this.#becomeLeader();
-      return;
-    }
+    if (this.#countVoters(this.#votesGranted) >= this.#quorum) return this.#becomeLeader();
     const lastLogIndex = this.#log.lastIndex;
     const lastLogTerm = this.#log.lastTerm;
     for (const to of this.#voterPeers) {
@@ -1154,10 +1146,7 @@ export class RaftCore {
     this.#votesGranted.clear();
     this.#votesGranted.add(this.id);
     this.#resetElectionTimer();
-    if (this.#countVoters(this.#votesGranted) >= this.#quorum) {
-      this.#startElection(false);
-      return;
-    }
+    if (this.#countVoters(this.#votesGranted) >= this.#quorum) return this.#startElection(false);
     const term = this.#currentTerm + 1;
     const lastLogIndex = this.#log.lastIndex;
     const lastLogTerm = this.#log.lastTerm;
@@ -1272,14 +1261,10 @@ export class RaftCore {
     const prevIndex = m.prevLogIndex + i;
     if (prevIndex < this.#log.snapshotIndex) return this.#respondAppend(m, true, matched, 0, 0); // all of it is in the snapshot
     const prevTerm = this.#log.term(prevIndex);
-    if (prevTerm === undefined) {
-      this.#respondAppend(m, false, m.prevLogIndex, this.#log.lastIndex + 1, 0);
-      return;
-    }
+    if (prevTerm === undefined) return this.#respondAppend(m, false, m.prevLogIndex, this.#log.lastIndex + 1, 0);
     if (prevTerm !== (i === 0 ? m.prevLogTerm : (entries[i - 1] as LogEntry).term)) {
       if (i > 0) return; // contradicts a committed entry: only a faulty peer does that
-      this.#respondAppend(m, false, m.prevLogIndex, this.#log.firstIndexOfTerm(prevTerm, m.prevLogIndex), prevTerm);
-      return;
+      return this.#respondAppend(m, false, m.prevLogIndex, this.#log.firstIndexOfTerm(prevTerm, m.prevLogIndex), prevTerm);
     }
     // Skip entries we already hold; truncate only at a real conflict, so a stale or duplicated
     // message can never remove entries that match.
