@@ -171,15 +171,16 @@ interface PendingRead {
   readonly cleanup: () => void;
 }
 
-/** A proposal waiting to be applied (one fixed shape, so the hot path stays monomorphic). */
-class Pending {
-  cleanup: (() => void) | undefined = undefined;
-  constructor(
-    readonly index: number,
-    readonly term: number,
-    public resolve: ((value: ProposalResult) => void) | null,
-    readonly reject: (error: Error) => void,
-  ) {}
+/**
+ * A proposal waiting to be applied; `resolve` is null once answered. Always created with every
+ * field, in this order (one object shape, so the hot path stays monomorphic).
+ */
+interface Pending {
+  readonly index: number;
+  readonly term: number;
+  resolve: ((value: ProposalResult) => void) | null;
+  readonly reject: (error: Error) => void;
+  cleanup: (() => void) | undefined;
 }
 
 const NOOP_STATE_MACHINE: StateMachine = { apply: () => undefined };
@@ -458,7 +459,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   /** Resolves once this node (the leader) applied the entry at `position`. Call in log order. */
   #awaitApplied(position: LogPosition, signal: AbortSignal | undefined): Promise<ProposalResult> {
     return new Promise<ProposalResult>((resolve, reject) => {
-      const pending = new Pending(position.index, position.term, resolve, reject);
+      const pending: Pending = { index: position.index, term: position.term, resolve, reject, cleanup: undefined };
       if (signal) {
         const onAbort = (): void => this.#settle(pending, new AbortedError(signal.reason));
         signal.addEventListener('abort', onAbort, { once: true });
