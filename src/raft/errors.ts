@@ -13,12 +13,14 @@ import type { NodeId } from './types.js';
  * ```
  */
 export class RaftError extends Error {
+  // The error classes' fields are `declare`d: each constructor creates them by assignment (in
+  // the same order as class fields would), so no separate field definitions are emitted.
   /** A stable, machine-readable code. */
-  readonly code: string;
+  declare readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'RaftError';
     this.code = code;
+    this.name = 'RaftError';
   }
 }
 
@@ -40,7 +42,7 @@ export class RaftError extends Error {
  */
 export class NotLeaderError extends RaftError {
   /** The leader this node knows of, or null when it knows none. */
-  readonly leaderId: NodeId | null;
+  declare readonly leaderId: NodeId | null;
   constructor(nodeId: NodeId, leaderId: NodeId | null) {
     super('NOT_LEADER', `node ${nodeId} is not the leader` + (leaderId === null ? ' (leader unknown)' : ` (leader is ${leaderId})`));
     this.name = 'NotLeaderError';
@@ -66,7 +68,7 @@ export class NotLeaderError extends RaftError {
  */
 export class LeadershipLostError extends RaftError {
   /** The log index the proposal had been given. */
-  readonly index: number;
+  declare readonly index: number;
   constructor(nodeId: NodeId, index: number) {
     super('LEADERSHIP_LOST', `node ${nodeId} lost leadership before entry ${index} was applied; its outcome is unknown`);
     this.name = 'LeadershipLostError';
@@ -92,7 +94,7 @@ export class LeadershipLostError extends RaftError {
  */
 export class TransferError extends RaftError {
   /** The node leadership is being (or was to be) transferred to. */
-  readonly target: NodeId | null;
+  declare readonly target: NodeId | null;
   constructor(code: 'TRANSFER_IN_PROGRESS' | 'TRANSFER_FAILED', message: string, target: NodeId | null) {
     super(code, message);
     this.name = 'TransferError';
@@ -136,7 +138,7 @@ export class MembershipError extends RaftError {
  */
 export class TimeoutError extends RaftError {
   /** How long was waited. */
-  readonly timeoutMs: number;
+  declare readonly timeoutMs: number;
   constructor(what: string, timeoutMs: number) {
     super('TIMEOUT', `${what} timed out after ${timeoutMs} ms`);
     this.name = 'TimeoutError';
@@ -200,7 +202,7 @@ export class AbortedError extends RaftError {
  */
 export class InvalidMessageError extends RaftError {
   /** What was wrong with it. */
-  readonly reason: string;
+  declare readonly reason: string;
   constructor(nodeId: NodeId, reason: string) {
     super('INVALID_MESSAGE', `node ${nodeId} dropped an invalid message: ${reason}`);
     this.name = 'InvalidMessageError';
@@ -226,7 +228,7 @@ export class InvalidMessageError extends RaftError {
  */
 export class ApplyError extends RaftError {
   /** The index of the entry whose application threw. */
-  readonly index: number;
+  declare readonly index: number;
   constructor(nodeId: NodeId, index: number, cause: unknown) {
     super('APPLY_FAILED', `node ${nodeId}: the state machine threw while applying entry ${index}`, { cause });
     this.name = 'ApplyError';
