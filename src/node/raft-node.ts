@@ -487,7 +487,6 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     } catch (error) {
       return Promise.reject(error);
     }
-    const timeoutMs = options.timeoutMs ?? this.#defaultWaitMs();
     return new Promise<NodeId>((resolve, reject) => {
       const finish = (error: Error | undefined): void => {
         cancel();
@@ -496,7 +495,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
         if (error) reject(error);
         else resolve(target);
       };
-      const cancel = this.#guard(`transferring leadership to ${target}`, timeoutMs, undefined, finish);
+      const cancel = this.#guard(`transferring leadership to ${target}`, options.timeoutMs, undefined, finish);
       const onLeader = (leaderId: NodeId | null): void => {
         if (leaderId === target) finish(undefined);
       };
@@ -640,7 +639,6 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     } catch (error) {
       return Promise.reject(error);
     }
-    const timeoutMs = options.timeoutMs ?? this.#defaultWaitMs();
     return new Promise<ProposalResult<R>>((resolve, reject) => {
       const forward: Forwarded = {
         id,
@@ -648,7 +646,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
         term: 0,
         resolve: resolve as (value: ProposalResult) => void,
         reject,
-        cleanup: this.#guard('forwarded proposal (its outcome is unknown)', timeoutMs, signal, (e) => this.#finishForward(forward, e)),
+        cleanup: this.#guard('forwarded proposal (its outcome is unknown)', options.timeoutMs, signal, (e) => this.#finishForward(forward, e)),
       };
       this.#forwarded.set(id, forward);
     });
@@ -716,14 +714,13 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     } catch (error) {
       return Promise.reject(error);
     }
-    const timeoutMs = options.timeoutMs ?? this.#defaultWaitMs();
     return new Promise<number>((resolve, reject) => {
       const read: PendingRead = {
         id,
         index: -1,
         resolve,
         reject,
-        cleanup: this.#guard('read', timeoutMs, signal, (e) => this.#finishRead(read, e)),
+        cleanup: this.#guard('read', options.timeoutMs, signal, (e) => this.#finishRead(read, e)),
       };
       this.#reads.set(id, read);
     });
@@ -750,13 +747,12 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     else read.resolve(read.index);
   }
 
-  /** How long waits default to: twice the maximum election timeout. */
-  #defaultWaitMs(): number {
-    return 2 * (this.#options.electionTimeoutMs?.[1] ?? 300);
-  }
-
-  /** Arms a timeout and an abort listener that call `fail`; returns what disarms both. */
-  #guard(what: string, timeoutMs: number, signal: AbortSignal | undefined, fail: (error: Error) => void): () => void {
+  /**
+   * Arms a timeout (by default twice the maximum election timeout) and an abort listener that
+   * call `fail`; returns what disarms both.
+   */
+  #guard(what: string, timeoutMs: number | undefined, signal: AbortSignal | undefined, fail: (error: Error) => void): () => void {
+    timeoutMs ??= 2 * (this.#options.electionTimeoutMs?.[1] ?? 300);
     const cancelTimer = this.#scheduler.schedule(timeoutMs, () => fail(new TimeoutError(what, timeoutMs)));
     const onAbort = (): void => fail(new AbortedError(signal?.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
