@@ -362,8 +362,6 @@ export class RaftCore {
   readonly id: NodeId;
   /** The other members (voters and learners) of the membership in force. */
   #others: readonly NodeId[] = [];
-  /** The other voters. */
-  #voterPeers: readonly NodeId[] = [];
   #voters: ReadonlySet<NodeId> = new Set();
   #currentMembership: Membership;
   /** The log index of the entry that set the membership in force (0: the snapshot's or the initial one). */
@@ -838,7 +836,6 @@ export class RaftCore {
     this.#configIndex = index;
     this.#voters = new Set(membership.voters);
     this.#others = [...membership.voters, ...membership.learners].filter((id) => id !== this.id);
-    this.#voterPeers = membership.voters.filter((id) => id !== this.id);
     this.#quorum = Math.floor(membership.voters.length / 2) + 1;
     if (this.#currentRole !== 'leader') return;
     for (const id of [...this.#progress.keys()]) if (!this.#others.includes(id)) this.#progress.delete(id);
@@ -1134,8 +1131,8 @@ export class RaftCore {
     if (this.#countVoters(this.#votesGranted) >= this.#quorum) return this.#becomeLeader();
     const lastLogIndex = this.#log.lastIndex;
     const lastLogTerm = this.#log.lastTerm;
-    for (const to of this.#voterPeers) {
-      this.#send<RequestVote>({ type: 'RequestVote', from: this.id, to, term: this.#currentTerm, lastLogIndex, lastLogTerm, force });
+    for (const to of this.#others) {
+      if (this.#voters.has(to)) this.#send<RequestVote>({ type: 'RequestVote', from: this.id, to, term: this.#currentTerm, lastLogIndex, lastLogTerm, force });
     }
   }
 
@@ -1150,8 +1147,8 @@ export class RaftCore {
     const term = this.#currentTerm + 1;
     const lastLogIndex = this.#log.lastIndex;
     const lastLogTerm = this.#log.lastTerm;
-    for (const to of this.#voterPeers) {
-      this.#send<PreVote>({ type: 'PreVote', from: this.id, to, term, lastLogIndex, lastLogTerm });
+    for (const to of this.#others) {
+      if (this.#voters.has(to)) this.#send<PreVote>({ type: 'PreVote', from: this.id, to, term, lastLogIndex, lastLogTerm });
     }
   }
 
