@@ -44,7 +44,7 @@ export class NotLeaderError extends RaftError {
   /** The leader this node knows of, or null when it knows none. */
   declare readonly leaderId: NodeId | null;
   constructor(nodeId: NodeId, leaderId: NodeId | null) {
-    super('NOT_LEADER', `node ${nodeId} is not the leader` + (leaderId === null ? ' (leader unknown)' : ` (leader is ${leaderId})`));
+    super('NOT_LEADER', `node ${nodeId} is not the leader (${leaderId === null ? 'leader unknown' : `leader is ${leaderId}`})`);
     this.name = 'NotLeaderError';
     this.leaderId = leaderId;
   }
