@@ -1054,7 +1054,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   }
 
   #requireCore(): RaftCore {
-    if (this.#state !== 'running' || this.#core === null) throw new NodeStoppedError(this.id);
-    return this.#core;
+    if (this.#state !== 'running') throw new NodeStoppedError(this.id);
+    return this.#core as RaftCore; // set before the node runs
   }
 }
