@@ -838,13 +838,18 @@ export class RaftCore {
     this.#others = [...membership.voters, ...membership.learners].filter((id) => id !== this.id);
     this.#quorum = Math.floor(membership.voters.length / 2) + 1;
     if (this.#currentRole !== 'leader') return;
-    for (const id of [...this.#progress.keys()]) if (!this.#others.includes(id)) this.#progress.delete(id);
+    this.#syncProgress();
+    if (this.#transferee !== null && !this.#voters.has(this.#transferee)) this.#transferee = null;
+  }
+
+  /** Leader: progress for exactly the other members; one that is new starts after the log's end. */
+  #syncProgress(): void {
+    for (const id of this.#progress.keys()) if (!this.#others.includes(id)) this.#progress.delete(id); // (safe while iterating a Map)
     for (const id of this.#others) {
       const pr = this.#progress.get(id);
       if (pr === undefined) this.#progress.set(id, newProgress(this.#log.lastIndex + 1, this.#voters.has(id)));
       else pr.voter = this.#voters.has(id);
     }
-    if (this.#transferee !== null && !this.#voters.has(this.#transferee)) this.#transferee = null;
   }
 
   // ── Snapshots ────────────────────────────────────────────────────────────────────────────
@@ -1232,10 +1237,9 @@ export class RaftCore {
     this.#roundSentAt.fill(-Infinity);
     this.#forwardedIds.clear();
     this.#transferTried = false;
-    const next = this.#log.lastIndex + 1;
-    for (const id of this.#others) this.#progress.set(id, newProgress(next, this.#voters.has(id)));
+    this.#syncProgress(); // (none yet: only a leader has progress)
     // A no-op from the new term lets the leader commit everything before it (Figure 8).
-    this.#log.append([{ index: next, term: this.#currentTerm, kind: 'noop' }]);
+    this.#log.append([{ index: this.#log.lastIndex + 1, term: this.#currentTerm, kind: 'noop' }]);
     this.#replicationDue = true;
   }
 
