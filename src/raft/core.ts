@@ -533,8 +533,8 @@ export class RaftCore {
     return this.#log.entry(index);
   }
 
-  /** Log entries `from`..`to` inclusive (a copy of the array; the entries are shared). */
-  entries(from = 1, to = this.#log.lastIndex): LogEntry[] {
+  /** Log entries `from`..`to` inclusive (default: the whole log; a copy of the array, the entries are shared). */
+  entries(from = 1, to?: number): LogEntry[] {
     return this.#log.slice(from, to);
   }
 
@@ -1239,7 +1239,7 @@ export class RaftCore {
     this.#transferTried = false;
     this.#syncProgress(); // (none yet: only a leader has progress)
     // A no-op from the new term lets the leader commit everything before it (Figure 8).
-    this.#log.append([{ index: this.#log.lastIndex + 1, term: this.#currentTerm, kind: 'noop' }]);
+    this.#log.push({ index: this.#log.lastIndex + 1, term: this.#currentTerm, kind: 'noop' });
     this.#replicationDue = true;
   }
 

@@ -97,7 +97,7 @@ export class RaftLog {
   /** Entries not yet handed to storage; marks them handed over. */
   takeUnstable(): LogEntry[] {
     if (this.#unstableFrom > this.lastIndex) return [];
-    const entries = this.slice(Math.max(this.#unstableFrom, this.#offset + 1));
+    const entries = this.slice(this.#unstableFrom); // (slice clamps to after the snapshot)
     this.#unstableFrom = this.lastIndex + 1;
     return entries;
   }
