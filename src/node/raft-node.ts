@@ -228,7 +228,6 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   readonly #stateMachine: StateMachine<C, R>;
   readonly #scheduler: Scheduler;
   readonly #random: Random;
-  readonly #maxEntriesPerMessage: number;
   /** What a received message may carry: peers may be configured differently, so generous, still bounded. */
   readonly #accepted: ValidationLimits;
   #core: RaftCore | null = null;
@@ -289,9 +288,8 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     this.#stateMachine = options.stateMachine ?? (NOOP_STATE_MACHINE as StateMachine<C, R>);
     this.#scheduler = options.scheduler ?? new RealScheduler();
     this.#random = options.random ?? new MathRandom();
-    this.#maxEntriesPerMessage = options.maxEntriesPerMessage ?? 1024;
     this.#accepted = {
-      maxEntries: Math.max(this.#maxEntriesPerMessage, 65_536),
+      maxEntries: Math.max(options.maxEntriesPerMessage ?? 0, 65_536),
       maxSnapshotChunk: Math.max(options.snapshotChunkSize ?? 0, 16 * 2 ** 20),
     };
     validateTimings(options.electionTimeoutMs, options.heartbeatIntervalMs);
@@ -340,7 +338,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     const o = this.#options;
     if (initialState.snapshot !== undefined) this.#restoreStateMachine(initialState.snapshot);
     // The node's options include the core's (timings, flow control, modes); the core ignores the rest.
-    this.#core = new RaftCore({ ...o, peers: o.peers ?? [], random: this.#random, initialState, maxEntriesPerMessage: this.#maxEntriesPerMessage });
+    this.#core = new RaftCore({ ...o, peers: o.peers ?? [], random: this.#random, initialState });
     this.#seenTerm = this.#core.term;
     this.#seenMembership = this.#core.membership;
     this.#state = 'running';
