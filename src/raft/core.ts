@@ -437,7 +437,7 @@ export class RaftCore {
 
   constructor(options: RaftCoreOptions) {
     this.id = options.id;
-    this.#initialMembership = options.join === true ? { voters: [], learners: [] } : membershipOf([options.id, ...options.peers]);
+    this.#initialMembership = membershipOf(options.join === true ? [] : [options.id, ...options.peers]);
     this.#snapshotChunkSize = options.snapshotChunkSize ?? 65_536;
     if (!(Number.isSafeInteger(this.#snapshotChunkSize) && this.#snapshotChunkSize > 0)) {
       throw new RangeError(`snapshotChunkSize must be a positive integer, got ${this.#snapshotChunkSize}`);
