@@ -108,7 +108,7 @@ export class MemoryStorage implements Storage {
     }
     const keep = snapshot !== undefined && this.#termAt(snapshot.index) === snapshot.term; // its entries after the snapshot stay
     const offset = snapshot?.index ?? this.#offset;
-    const last = snapshot === undefined || keep ? Math.max(this.lastIndex, offset) : offset;
+    const last = snapshot === undefined || keep ? this.lastIndex : offset; // (a kept snapshot's index is stored, so ≤ lastIndex)
     const first = entries[0]?.index;
     if (first !== undefined && (first <= offset || first > last + 1)) {
       throw new RangeError(`MemoryStorage: entries start at ${first}, but the log holds ${offset + 1}..${last}`);
