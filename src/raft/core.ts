@@ -659,8 +659,13 @@ export class RaftCore {
       }
       return this.#leaderRead({ id, from: this.id });
     }
-    if (this.#leader === null || this.#currentRole !== 'follower') throw new NotLeaderError(this.id, this.#leader);
-    this.#send<ReadIndex>({ type: 'ReadIndex', from: this.id, to: this.#leader, term: this.#currentTerm, id });
+    this.#send<ReadIndex>({ type: 'ReadIndex', from: this.id, to: this.#leaderToAsk(), term: this.#currentTerm, id });
+  }
+
+  /** A follower's leader, to send a request to; throws NotLeaderError when there is none (or this node does not follow). */
+  #leaderToAsk(): NodeId {
+    if (this.#currentRole !== 'follower' || this.#leader === null) throw new NotLeaderError(this.id, this.#leader);
+    return this.#leader;
   }
 
   /**
@@ -669,8 +674,7 @@ export class RaftCore {
    * known (and on the leader itself: use {@link propose}).
    */
   forward(id: number, command: unknown): void {
-    if (this.#currentRole !== 'follower' || this.#leader === null) throw new NotLeaderError(this.id, this.#leader);
-    this.#send<Propose>({ type: 'Propose', from: this.id, to: this.#leader, term: this.#currentTerm, id, command });
+    this.#send<Propose>({ type: 'Propose', from: this.id, to: this.#leaderToAsk(), term: this.#currentTerm, id, command });
   }
 
   #onForwardedProposal(m: Propose): void {
