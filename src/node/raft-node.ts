@@ -610,8 +610,8 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       };
       const cleanup = this.#guard(`catching up learner ${id}`, timeoutMs, signal, finish);
       const poll = (): void => {
-        const core = this.#core;
-        if (this.#state !== 'running' || core === null) return finish(new NodeStoppedError(this.id));
+        if (this.#state !== 'running') return finish(new NodeStoppedError(this.id));
+        const core = this.#core as RaftCore;
         if (core.role !== 'leader') return finish(new NotLeaderError(this.id, core.leaderId));
         const match = core.status().followers?.[id]?.matchIndex ?? 0;
         if (match >= target) {
