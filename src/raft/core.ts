@@ -703,18 +703,13 @@ export class RaftCore {
     // Requests made before the next heartbeat share one round; each raises its index to now.
     let round = lastOf(this.#readRounds);
     if (!this.#readRoundOpen || round === undefined) {
-      round = this.#openReadRound();
+      round = { round: this.#nextRound(), index: this.#commit, acks: new Set([this.id]), requests: [] };
+      this.#readRounds.push(round);
       this.#readRoundOpen = true;
       this.#replicationDue = true;
     }
     round.index = this.#commit;
     round.requests.push(request);
-  }
-
-  #openReadRound(): ReadRound {
-    const round: ReadRound = { round: this.#nextRound(), index: this.#commit, acks: new Set([this.id]), requests: [] };
-    this.#readRounds.push(round);
-    return round;
   }
 
   /**
