@@ -266,11 +266,17 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   #seenMembership: Membership | null = null;
 
   readonly #flushNow = (): void => this.#flush();
+  /** The timer fired: let the time pass in the core. */
   readonly #onTimer = (): void => {
     this.#cancelTimer = null;
     this.#timerDue = Infinity;
     if (this.#state !== 'running') return;
-    this.#input();
+    const core = this.#core as RaftCore;
+    this.#catchUp(core);
+    // The timer is due: if what is left is below the clock's resolution (virtual times are
+    // floats), let that pass too, or the timer would fire again and again at the same instant.
+    if (core.msUntilTimeout < 1e-6) core.elapse(1e-6);
+    this.#afterInput(core);
   };
 
   constructor(options: RaftNodeOptions<C, R>) {
@@ -357,9 +363,10 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     this.#cancelTimer?.();
     this.#cancelTimer = null;
     this.#rejectPending(() => new NodeStoppedError(this.id));
-    for (const read of [...this.#reads.values()]) this.#finishRead(read, new NodeStoppedError(this.id));
-    for (const forward of [...this.#forwarded.values()]) this.#finishForward(forward, new NodeStoppedError(this.id));
-    for (const transfer of [...this.#transfers]) transfer(new NodeStoppedError(this.id));
+    // Each finish deletes only its own entry: safe while iterating.
+    for (const read of this.#reads.values()) this.#finishRead(read, new NodeStoppedError(this.id));
+    for (const forward of this.#forwarded.values()) this.#finishForward(forward, new NodeStoppedError(this.id));
+    for (const transfer of this.#transfers) transfer(new NodeStoppedError(this.id));
     await this.#transport.close();
     // A save already handed to storage must land before the storage is reused (e.g. a restart).
     await this.#inflightSave?.catch(() => undefined);
@@ -775,16 +782,6 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     this.#afterInput(core);
   }
 
-  /** A timer fired: let the time pass in the core. */
-  #input(): void {
-    const core = this.#core as RaftCore;
-    this.#catchUp(core);
-    // The timer is due: if what is left is below the clock's resolution (virtual times are
-    // floats), let that pass too, or the timer would fire again and again at the same instant.
-    if (core.msUntilTimeout < 1e-6) core.elapse(1e-6);
-    this.#afterInput(core);
-  }
-
   /** Tells the core how much time passed since it last heard. */
   #catchUp(core: RaftCore): void {
     const now = this.#scheduler.now();
@@ -925,7 +922,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   /** Entries through `index` were never applied here one by one: answers that waited on them are unknown. */
   #snapshotInstalled(index: number): void {
     const unknown = (at: number): RaftError => new RaftError('OUTCOME_UNKNOWN', `node ${this.id}: proposal ${at} was applied within a snapshot`);
-    for (const forward of [...this.#forwardedByIndex.values()]) if (forward.index <= index) this.#finishForward(forward, unknown(forward.index));
+    for (const forward of this.#forwardedByIndex.values()) if (forward.index <= index) this.#finishForward(forward, unknown(forward.index));
     // Proposals kept when it stepped down as leader (committed, not yet applied here).
     while (this.#pendingHead < this.pending.length && (this.pending[this.#pendingHead] as Pending).index <= index) {
       const p = this.pending[this.#pendingHead++] as Pending;
