@@ -450,7 +450,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
     if (this.#options.forwardProposals === true && this.#core !== null && this.#core.role !== 'leader') {
-      return this.#forwardProposal(command, options ?? {});
+      return this.#forwardProposal(command, signal, options?.timeoutMs);
     }
     let position: { index: number; term: number };
     try {
@@ -633,8 +633,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   }
 
   /** A follower's proposal sent to the leader: resolves once this node applied it. */
-  #forwardProposal(command: C, options: { signal?: AbortSignal; timeoutMs?: number }): Promise<ProposalResult<R>> {
-    const { signal } = options;
+  #forwardProposal(command: C, signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<ProposalResult<R>> {
     if (this.#forwardSeq === 0) this.#forwardSeq = this.#random.int(1, 2 ** 31 - 1) * 2 ** 21;
     const id = ++this.#forwardSeq;
     try {
@@ -651,7 +650,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
         term: 0,
         resolve: resolve as (value: ProposalResult) => void,
         reject,
-        cleanup: this.#guard('forwarded proposal (its outcome is unknown)', options.timeoutMs, signal, (e) => this.#finishForward(forward, e)),
+        cleanup: this.#guard('forwarded proposal (its outcome is unknown)', timeoutMs, signal, (e) => this.#finishForward(forward, e)),
       };
       this.#forwarded.set(id, forward);
     });
@@ -1001,10 +1000,9 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       this.#notifyListeners('term', core.term);
     }
     if (core.role !== this.#seenRole) {
-      const wasLeader = this.#seenRole === 'leader';
-      this.#seenRole = core.role;
       // Entries it committed before stepping down are still applied here, and answered then.
-      if (wasLeader) this.#rejectPending((p) => new LeadershipLostError(this.id, p.index), core.commitIndex);
+      if (this.#seenRole === 'leader') this.#rejectPending((p) => new LeadershipLostError(this.id, p.index), core.commitIndex);
+      this.#seenRole = core.role;
       this.#notifyListeners('role', core.role, core.term);
     }
     if (core.leaderId !== this.#seenLeader) {
