@@ -407,7 +407,7 @@ export interface ValidationLimits {
 const hasOwn = Object.prototype.hasOwnProperty;
 const hostileKey = (o: object): boolean => hasOwn.call(o, '__proto__') || hasOwn.call(o, 'constructor') || hasOwn.call(o, 'prototype');
 
-const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isIndex = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0; // (false for non-numbers)
 const isId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 256;
 
 /**
