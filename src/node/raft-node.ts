@@ -678,14 +678,14 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
 
   /** The entry at the forwarded proposal's index was applied with `outcome`: answer the proposal. */
   #forwardApplied(forward: Forwarded, outcome: Outcome): void {
-    if (outcome.term !== forward.term) this.#finishForward(forward, new LeadershipLostError(this.id, forward.index));
-    else if (outcome.failure) this.#finishForward(forward, outcome.failure);
-    else this.#finishForward(forward, undefined, { index: forward.index, term: forward.term, result: outcome.result });
+    // Another leader's entry took its place; or the entry applied, failing or not.
+    const error = outcome.term !== forward.term ? new LeadershipLostError(this.id, forward.index) : outcome.failure;
+    this.#finishForward(forward, error, { index: forward.index, term: forward.term, result: outcome.result });
   }
 
   #finishForward(forward: Forwarded, error: Error | undefined, value?: ProposalResult): void {
     if (!this.#forwarded.delete(forward.id)) return;
-    if (forward.index !== 0 && this.#forwardedByIndex.get(forward.index) === forward) this.#forwardedByIndex.delete(forward.index);
+    if (this.#forwardedByIndex.get(forward.index) === forward) this.#forwardedByIndex.delete(forward.index);
     forward.cleanup();
     if (error) forward.reject(error);
     else forward.resolve(value as ProposalResult);
@@ -713,7 +713,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     try {
       const core = this.#requireCore();
       this.#catchUp(core); // a lease is measured in time
-      core.read(id, { lease: options.lease === true });
+      core.read(id, options); // (it reads only `lease`)
       this.#afterInput(core);
     } catch (error) {
       return Promise.reject(error);
