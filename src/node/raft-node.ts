@@ -237,7 +237,6 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   #timerDue = Infinity;
   #cancelTimer: Cancel | null = null;
   #flushScheduled = false;
-  #persisting = false;
   /** Between the first and the last apply of a Ready (see compact()). */
   #applyingReady = false;
   #compactRequested = false;
@@ -249,7 +248,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   #readSeq = 0;
   /** Forwarded proposals by id, and (once the leader answered) by log index. */
   readonly #forwarded = new Map<number, Forwarded>();
-  /** The save handed to storage and not yet confirmed, if any. */
+  /** The save handed to storage and not yet confirmed, if any: nothing else is persisted meanwhile. */
   #inflightSave: Promise<void> | null = null;
   /** Pending leadership transfers: each rejects with the given error. */
   readonly #transfers = new Set<(error: Error) => void>();
@@ -810,7 +809,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   }
 
   #scheduleFlush(): void {
-    if (this.#flushScheduled || this.#persisting) return;
+    if (this.#flushScheduled || this.#inflightSave !== null) return;
     this.#flushScheduled = true;
     this.#scheduler.defer(this.#flushNow);
   }
@@ -819,7 +818,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   #flush(): void {
     this.#flushScheduled = false;
     const core = this.#core as RaftCore;
-    while (this.#state === 'running' && !this.#persisting && core.hasReady()) {
+    while (this.#state === 'running' && this.#inflightSave === null && core.hasReady()) {
       const ready = core.ready();
       let saving: void | Promise<void> = undefined;
       if (ready.hardState !== null || ready.entries.length > 0 || ready.snapshot !== null) {
@@ -833,11 +832,9 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
         this.#completeReady(core, ready);
         continue;
       }
-      this.#persisting = true;
       this.#inflightSave = saving;
       saving.then(
         () => {
-          this.#persisting = false;
           this.#inflightSave = null;
           if (this.#state !== 'running') return;
           this.#completeReady(core, ready);
