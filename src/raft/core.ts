@@ -926,15 +926,17 @@ export class RaftCore {
       this.#incoming = null;
       return this.#answerSnapshot(m, m.offset + m.data.length, true);
     }
-    // Chunks join only within one snapshot of one leader (another may serialise its state differently).
-    const sameTransfer = (i: IncomingSnapshot | null): i is IncomingSnapshot =>
-      i?.from === m.from && i.leaderTerm === m.term && i.index === m.index && i.term === m.lastTerm;
-    if (m.offset === 0 && !sameTransfer(this.#incoming)) {
-      this.#incoming = { from: m.from, leaderTerm: m.term, index: m.index, term: m.lastTerm, chunks: [], length: 0 };
-    }
-    const incoming = this.#incoming;
+    // Chunks join only within one snapshot of one leader (another may serialise its state
+    // differently); a first chunk starts a new transfer, any other must continue the current one.
+    const current = this.#incoming;
+    const incoming =
+      current?.from === m.from && current.leaderTerm === m.term && current.index === m.index && current.term === m.lastTerm
+        ? current
+        : m.offset === 0
+          ? (this.#incoming = { from: m.from, leaderTerm: m.term, index: m.index, term: m.lastTerm, chunks: [], length: 0 })
+          : null;
     // A chunk of another snapshot, or out of order: say where to resume.
-    if (!sameTransfer(incoming)) return this.#answerSnapshot(m, 0, false);
+    if (incoming === null) return this.#answerSnapshot(m, 0, false);
     if (incoming.length !== m.offset) return this.#answerSnapshot(m, incoming.length, false);
     incoming.chunks.push(m.data);
     incoming.length += m.data.length;
