@@ -571,14 +571,13 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    */
   async addVoter(id: NodeId, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Membership> {
     if (this.role !== 'leader') throw new NotLeaderError(this.id, this.leaderId);
-    const { voters, learners } = this.membership;
-    if (voters.includes(id)) {
+    const { membership, membershipIndex, commitIndex } = this.status();
+    if (membership.voters.includes(id)) {
       // Already a voter (an earlier attempt's promotion survived): done once that is committed.
-      const { membershipIndex, commitIndex } = this.status();
-      if (commitIndex >= membershipIndex) return this.membership;
+      if (commitIndex >= membershipIndex) return membership;
       throw new MembershipError('CHANGE_IN_PROGRESS', `node ${this.id}: the membership change at index ${membershipIndex} is not committed yet`);
     }
-    if (!learners.includes(id)) await this.addLearner(id, options);
+    if (!membership.learners.includes(id)) await this.addLearner(id, options);
     await this.#waitUntilCaughtUp(id, options.timeoutMs ?? 10 * (this.#options.electionTimeoutMs?.[1] ?? 300), options.signal);
     return this.promote(id, options);
   }
