@@ -426,7 +426,7 @@ export class RaftCore {
   /** Leader: the node leadership is being handed to, and for how long (ms) it has been tried. */
   #transferee: NodeId | null = null;
   #transferElapsed = 0;
-  /** Leader: appends may be due; sent when the next Ready is taken, so proposals batch. */
+  /** Leader (only a leader sets it; stepping down clears it): appends may be due; sent when the next Ready is taken, so proposals batch. */
   #replicationDue = false;
   /**
    * Leader: when (on the leader's clock) followers that have yet to learn a new commit index are
@@ -1061,7 +1061,7 @@ export class RaftCore {
       this.#forwardStates.length > 0 ||
       this.#log.hasUnstable() ||
       this.#commit > this.#applying ||
-      (this.#replicationDue && this.#currentRole === 'leader')
+      this.#replicationDue
     );
   }
 
@@ -1069,7 +1069,7 @@ export class RaftCore {
   ready(): Ready {
     if (this.#replicationDue) {
       this.#replicationDue = false;
-      if (this.#currentRole === 'leader') this.#replicate();
+      this.#replicate();
     }
     const hardState = this.#hardStateDirty ? { term: this.#currentTerm, votedFor: this.#vote } : null;
     this.#hardStateDirty = false;
