@@ -1036,8 +1036,9 @@ export class RaftCore {
         this.#forwardStates.push({ id: message.id, index: message.index, term: message.term, ok: message.ok });
         return;
       case 'ReadIndex':
-        if (this.#currentRole === 'leader') this.#leaderRead({ id: message.id, from: message.from });
-        else this.#settleRead({ id: message.id, from: message.from }, 0, false);
+        // The message itself is the request (its id and sender).
+        if (this.#currentRole === 'leader') this.#leaderRead(message);
+        else this.#settleRead(message, 0, false);
         return;
       case 'ReadIndexResponse':
         this.#readStates.push({ id: message.id, index: message.index, ok: message.ok });
@@ -1496,7 +1497,7 @@ export class RaftCore {
     } else if (m.type === 'Propose') {
       this.#answerForward(m, 0, false); // definitely not appended: say so at once
     } else if (m.type === 'ReadIndex') {
-      this.#settleRead({ id: m.id, from: m.from }, 0, false);
+      this.#settleRead(m, 0, false);
     } else if (m.type === 'RequestVote') {
       this.#send<RequestVoteResponse>({
         type: 'RequestVoteResponse',
