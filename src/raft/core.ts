@@ -1044,8 +1044,8 @@ export class RaftCore {
         this.#readStates.push({ id: message.id, index: message.index, ok: message.ok });
         return;
       case 'TimeoutNow':
-        // The leader hands over: campaign at once, past everyone's lease.
-        if (this.#currentRole === 'follower' && message.from === this.#leader && this.#promotable()) this.#startElection(true);
+        // Our leader hands over (only a follower has a leader other than itself): campaign at once, past everyone's lease.
+        if (message.from === this.#leader && this.#promotable()) this.#startElection(true);
         return;
     }
   }
