@@ -1009,7 +1009,16 @@ export class RaftCore {
     if (message.type === 'PreVoteResponse') return this.#onPreVoteResponse(message);
     // §4.2.3: while a leader is heard from, a vote request caused by a timeout is ignored
     // outright (not even its term is adopted): that node merely lost touch.
-    if (message.type === 'RequestVote' && message.term > this.#currentTerm && message.force !== true && this.#inLease()) return;
+    // (With check-quorum on, a leader, and a node hearing from one, are in that leader's lease.)
+    if (
+      message.type === 'RequestVote' &&
+      message.term > this.#currentTerm &&
+      message.force !== true &&
+      this.#checkQuorum &&
+      (this.#currentRole === 'leader' || this.#heardFromLeader())
+    ) {
+      return;
+    }
     if (message.term > this.#currentTerm) {
       // Only a leader sends AppendEntries and TimeoutNow: a newer one names the new leader.
       const fromLeader = message.type === 'AppendEntries' || message.type === 'InstallSnapshot' || message.type === 'TimeoutNow';
@@ -1195,11 +1204,6 @@ export class RaftCore {
     // A node that just started may have answered a leader before a crash: it keeps that
     // leader's lease (refusing timeout-driven votes) for a minimum election timeout after boot.
     return (this.#leader !== null || this.#justStarted) && this.#electionElapsed < this.#electionTimeout[0];
-  }
-
-  /** With check-quorum on, a node hearing from a leader (or leading) ignores timeout-driven vote requests. */
-  #inLease(): boolean {
-    return this.#checkQuorum && (this.#currentRole === 'leader' || this.#heardFromLeader());
   }
 
   /** Check-quorum: did a majority (this leader included) answer since the last check? Resets the marks. */
@@ -1473,16 +1477,14 @@ export class RaftCore {
       this.#markCommitDue();
       // Now the commit index is this term's: reads that waited for it can start.
       for (const request of this.#readsBeforeCommit.splice(0)) this.#leaderRead(request);
-      // Thesis §4.2.2: a leader that removed itself leads until that change commits, then steps down.
-      if (!this.#voters.has(this.id) && this.#commit >= this.#configIndex) this.#stepDownRemoved();
+      // Thesis §4.2.2: a leader that removed itself leads until that change commits, then hands
+      // over to the most up-to-date voter at once (no election timeout lost) and steps down.
+      if (!this.#voters.has(this.id) && this.#commit >= this.#configIndex) {
+        const successor = this.#mostUpToDateFollower();
+        if (successor !== undefined) this.#sendTimeoutNow(successor);
+        this.#becomeFollower(this.#currentTerm, null);
+      }
     }
-  }
-
-  /** Hands over to the most up-to-date voter at once (no election timeout lost), then steps down. */
-  #stepDownRemoved(): void {
-    const successor = this.#mostUpToDateFollower();
-    if (successor !== undefined) this.#sendTimeoutNow(successor);
-    this.#becomeFollower(this.#currentTerm, null);
   }
 
   // ── Helpers ──────────────────────────────────────────────────────────────────────────────
