@@ -360,14 +360,15 @@ function membershipOf(voters: Iterable<NodeId>, learners: Iterable<NodeId> = [])
 export class RaftCore {
   /** This node's id. */
   readonly id: NodeId;
+  // The membership in force and what follows from it: all set by #setMembership (first in the constructor).
   /** The other members (voters and learners) of the membership in force. */
-  #others: readonly NodeId[] = [];
-  #voters: ReadonlySet<NodeId> = new Set();
-  #currentMembership: Membership;
+  #others!: readonly NodeId[];
+  #voters!: ReadonlySet<NodeId>;
+  #currentMembership!: Membership;
   /** The log index of the entry that set the membership in force (0: the snapshot's or the initial one). */
-  #configIndex = 0;
+  #configIndex!: number;
+  #quorum!: number;
   readonly #initialMembership: Membership;
-  #quorum = 1;
   /** Scratch space for quorumValue. */
   readonly #scratch: number[] = [];
   /** The latest snapshot (taken here or received), kept to send to followers that need it. */
@@ -468,7 +469,6 @@ export class RaftCore {
       // Everything in the snapshot is committed, and the driver restores it before anything else.
       this.#commit = this.#applying = this.#applied = snapshot.index;
     }
-    this.#currentMembership = this.#initialMembership;
     this.#recomputeMembership();
     this.#resetElectionTimer();
   }
