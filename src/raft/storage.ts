@@ -88,7 +88,7 @@ export interface Storage {
  */
 export class MemoryStorage implements Storage {
   #hardState: HardState = { term: 0, votedFor: null };
-  #latestSnapshot: Snapshot | undefined = undefined;
+  #latestSnapshot: Snapshot | undefined;
   /** Index i is at `entries[i - 1 - offset]`; `offset` is the snapshot's index (0 without one). */
   #entries: LogEntry[] = [];
   #offset = 0;
