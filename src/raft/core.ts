@@ -1113,9 +1113,11 @@ export class RaftCore {
   // ── Elections ────────────────────────────────────────────────────────────────────────────
 
   #onRequestVote(m: RequestVote): void {
-    const upToDate = this.#isUpToDate(m.lastLogIndex, m.lastLogTerm);
-    const canVote = this.#vote === null || this.#vote === m.from;
-    const granted = upToDate && canVote && (this.#currentRole === 'follower' || this.#currentRole === 'precandidate');
+    // Not yet voted for another in this term, and the candidate's log is at least as up to date.
+    const granted =
+      (this.#vote === null || this.#vote === m.from) &&
+      this.#isUpToDate(m.lastLogIndex, m.lastLogTerm) &&
+      (this.#currentRole === 'follower' || this.#currentRole === 'precandidate');
     if (granted) {
       if (this.#currentRole === 'precandidate') this.#becomeFollower(this.#currentTerm, null);
       this.#setHardState(this.#currentTerm, m.from);
