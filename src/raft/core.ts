@@ -1187,12 +1187,9 @@ export class RaftCore {
   }
 
   #onPreVoteResponse(m: PreVoteResponse): void {
-    if (!m.voteGranted) {
-      // A voter in a later term: catch up with it (as a follower, without a leader).
-      if (m.term > this.#currentTerm) this.#becomeFollower(m.term, null);
-      return;
-    }
-    if (this.#currentRole !== 'precandidate' || m.term !== this.#currentTerm + 1 || !this.#voters.has(m.from)) return;
+    // A refusal from a voter in a later term: catch up with it (as a follower, without a leader).
+    if (!m.voteGranted && m.term > this.#currentTerm) return this.#becomeFollower(m.term, null);
+    if (!m.voteGranted || !this.#voters.has(m.from) || this.#currentRole !== 'precandidate' || m.term !== this.#currentTerm + 1) return;
     this.#votesGranted.add(m.from);
     if (this.#countVoters(this.#votesGranted) >= this.#quorum) this.#startElection(false);
   }
