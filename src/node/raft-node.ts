@@ -731,8 +731,8 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   #readSettled(state: ReadState): void {
     const read = this.#reads.get(state.id);
     if (read === undefined) return; // timed out or aborted meanwhile
-    if (state.ok) read.index = state.index;
-    else this.#finishRead(read, new NotLeaderError(this.id, this.leaderId));
+    if (!state.ok) return this.#finishRead(read, new NotLeaderError(this.id, this.leaderId));
+    read.index = state.index;
   }
 
   /** Answers every read whose index this node has applied. */
