@@ -439,10 +439,9 @@ export class RaftCore {
   constructor(options: RaftCoreOptions) {
     this.id = options.id;
     this.#initialMembership = membershipOf(options.join === true ? [] : [options.id, ...options.peers]);
-    this.#snapshotChunkSize = options.snapshotChunkSize ?? 65_536;
-    if (!(Number.isSafeInteger(this.#snapshotChunkSize) && this.#snapshotChunkSize > 0)) {
-      throw new RangeError(`snapshotChunkSize must be a positive integer, got ${this.#snapshotChunkSize}`);
-    }
+    const chunkSize = options.snapshotChunkSize ?? 65_536;
+    if (!(Number.isSafeInteger(chunkSize) && chunkSize > 0)) throw new RangeError(`snapshotChunkSize must be a positive integer, got ${chunkSize}`);
+    this.#snapshotChunkSize = chunkSize;
     this.#random = options.random;
     this.#electionTimeout = options.electionTimeoutMs ?? DEFAULT_ELECTION_TIMEOUT;
     this.#heartbeatInterval = options.heartbeatIntervalMs ?? 50;
