@@ -545,9 +545,11 @@ export class RaftCore {
   get msUntilTimeout(): number {
     if (this.#currentRole !== 'leader') return Math.max(0, this.#randomizedElectionTimeout - this.#electionElapsed);
     if (this.#commitDueAt !== Infinity) return Math.max(0, this.#commitDueAt - this.#leaderClock);
-    const heartbeat = this.#heartbeatInterval - this.#heartbeatElapsed;
-    const quorumCheck = this.#checkQuorum ? this.#electionTimeout[0] - this.#electionElapsed : Infinity;
-    return Math.max(0, Math.min(heartbeat, quorumCheck));
+    // The next heartbeat, or the next quorum check if that comes first.
+    return Math.max(
+      0,
+      Math.min(this.#heartbeatInterval - this.#heartbeatElapsed, this.#checkQuorum ? this.#electionTimeout[0] - this.#electionElapsed : Infinity),
+    );
   }
 
   /** A plain, JSON-serialisable snapshot of this node's state. */
