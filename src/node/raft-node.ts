@@ -798,9 +798,8 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    * Measured from the core's last catch-up, whose clock reading it reuses.
    */
   #armTimer(): void {
-    const core = this.#core as RaftCore;
     const now = this.#lastElapse;
-    const due = now + core.msUntilTimeout;
+    const due = now + (this.#core as RaftCore).msUntilTimeout;
     if (due >= this.#timerDue) return; // the current timer fires first and re-arms
     this.#cancelTimer?.();
     this.#timerDue = due;
