@@ -722,8 +722,7 @@ export class RaftCore {
     if (!this.#checkQuorum || this.#transferTried) return false;
     // The newest round a majority (this leader included) has answered: the lease runs from its send time.
     const round = this.#quorumValue(this.#readRound, answeredRoundOf);
-    if (round === 0 || this.#readRound - round >= LEASE_ROUNDS) return false;
-    return this.#leaderClock < (this.#roundSentAt[round % LEASE_ROUNDS] as number) + this.#leaseMs;
+    return round !== 0 && this.#readRound - round < LEASE_ROUNDS && this.#leaderClock < (this.#roundSentAt[round % LEASE_ROUNDS] as number) + this.#leaseMs;
   }
 
   /** Starts a new round (a read round, or a heartbeat) and notes when it went out. */
@@ -813,8 +812,7 @@ export class RaftCore {
 
   /** Sets the membership from the newest config entry in the log, else the snapshot's, else the initial one. */
   #recomputeMembership(): void {
-    const [membership, index] = this.#configAt(this.#log.lastIndex);
-    this.#setMembership(membership, index);
+    this.#setMembership(...this.#configAt(this.#log.lastIndex));
   }
 
   /** The membership in force once the log held entries through `index` (for a snapshot there). */
@@ -1517,8 +1515,7 @@ export class RaftCore {
    * the new voters, and steps down once the change commits).
    */
   #promotable(): boolean {
-    if (this.#voters.has(this.id)) return true;
-    return this.#configIndex > this.#commit && this.#membershipAt(this.#commit).voters.includes(this.id);
+    return this.#voters.has(this.id) || (this.#configIndex > this.#commit && this.#membershipAt(this.#commit).voters.includes(this.id));
   }
 
   /** How many of `ids` are voters. */
