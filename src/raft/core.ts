@@ -605,13 +605,13 @@ export class RaftCore {
         this.#heartbeatElapsed = 0;
         this.#heartbeat();
       }
-      return;
-    }
-    if (this.#electionElapsed >= this.#electionTimeout[0]) this.#justStarted = false;
-    if (this.#electionElapsed >= this.#randomizedElectionTimeout) {
-      if (!this.#promotable()) this.#resetElectionTimer(); // learners and outsiders never campaign
-      else if (this.#preVote) this.#startPreVote();
-      else this.#startElection(false);
+    } else {
+      if (this.#electionElapsed >= this.#electionTimeout[0]) this.#justStarted = false;
+      if (this.#electionElapsed >= this.#randomizedElectionTimeout) {
+        if (!this.#promotable()) this.#resetElectionTimer(); // learners and outsiders never campaign
+        else if (this.#preVote) this.#startPreVote();
+        else this.#startElection(false);
+      }
     }
   }
 
@@ -1054,7 +1054,6 @@ export class RaftCore {
       case 'TimeoutNow':
         // Our leader hands over (only a follower has a leader other than itself): campaign at once, past everyone's lease.
         if (message.from === this.#leader && this.#promotable()) this.#startElection(true);
-        return;
     }
   }
 
