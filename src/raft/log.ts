@@ -96,7 +96,7 @@ export class RaftLog {
 
   /** Entries not yet handed to storage; marks them handed over. */
   takeUnstable(): LogEntry[] {
-    if (this.#unstableFrom > this.lastIndex) return [];
+    if (!this.hasUnstable()) return [];
     const entries = this.slice(this.#unstableFrom); // (slice clamps to after the snapshot)
     this.#unstableFrom = this.lastIndex + 1;
     return entries;
