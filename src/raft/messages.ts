@@ -453,7 +453,7 @@ function check(raw: unknown, limits: ValidationLimits): Message | string {
     case 'ReadIndex':
       return isIndex(m.id) ? (raw as ReadIndex) : 'ReadIndex: bad id';
     case 'Propose':
-      return isIndex(m.id) && Object.hasOwn(m, 'command') ? (raw as Propose) : 'Propose: bad id or no command';
+      return isIndex(m.id) && hasOwn.call(m, 'command') ? (raw as Propose) : 'Propose: bad id or no command';
     case 'ProposeResponse':
     case 'ReadIndexResponse':
       if (!isIndex(m.id) || !isIndex(m.index) || typeof m.ok !== 'boolean') return `${m.type}: bad id/index/ok`;
