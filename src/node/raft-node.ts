@@ -544,13 +544,13 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    * not committed yet, retry; `INVALID_CHANGE`), {@link NotLeaderError} or
    * {@link LeadershipLostError} (the change may or may not take effect).
    */
-  addLearner(id: NodeId, options: { signal?: AbortSignal } = {}): Promise<Membership> {
-    return this.#changeMembership({ type: 'addLearner', id }, options);
+  addLearner(id: NodeId, options?: { signal?: AbortSignal }): Promise<Membership> {
+    return this.#changeMembership({ type: 'addLearner', id }, options?.signal);
   }
 
   /** Leader only: makes learner `id` a voter; resolves like {@link addLearner}. Prefer {@link addVoter}, which waits until it caught up. */
-  promote(id: NodeId, options: { signal?: AbortSignal } = {}): Promise<Membership> {
-    return this.#changeMembership({ type: 'promote', id }, options);
+  promote(id: NodeId, options?: { signal?: AbortSignal }): Promise<Membership> {
+    return this.#changeMembership({ type: 'promote', id }, options?.signal);
   }
 
   /**
@@ -558,8 +558,8 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    * change commits, then hands over to the most up-to-date voter and steps down; its promise
    * still resolves, once the change is applied. Resolves like {@link addLearner}.
    */
-  removeServer(id: NodeId, options: { signal?: AbortSignal } = {}): Promise<Membership> {
-    return this.#changeMembership({ type: 'remove', id }, options);
+  removeServer(id: NodeId, options?: { signal?: AbortSignal }): Promise<Membership> {
+    return this.#changeMembership({ type: 'remove', id }, options?.signal);
   }
 
   /**
@@ -582,8 +582,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     return this.promote(id, options);
   }
 
-  #changeMembership(change: MembershipChange, options: { signal?: AbortSignal }): Promise<Membership> {
-    const { signal } = options;
+  #changeMembership(change: MembershipChange, signal: AbortSignal | undefined): Promise<Membership> {
     if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
     let core: RaftCore;
     let position: LogPosition;
