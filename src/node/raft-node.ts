@@ -481,7 +481,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    * {@link TimeoutError} when the target has not taken over within `timeoutMs` (default: twice
    * the maximum election timeout; the leader then serves again).
    */
-  transferLeadership(to?: NodeId, options: { timeoutMs?: number } = {}): Promise<NodeId> {
+  transferLeadership(to?: NodeId, options?: { timeoutMs?: number }): Promise<NodeId> {
     let target: NodeId;
     try {
       const core = this.#requireCore();
@@ -499,7 +499,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
         if (error) reject(error);
         else resolve(target);
       };
-      const cancel = this.#guard(`transferring leadership to ${target}`, options.timeoutMs, undefined, finish);
+      const cancel = this.#guard(`transferring leadership to ${target}`, options?.timeoutMs, undefined, finish);
       const onLeader = (leaderId: NodeId | null): void => {
         if (leaderId === target) finish(undefined);
       };
@@ -703,14 +703,14 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    * with the same minimum election timeout and check-quorum on, and no election is forced with
    * `campaign()` meanwhile; otherwise the read falls back to ReadIndex.
    */
-  read(options: { signal?: AbortSignal; timeoutMs?: number; lease?: boolean } = {}): Promise<number> {
-    const { signal } = options;
+  read(options?: { signal?: AbortSignal; timeoutMs?: number; lease?: boolean }): Promise<number> {
+    const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
     const id = ++this.#readSeq;
     try {
       const core = this.#requireCore();
       this.#catchUp(core); // a lease is measured in time
-      core.read(id, options); // (it reads only `lease`)
+      core.read(id, options); // (it reads only `lease`; no options: not a lease read)
       this.#afterInput(core);
     } catch (error) {
       return Promise.reject(error);
@@ -721,7 +721,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
         index: -1,
         resolve,
         reject,
-        cleanup: this.#guard('read', options.timeoutMs, signal, (e) => this.#finishRead(read, e)),
+        cleanup: this.#guard('read', options?.timeoutMs, signal, (e) => this.#finishRead(read, e)),
       };
       this.#reads.set(id, read);
     });
