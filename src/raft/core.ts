@@ -1044,8 +1044,8 @@ export class RaftCore {
         this.#forwardStates.push({ id: message.id, index: message.index, term: message.term, ok: message.ok });
         return;
       case 'ReadIndex':
-        // The message itself is the request (its id and sender).
-        if (this.#currentRole === 'leader') this.#leaderRead(message);
+        // A leader keeps the request until its round ends: a copy, not the message, which the sender owns.
+        if (this.#currentRole === 'leader') this.#leaderRead({ id: message.id, from: message.from });
         else this.#settleRead(message, 0, false);
         return;
       case 'ReadIndexResponse':

@@ -242,12 +242,16 @@ class Counter {
 class Endpoint<M extends Envelope> implements MemoryTransport<M> {
   handler: ((message: unknown) => void) | undefined = undefined;
   closed = false;
+  declare readonly id: NodeId;
+  declare private readonly route: (from: NodeId, to: NodeId, message: M) => void;
+  declare private readonly detach: (endpoint: Endpoint<M>) => void;
 
-  constructor(
-    readonly id: NodeId,
-    private readonly route: (from: NodeId, to: NodeId, message: M) => void,
-    private readonly detach: (endpoint: Endpoint<M>) => void,
-  ) {}
+  // Fields set here only (no class-field definitions besides): the bundle carries each name once.
+  constructor(id: NodeId, route: (from: NodeId, to: NodeId, message: M) => void, detach: (endpoint: Endpoint<M>) => void) {
+    this.id = id;
+    this.route = route;
+    this.detach = detach;
+  }
 
   send(to: NodeId, message: M): void {
     if (!this.closed) this.route(this.id, to, message);

@@ -300,3 +300,21 @@ describe('replication', () => {
     leader.advance(ready);
   });
 });
+
+describe('ReadIndex on the leader', () => {
+  it('answers the request as it was sent, even if the message object changes during the round', () => {
+    const h = new CoreHarness([{ id: '1' }, { id: '2' }, { id: '3' }]);
+    h.elect('1');
+    const leader = h.core('1');
+    expect(leader.role).toBe('leader');
+    const request = { type: 'ReadIndex' as const, from: '3', to: '1', term: leader.term, id: 7 };
+    leader.step(request);
+    Object.assign(request, { from: '2', id: 99 }); // the sender reuses its object
+    const answers: Array<{ to: string; id: number; ok: boolean }> = [];
+    h.deliverAll((m) => {
+      if (m.type === 'ReadIndexResponse') answers.push({ to: m.to, id: m.id, ok: m.ok });
+      return m.type !== 'ReadIndexResponse';
+    });
+    expect(answers).toEqual([{ to: '3', id: 7, ok: true }]);
+  });
+});
