@@ -19,7 +19,7 @@ import { MathRandom, type Random } from '../sim/random.js';
 import { RealScheduler } from '../sim/real-scheduler.js';
 import type { Cancel, Scheduler } from '../sim/scheduler.js';
 import type { Transport } from '../transport/transport.js';
-import { eventKey, hasListeners, listens } from '../util/has-listeners.js';
+import { eventKey, hasListeners, listens } from '../util/listeners.js';
 
 /** Per-message and per-entry events: checked before each, since emitting costs even with no listener. */
 const RECEIVE = eventKey('receive');

@@ -4,7 +4,7 @@
  */
 
 import { EventEmitter } from 'eventemitter3';
-import { hasListeners } from '../util/has-listeners.js';
+import { hasListeners } from '../util/listeners.js';
 import type { Random } from '../sim/random.js';
 import type { Scheduler } from '../sim/scheduler.js';
 import type { Envelope, NodeId, Transport } from './transport.js';

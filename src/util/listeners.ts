@@ -1,3 +1,5 @@
+/** Cheap checks for eventemitter3 listeners, for events emitted per message or per entry. */
+
 import { EventEmitter } from 'eventemitter3';
 
 /** The key eventemitter3 files an event's listeners under. */
