@@ -309,33 +309,25 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   start(): Promise<void> {
     if (this.#state !== 'new') return Promise.reject(new RaftError('ALREADY_STARTED', `node ${this.id} was already started`));
     this.#state = 'starting';
-    let loaded: PersistedState | Promise<PersistedState>;
-    try {
-      loaded = this.#storage.load();
-    } catch (error) {
+    // Loading or booting failed: the node is stopped, whichever way the storage answered.
+    const fail = (error: unknown): Promise<never> => {
       this.#state = 'stopped';
       return Promise.reject(error);
-    }
-    // Any thenable counts as asynchronous (not only this realm's Promise).
-    if (typeof (loaded as Partial<PromiseLike<PersistedState>>).then !== 'function') {
-      try {
+    };
+    try {
+      const loaded = this.#storage.load();
+      // Any thenable counts as asynchronous (not only this realm's Promise).
+      if (typeof (loaded as Partial<PromiseLike<PersistedState>>).then !== 'function') {
         this.#boot(loaded as PersistedState);
-      } catch (error) {
-        this.#state = 'stopped';
-        return Promise.reject(error);
+        return Promise.resolve();
       }
-      return Promise.resolve();
-    }
-    return Promise.resolve(loaded).then(
-      (state) => {
+      return Promise.resolve(loaded).then((state) => {
         if (this.#state !== 'starting') throw new NodeStoppedError(this.id); // stopped while loading
         this.#boot(state);
-      },
-      (error: unknown) => {
-        this.#state = 'stopped';
-        throw error;
-      },
-    );
+      }).catch(fail);
+    } catch (error) {
+      return fail(error);
+    }
   }
 
   #boot(initialState: PersistedState): void {

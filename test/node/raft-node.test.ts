@@ -116,6 +116,25 @@ describe('lifecycle', () => {
     await node.stop();
   });
 
+  it('a start that fails while booting leaves the node stopped, whether storage answered at once or later', async () => {
+    // A snapshot the state machine cannot restore: booting fails after the load.
+    const state: PersistedState = {
+      hardState: { term: 1, votedFor: null },
+      entries: [],
+      snapshot: { index: 1, term: 1, membership: { voters: ['1'], learners: [] }, data: '{}' },
+    };
+    for (const load of [() => state, () => Promise.resolve(state)]) {
+      const manual = manualTransport();
+      const storage: Storage = { load, save: () => undefined };
+      const node = new RaftNode({ id: '1', peers: ['1'], transport: manual.transport, storage, stateMachine: counter(), scheduler: new VirtualScheduler() });
+      await expect(node.start()).rejects.toMatchObject({ code: 'SNAPSHOT_UNSUPPORTED' });
+      expect(node.running).toBe(false);
+      // Stopped already: stop() has nothing to do, and the transport stays its owner's.
+      await node.stop();
+      expect(manual.closed()).toBe(false);
+    }
+  });
+
   it('a node stopped before its asynchronous start completes never runs (no campaigning later)', async () => {
     let resolveLoad!: (state: PersistedState) => void;
     const storage: Storage = { load: () => new Promise((r) => (resolveLoad = r)), save: () => undefined };
