@@ -246,7 +246,7 @@ class Endpoint<M extends Envelope> implements MemoryTransport<M> {
   declare private readonly route: (from: NodeId, to: NodeId, message: M) => void;
   declare private readonly detach: (endpoint: Endpoint<M>) => void;
 
-  // Fields set here only (no class-field definitions besides): the bundle carries each name once.
+  // Declared, not defined as class fields: set here once, so the bundle carries each name once.
   constructor(id: NodeId, route: (from: NodeId, to: NodeId, message: M) => void, detach: (endpoint: Endpoint<M>) => void) {
     this.id = id;
     this.route = route;
