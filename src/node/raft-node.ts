@@ -185,6 +185,16 @@ interface Pending {
 
 const NOOP_STATE_MACHINE: StateMachine = { apply: () => undefined };
 
+/**
+ * The membership in force on `node` once it is committed; throws {@link MembershipError}
+ * (`CHANGE_IN_PROGRESS`) while the change that set it is not. For a change found already made.
+ */
+export function committedMembership(node: RaftNode<unknown, unknown>): Membership {
+  const { membership, membershipIndex, commitIndex } = node.status();
+  if (commitIndex >= membershipIndex) return membership;
+  throw new MembershipError('CHANGE_IN_PROGRESS', `node ${node.id}: the membership change at index ${membershipIndex} is not committed yet`);
+}
+
 /** What storage must persist of a Ready (only the fields that are set). */
 function updateOf(ready: Ready): StorageUpdate {
   if (ready.hardState === null && ready.snapshot === null) return { entries: ready.entries };
@@ -330,8 +340,8 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     }
   }
 
+  /** Called by start() only while 'starting' (a node stopped while loading never gets here). */
   #boot(initialState: PersistedState): void {
-    if (this.#state !== 'starting') return; // stopped while loading
     const o = this.#options;
     if (initialState.snapshot !== undefined) this.#restoreStateMachine(initialState.snapshot);
     // The node's options include the core's (timings, flow control, modes); the core ignores the rest.
@@ -563,13 +573,10 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    */
   async addVoter(id: NodeId, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Membership> {
     if (this.role !== 'leader') throw new NotLeaderError(this.id, this.leaderId);
-    const { membership, membershipIndex, commitIndex } = this.status();
-    if (membership.voters.includes(id)) {
-      // Already a voter (an earlier attempt's promotion survived): done once that is committed.
-      if (commitIndex >= membershipIndex) return membership;
-      throw new MembershipError('CHANGE_IN_PROGRESS', `node ${this.id}: the membership change at index ${membershipIndex} is not committed yet`);
-    }
-    if (!membership.learners.includes(id)) await this.addLearner(id, options);
+    const { voters, learners } = this.membership;
+    // Already a voter (an earlier attempt's promotion survived): done once that is committed.
+    if (voters.includes(id)) return committedMembership(this);
+    if (!learners.includes(id)) await this.addLearner(id, options);
     await this.#waitUntilCaughtUp(id, options.timeoutMs ?? 10 * (this.#options.electionTimeoutMs?.[1] ?? 300), options.signal);
     return this.promote(id, options);
   }

@@ -1,4 +1,4 @@
-import { RaftNode, type ProposalResult, type RaftNodeOptions } from '../node/raft-node.js';
+import { committedMembership, RaftNode, type ProposalResult, type RaftNodeOptions } from '../node/raft-node.js';
 import { ApplyError, LeadershipLostError, MembershipError, NotLeaderError, RaftError, TimeoutError, TransferError } from '../raft/errors.js';
 import type { Message } from '../raft/messages.js';
 import type { StateMachine } from '../raft/state-machine.js';
@@ -380,9 +380,9 @@ export class Cluster<C = unknown, R = unknown> {
     this.record({ time: this.now, kind: 'join', node: id });
     this.boot(id);
     const voter = options.voter ?? true;
-    return this.changeMembership(`adding node ${id}`, options.timeoutMs, (leader) => {
+    return this.changeMembership(`adding node ${id}`, options.timeoutMs, async (leader) => {
       if (voter) return leader.addVoter(id);
-      return leader.membership.learners.includes(id) ? committed(leader) : leader.addLearner(id);
+      return leader.membership.learners.includes(id) ? committedMembership(leader) : leader.addLearner(id);
     });
   }
 
@@ -394,9 +394,9 @@ export class Cluster<C = unknown, R = unknown> {
   async removeNode(id: NodeId, options: { timeoutMs?: number } = {}): Promise<Membership> {
     this.node(id);
     if (!this.members.includes(id)) throw new RangeError(`Cluster.removeNode: node ${id} was already removed`);
-    const membership = await this.changeMembership(`removing node ${id}`, options.timeoutMs, (leader) => {
+    const membership = await this.changeMembership(`removing node ${id}`, options.timeoutMs, async (leader) => {
       const { voters, learners } = leader.membership;
-      return voters.includes(id) || learners.includes(id) ? leader.removeServer(id) : committed(leader);
+      return voters.includes(id) || learners.includes(id) ? leader.removeServer(id) : committedMembership(leader);
     });
     await this.run(0); // let the removed leader's hand-over message go out
     this.members.splice(this.members.indexOf(id), 1);
@@ -683,13 +683,6 @@ function recording<C, R>(inner: StateMachine<C, R> | undefined, applied: Applied
     machine.restore = (snapshot) => (inner.restore as (s: string) => void).call(inner, snapshot);
   }
   return machine;
-}
-
-/** The leader's membership once committed (an earlier attempt's change may still be pending). */
-function committed(leader: RaftNode<unknown, unknown>): Promise<Membership> {
-  const { membership, membershipIndex, commitIndex } = leader.status();
-  if (commitIndex >= membershipIndex) return Promise.resolve(membership);
-  return Promise.reject(new MembershipError('CHANGE_IN_PROGRESS', `the membership change at ${membershipIndex} is not committed yet`));
 }
 
 /** A short human description of a message, for traces. */
