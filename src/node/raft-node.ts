@@ -571,13 +571,13 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    * membership; rejects like {@link addLearner}, or with {@link TimeoutError} when it has not
    * caught up within `timeoutMs` (default 10 × the maximum election timeout; it stays a learner).
    */
-  async addVoter(id: NodeId, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Membership> {
+  async addVoter(id: NodeId, options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<Membership> {
     if (this.role !== 'leader') throw new NotLeaderError(this.id, this.leaderId);
     const { voters, learners } = this.membership;
     // Already a voter (an earlier attempt's promotion survived): done once that is committed.
     if (voters.includes(id)) return committedMembership(this);
     if (!learners.includes(id)) await this.addLearner(id, options);
-    await this.#waitUntilCaughtUp(id, options.timeoutMs ?? 10 * (this.#options.electionTimeoutMs?.[1] ?? 300), options.signal);
+    await this.#waitUntilCaughtUp(id, options?.timeoutMs ?? 10 * (this.#options.electionTimeoutMs?.[1] ?? 300), options?.signal);
     return this.promote(id, options);
   }
 

@@ -652,10 +652,10 @@ export class RaftCore {
    * entry of its term); a follower asks its leader. Throws {@link NotLeaderError} when no leader
    * is known.
    */
-  read(id: number, options: { lease?: boolean } = {}): void {
+  read(id: number, options?: { lease?: boolean }): void {
     if (this.#currentRole === 'leader') {
       // A lease read skips the heartbeat round while a majority is known to follow this leader.
-      if (options.lease === true && this.#leaseValid() && this.#log.term(this.#commit) === this.#currentTerm) {
+      if (options?.lease === true && this.#leaseValid() && this.#log.term(this.#commit) === this.#currentTerm) {
         return this.#settleRead({ id, from: this.id }, this.#commit, true);
       }
       return this.#leaderRead({ id, from: this.id });

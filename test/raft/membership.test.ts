@@ -223,6 +223,13 @@ describe('membership changes in a cluster', () => {
     await expect(follower.addVoter('2')).rejects.toBeInstanceOf(NotLeaderError); // leader-only, like every change
   });
 
+  it('addVoter with options of null (from untyped callers) works like no options', async () => {
+    const { cluster } = kvCluster(10, 3);
+    await cluster.addNode('4', { voter: false });
+    const leader = cluster.node(cluster.leader()!);
+    await expect(cluster.runUntilSettled(leader.addVoter('4', null as never))).resolves.toEqual({ voters: ['1', '2', '3', '4'], learners: [] });
+  });
+
   it('a learner receives the log but is never counted nor elected', async () => {
     const { cluster, stores } = kvCluster(4, 3);
     await cluster.addNode('4', { voter: false });

@@ -36,6 +36,19 @@ describe('read() (ReadIndex)', () => {
     expect(leader.entries().length).toBe(logLength);
   });
 
+  it('options of null (from untyped callers) read like no options, on the leader as on a follower', async () => {
+    const { cluster } = kvCluster(54);
+    const leaderId = await cluster.waitForLeader();
+    await cluster.propose({ op: 'put', key: 'x', value: 1 });
+    const follower = cluster.ids.find((id) => id !== leaderId)!;
+    await cluster.runUntil(() => cluster.node(follower).leaderId === leaderId);
+    for (const id of [leaderId, follower]) {
+      const { value, error } = await settle(cluster, cluster.node(id).read(null as never));
+      expect(error).toBeUndefined();
+      expect(value).toBeGreaterThan(0);
+    }
+  });
+
   it('on a follower: asks the leader, then waits until it applied the index itself', async () => {
     const { cluster, store } = kvCluster(52);
     const leaderId = await cluster.waitForLeader();
