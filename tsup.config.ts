@@ -13,9 +13,9 @@ export default defineConfig([
     target: 'es2022',
     dts: false,
   },
-  // CommonJS, one bundle, and the type declarations for both formats.
+  // CommonJS, one bundle per entry point, and the type declarations for both formats.
   {
-    entry: { index: 'src/index.ts' },
+    entry: { index: 'src/index.ts', conformance: 'src/conformance/index.ts' },
     format: ['cjs', 'esm'],
     outDir: 'dist',
     dts: { only: false },

@@ -5,14 +5,16 @@
  * (so it runs to completion, top-level awaits included) and type-checked with the project's
  * compiler options, since a reader will paste it into strict TypeScript.
  *
- * Also checks the documentation bar (BRIEF §6): every export of src/index.ts has an `@example`,
- * and every value export is used by at least one tested example.
+ * Also checks the documentation bar (BRIEF §6): every export of each entry point (src/index.ts,
+ * src/conformance/index.ts) has an `@example`, and every value export is used by at least one
+ * tested example.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
 import {
+  conformanceEntry,
   entry,
   examplesInSource,
   importSnippet,
@@ -47,10 +49,10 @@ for (const file of apiFiles) {
   });
 }
 
-/** The names an example imports as values from 'raftkit' (`type` imports excluded). */
+/** The names an example imports as values from 'raftkit' or 'raftkit/conformance' (`type` imports excluded). */
 function valueImports(code: string): string[] {
   const names: string[] = [];
-  for (const match of code.matchAll(/^import\s+(?!type\b)\{([^}]*)\}\s*from\s*(['"])raftkit\2/gm)) {
+  for (const match of code.matchAll(/^import\s+(?!type\b)\{([^}]*)\}\s*from\s*(['"])raftkit(?:\/conformance)?\2/gm)) {
     for (const part of (match[1] ?? '').split(',')) {
       const name = part.trim();
       if (name !== '' && !name.startsWith('type ')) names.push(name.split(/\s+as\s+/)[0] as string);
@@ -63,6 +65,7 @@ beforeAll(async () => {
   dir = scratchDir('api');
   for (const example of examples) writeSnippet(join(dir, example.file), example.code, `Generated from ${example.name} by test/docs/api-examples.test.ts.`);
   await import('../../src/index.js'); // transform the library once, outside the per-example timeout
+  await import('../../src/conformance/index.js');
 });
 
 afterAll(() => removeScratchDir(dir));
@@ -73,7 +76,7 @@ describe('API examples', () => {
   });
 
   it('import what they use from raftkit', () => {
-    for (const { name, code } of examples) expect(code, name).toMatch(/from 'raftkit'/);
+    for (const { name, code } of examples) expect(code, name).toMatch(/from 'raftkit(\/conformance)?'/);
   });
 
   it.each(examples)('$name runs', async ({ file }) => {
@@ -100,11 +103,14 @@ describe('API examples', () => {
   }, 60_000);
 });
 
+const entryPoints = [entry, conformanceEntry];
+
 describe('the API documentation', () => {
-  it('has an @example on every export of src/index.ts', () => {
-    const program = ts.createProgram([entry], { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, noEmit: true });
+  it.each(entryPoints.map((path) => relative(root, path)))('has an @example on every export of %s', (file) => {
+    const path = join(root, file);
+    const program = ts.createProgram([path], { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, noEmit: true });
     const checker = program.getTypeChecker();
-    const index = checker.getSymbolAtLocation(program.getSourceFile(entry) as ts.SourceFile) as ts.Symbol;
+    const index = checker.getSymbolAtLocation(program.getSourceFile(path) as ts.SourceFile) as ts.Symbol;
     const missing = checker.getExportsOfModule(index).flatMap((symbol) => {
       const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
       const declarations = target.declarations ?? [];
@@ -114,8 +120,8 @@ describe('the API documentation', () => {
     expect(missing).toEqual([]);
   });
 
-  it('uses every value export of src/index.ts in a tested example', async () => {
-    const exported = Object.keys(await import('../../src/index.js'));
+  it('uses every value export of each entry point in a tested example', async () => {
+    const exported = [...Object.keys(await import('../../src/index.js')), ...Object.keys(await import('../../src/conformance/index.js'))];
     // The clock examples count too: test/clocks/doc-examples.test.ts runs them.
     const clockExamples = sourceFiles('src/clocks').flatMap((file) => examplesInSource(join(root, file), file));
     const used = new Set([...examples, ...clockExamples].flatMap(({ code }) => valueImports(code)));

@@ -1,6 +1,7 @@
 /**
  * Running documentation snippets (markdown blocks, TSDoc `@example` blocks) as real modules:
- * each is written under test/docs/.tmp/ with `'raftkit'` resolved to src/index.ts, then imported,
+ * each is written under test/docs/.tmp/ with `'raftkit'` resolved to src/index.ts (and
+ * `'raftkit/conformance'` to src/conformance/index.ts), then imported,
  * so vitest transpiles it and top-level await works.
  *
  * Test files run in parallel, so each gets its own scratch directory; remove it when done
@@ -16,6 +17,8 @@ import { vi } from 'vitest';
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 /** What `'raftkit'` resolves to in a snippet. */
 export const entry = join(root, 'src/index.ts');
+/** What `'raftkit/conformance'` resolves to in a snippet. */
+export const conformanceEntry = join(root, 'src/conformance/index.ts');
 /** Where snippets are written; git-ignored (test/docs/.gitignore). */
 export const tmpRoot = join(root, 'test/docs/.tmp');
 
@@ -37,9 +40,11 @@ export function removeScratchDir(dir: string): void {
   }
 }
 
-/** The snippet's source with every `from 'raftkit'` (value or type import) pointing at src/index.ts. */
+/** The snippet's source with every `from 'raftkit'` (and `'raftkit/conformance'`) import pointing at its source. */
 export function resolveRaftkit(code: string): string {
-  return code.replace(/from\s+(['"])raftkit\1/g, `from ${JSON.stringify(entry)}`);
+  return code
+    .replace(/from\s+(['"])raftkit\1/g, `from ${JSON.stringify(entry)}`)
+    .replace(/from\s+(['"])raftkit\/conformance\1/g, `from ${JSON.stringify(conformanceEntry)}`);
 }
 
 /** Writes `code` (with `'raftkit'` resolved) to `file`, below a one-line `// header` comment. */
