@@ -13,10 +13,12 @@ export default defineConfig([
     target: 'es2022',
     dts: false,
   },
-  // CommonJS, one bundle per entry point, and the type declarations for both formats.
+  // CommonJS, one bundle per entry point sharing one chunk (so both see the same classes:
+  // `instanceof RaftError` holds for an error out of a check), and the type declarations.
   {
     entry: { index: 'src/index.ts', conformance: 'src/conformance/index.ts' },
     format: ['cjs', 'esm'],
+    splitting: true,
     outDir: 'dist',
     dts: { only: false },
     sourcemap: true,

@@ -66,7 +66,8 @@ export class ConformanceError extends Error {
 
 /**
  * Runs `checks` one after another (never concurrently: each may use the network or the disk) and
- * reports each outcome, also to `onResult` as it comes (for progress output). Never rejects.
+ * reports each outcome, also to `onResult` as it comes (for progress output). A failing check
+ * does not stop the run; only an exception thrown by `onResult` itself does.
  *
  * @example
  * ```ts
@@ -108,20 +109,39 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /**
- * Polls `done` every few milliseconds until it holds; calls `retry` (if given) every 100 ms
- * meanwhile, since a transport may drop messages. Rejects after `timeoutMs` saying what it
- * waited for.
+ * Polls `done` every few milliseconds until it holds; calls `retry` (if given) at once and then
+ * every 100 ms meanwhile, since a transport may drop messages. Rejects after `timeoutMs` saying
+ * what it waited for.
  */
 export async function eventually(what: string, timeoutMs: number, done: () => boolean, retry?: () => void): Promise<void> {
   const deadline = clock.now() + timeoutMs;
-  let nextRetry = clock.now() + 100;
+  let nextRetry = clock.now();
   while (!done()) {
-    if (clock.now() >= deadline) throw new ConformanceError(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (clock.now() >= deadline) throw new ConformanceError(`timed out after ${Math.round(timeoutMs)} ms waiting for ${what}`);
     if (retry !== undefined && clock.now() >= nextRetry) {
       retry();
       nextRetry = clock.now() + 100;
     }
     await sleep(5);
+  }
+}
+
+/**
+ * What `call()` returns or resolves to, or a {@link ConformanceError} saying what did not finish
+ * once `timeoutMs` passed (a `close()` that never resolves must fail the check, not hang it).
+ * Anything it throws or rejects with is wrapped too, with `what` in the message.
+ */
+export async function within<T>(what: string, timeoutMs: number, call: () => Promise<T> | T): Promise<T> {
+  let cancel = (): void => undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    cancel = clock.schedule(timeoutMs, () => reject(new ConformanceError(`${what} did not finish within ${Math.round(timeoutMs)} ms`)));
+  });
+  try {
+    return await Promise.race([call(), timeout]);
+  } catch (error) {
+    throw error instanceof ConformanceError ? error : new ConformanceError(`${what} failed: ${String(error)}`, { cause: error });
+  } finally {
+    cancel();
   }
 }
 

@@ -8,7 +8,7 @@ import type { PersistedState, Storage, StorageUpdate } from '../raft/storage.js'
 import type { LogEntry, Snapshot } from '../raft/types.js';
 import { MathRandom } from '../sim/random.js';
 import { InMemoryNetwork } from '../transport/memory.js';
-import { clock, ConformanceError, eventually, expectSame, type ConformanceCheck } from './checks.js';
+import { clock, ConformanceError, eventually, expectSame, within, type ConformanceCheck } from './checks.js';
 
 /**
  * One empty storage for one check, made by {@link StorageHarness.create}.
@@ -27,11 +27,14 @@ export interface StorageFixture {
   /**
    * A new `Storage` over the same durable state, as after a process restart (for a file
    * storage: a new instance on the same directory). When given, every check reads back through
-   * a reopened storage, so durability is checked too; when absent, `load()` is called on
-   * `storage` itself.
+   * a reopened storage (after `close` on the previous one), so durability is checked too, and
+   * each instance is loaded once, before its first save, as a node does. When absent, `load()`
+   * is called on `storage` again each time a check reads back.
    */
   reopen?(): Storage | Promise<Storage>;
-  /** Deletes what the check left behind (files, tables). */
+  /** Releases one storage instance (a lock, a file handle): before a reopen, and when the check ends. */
+  close?(storage: Storage): void | Promise<void>;
+  /** Deletes what the check left behind (files, tables), after the last `close`. */
   destroy?(): void | Promise<void>;
 }
 
@@ -55,39 +58,66 @@ const entry = (index: number, term: number, command: unknown = `command ${index}
 const range = (from: number, to: number, term: number): LogEntry[] => Array.from({ length: to - from + 1 }, (_, i) => entry(from + i, term));
 const snapshot = (index: number, term: number): Snapshot => ({ index, term, membership, data: `{"state at":${index},"text":"ü ✓"}` });
 
-/** Runs `body` on a fresh fixture with a `save` that awaits, and a `load` that reads back (through a reopened storage when the fixture can). */
-function withStorage(
-  harness: StorageHarness,
-  body: (save: (update: StorageUpdate) => Promise<void>, load: () => Promise<PersistedState>, fixture: StorageFixture) => Promise<void>,
-): () => Promise<void> {
+/** What a storage check works with; see {@link withStorage}. */
+interface Session {
+  /** Saves through the current instance (loading it first if it was never loaded, as a node would). */
+  save(update: StorageUpdate): Promise<void>;
+  /** Reads back: through a reopened instance (which then takes the saves) when the fixture can reopen. */
+  load(): Promise<PersistedState>;
+  /** The instance in use, loaded or not. */
+  current(): Storage;
+  /** Closes the current instance and reopens (or, without `reopen`, keeps it); the new one is not loaded yet. */
+  restart(): Promise<Storage>;
+}
+
+/**
+ * Runs `body` on a fresh fixture. Each instance is loaded once, before its first save, as a
+ * starting node loads it; everything the storage does wrong is a {@link ConformanceError} saying
+ * which call failed, and a call that hangs fails after {@link CALL_TIMEOUT_MS}.
+ */
+function withStorage(harness: StorageHarness, body: (session: Session) => Promise<void>): () => Promise<void> {
   return async () => {
     const fixture = await harness.create();
     if (typeof fixture?.storage?.save !== 'function' || typeof fixture.storage.load !== 'function') {
       throw new ConformanceError('create() did not return { storage } with a Storage (load, save)');
     }
-    // A storage that throws fails the check with what it was asked to do.
-    const save = async (update: StorageUpdate): Promise<void> => {
-      try {
-        await fixture.storage.save(update);
-      } catch (error) {
-        throw new ConformanceError(`save(${describe(update)}) failed: ${String(error)}`, { cause: error });
+    let current = fixture.storage;
+    let loaded = false;
+    const restart = async (): Promise<Storage> => {
+      const reopen = fixture.reopen;
+      if (reopen !== undefined) {
+        await within('close()', CALL_TIMEOUT_MS, () => fixture.close?.(current));
+        current = await within('reopen()', CALL_TIMEOUT_MS, () => reopen.call(fixture));
       }
+      loaded = false;
+      return current;
     };
     const load = async (): Promise<PersistedState> => {
-      try {
-        const storage = fixture.reopen === undefined ? fixture.storage : await fixture.reopen();
-        return await storage.load();
-      } catch (error) {
-        throw new ConformanceError(`${fixture.reopen === undefined ? '' : 'reopen() and '}load() failed: ${String(error)}`, { cause: error });
-      }
+      if (loaded) await restart();
+      loaded = true;
+      return within('load()', CALL_TIMEOUT_MS, () => current.load());
     };
+    const save = async (update: StorageUpdate): Promise<void> => {
+      if (!loaded) await load();
+      await within(`save(${describe(update)})`, CALL_TIMEOUT_MS, () => current.save(update));
+    };
+    let failure: unknown;
     try {
-      await body(save, load, fixture);
-    } finally {
-      await fixture.destroy?.();
+      await body({ save, load, restart, current: () => current });
+    } catch (error) {
+      failure = error;
     }
+    // Clean up even after a failure, and report the check's own failure first.
+    const cleanup = await Promise.allSettled([within('close()', CALL_TIMEOUT_MS, () => fixture.close?.(current))]);
+    cleanup.push(...(await Promise.allSettled([within('destroy()', CALL_TIMEOUT_MS, () => fixture.destroy?.())])));
+    if (failure !== undefined) throw failure;
+    const refused = cleanup.find((r) => r.status === 'rejected');
+    if (refused !== undefined) throw refused.reason;
   };
 }
+
+/** How long one storage call may take before the check fails (it must not hang a test run). */
+const CALL_TIMEOUT_MS = 10_000;
 
 /** An update in a few words, for error messages. */
 function describe(update: StorageUpdate): string {
@@ -107,14 +137,19 @@ function expectState(loaded: PersistedState, expected: { hardState?: PersistedSt
 
 /**
  * The conformance checks for a {@link Storage}. They follow {@link StorageUpdate}'s rules (hard
- * state, then snapshot, then entries) and require, read back through `load()` (after a reopen
- * when the fixture has `reopen`, so that what is checked is durable):
+ * state, then snapshot, then entries) and use each instance as a node does: `load()` once, before
+ * its first `save`. Reading back goes through `reopen()` (after `close` on the old instance) when
+ * the fixture has it, so what is checked is durable. They require:
  * - a new storage loads the empty state; hard state, entries and snapshots come back unchanged
  *   (Unicode, nested commands, config entries);
+ * - an update without entries (a new term or vote) keeps the log;
  * - entries from an index on replace the stored ones from there (a conflicting suffix), never those before;
  * - a snapshot drops the entries it covers, keeps those after it when the log holds the
  *   snapshot's entry, and replaces the whole log when it does not;
- * - a `RaftNode` restarted on it resumes with its term, vote, log and state.
+ * - a `RaftNode` restarted on it resumes with its term, log and state.
+ *
+ * A call that throws, rejects or hangs (10 s) fails the check with a {@link ConformanceError}
+ * naming the call.
  *
  * @example
  * ```ts
@@ -134,18 +169,18 @@ function expectState(loaded: PersistedState, expected: { hardState?: PersistedSt
 export function storageChecks(harness: StorageHarness): ConformanceCheck[] {
   const check = (name: string, body: Parameters<typeof withStorage>[1]): ConformanceCheck => ({ name, run: withStorage(harness, body) });
   return [
-    check('a new storage loads the empty state: term 0, no vote, no snapshot, no entries', async (_save, load) => {
+    check('a new storage loads the empty state: term 0, no vote, no snapshot, no entries', async ({ load }) => {
       expectState(await load(), { entries: [] });
     }),
 
-    check('keeps the latest hard state', async (save, load) => {
+    check('keeps the latest hard state', async ({ save, load }) => {
       await save({ hardState: { term: 3, votedFor: 'b' } });
       expectState(await load(), { hardState: { term: 3, votedFor: 'b' }, entries: [] });
       await save({ hardState: { term: 4, votedFor: null } });
       expectState(await load(), { hardState: { term: 4, votedFor: null }, entries: [] });
     }),
 
-    check('appends entries in order and keeps them unchanged (Unicode, nested commands, config and no-op entries)', async (save, load) => {
+    check('appends entries in order and keeps them unchanged (Unicode, nested commands, config and no-op entries)', async ({ save, load }) => {
       const first: LogEntry[] = [
         { index: 1, term: 1, kind: 'noop' },
         { index: 2, term: 1, kind: 'config', membership },
@@ -157,7 +192,14 @@ export function storageChecks(harness: StorageHarness): ConformanceCheck[] {
       expectState(await load(), { hardState: { term: 1, votedFor: 'a' }, entries: [...first, ...second] });
     }),
 
-    check('entries from an index on replace the stored ones from there, and never those before', async (save, load) => {
+    check('an update with no entries (a new term or vote, as a node saves on every election) keeps the log', async ({ save, load }) => {
+      await save({ hardState: { term: 1, votedFor: 'a' }, entries: range(1, 3, 1) });
+      await save({ hardState: { term: 2, votedFor: null }, entries: [] });
+      await save({ hardState: { term: 2, votedFor: 'b' } });
+      expectState(await load(), { hardState: { term: 2, votedFor: 'b' }, entries: range(1, 3, 1) });
+    }),
+
+    check('entries from an index on replace the stored ones from there, and never those before', async ({ save, load }) => {
       await save({ hardState: { term: 1, votedFor: 'a' }, entries: range(1, 5, 1) });
       await save({ hardState: { term: 2, votedFor: 'b' }, entries: [entry(3, 2, 'the new third')] });
       expectState(await load(), { hardState: { term: 2, votedFor: 'b' }, entries: [...range(1, 2, 1), entry(3, 2, 'the new third')] });
@@ -165,15 +207,15 @@ export function storageChecks(harness: StorageHarness): ConformanceCheck[] {
       expectState(await load(), { hardState: { term: 2, votedFor: 'b' }, entries: [...range(1, 2, 1), entry(3, 2, 'the new third'), ...range(4, 6, 2)] });
     }),
 
-    check('a snapshot drops the entries it covers and keeps those after it, when the log holds its entry', async (save, load) => {
+    check('a snapshot drops the entries it covers and keeps those after it, when the log holds its entry', async ({ save, load }) => {
       await save({ hardState: { term: 1, votedFor: 'a' }, entries: range(1, 5, 1) });
-      await save({ snapshot: snapshot(3, 1) });
+      await save({ snapshot: snapshot(3, 1), entries: [] });
       expectState(await load(), { hardState: { term: 1, votedFor: 'a' }, snapshot: snapshot(3, 1), entries: range(4, 5, 1) });
       await save({ entries: range(6, 7, 1) });
       expectState(await load(), { hardState: { term: 1, votedFor: 'a' }, snapshot: snapshot(3, 1), entries: range(4, 7, 1) });
     }),
 
-    check('a snapshot the log does not hold (another term, or past its end) replaces the whole log', async (save, load) => {
+    check('a snapshot the log does not hold (another term, or past its end) replaces the whole log', async ({ save, load }) => {
       await save({ hardState: { term: 2, votedFor: 'a' }, entries: range(1, 5, 1) });
       await save({ snapshot: snapshot(4, 2) }); // the log has term 1 at index 4
       expectState(await load(), { hardState: { term: 2, votedFor: 'a' }, snapshot: snapshot(4, 2), entries: [] });
@@ -183,15 +225,15 @@ export function storageChecks(harness: StorageHarness): ConformanceCheck[] {
       expectState(await load(), { hardState: { term: 2, votedFor: 'a' }, snapshot: snapshot(10, 2), entries: range(11, 12, 2) });
     }),
 
-    check('one update with a hard state, a snapshot and entries applies all three, in that order', async (save, load) => {
+    check('one update with a hard state, a snapshot and entries applies all three, in that order', async ({ save, load }) => {
       await save({ hardState: { term: 1, votedFor: 'a' }, entries: range(1, 3, 1) });
       await save({ hardState: { term: 3, votedFor: 'c' }, snapshot: snapshot(8, 2), entries: range(9, 10, 3) });
       expectState(await load(), { hardState: { term: 3, votedFor: 'c' }, snapshot: snapshot(8, 2), entries: range(9, 10, 3) });
     }),
 
-    check('a RaftNode restarted on it resumes with its term, its log and its state machine', async (_save, _load, fixture) => {
-      const before = await runNode(fixture.storage, 5);
-      const after = await runNode(fixture.reopen === undefined ? fixture.storage : await fixture.reopen(), 0);
+    check('a RaftNode restarted on it resumes with its term, its log and its state machine', async ({ current, restart }) => {
+      const before = await runNode(current(), 5);
+      const after = await runNode(await restart(), 0);
       expectSame('term on restart', after.termAtStart, before.term);
       expectSame('log on restart', after.log.slice(0, before.log.length), before.log);
       expectSame('commands applied again after restart', after.applied, before.applied);
@@ -216,14 +258,24 @@ async function runNode(storage: Storage, proposals: number): Promise<{ termAtSta
     electionTimeoutMs: [10, 20],
     heartbeatIntervalMs: 5,
   });
+  // A failing save stops the node and is reported as an 'error' event: that is the cause to show.
+  let reported: Error | undefined;
+  node.on('error', (error) => (reported ??= error));
+  const running = (what: string) => (): boolean => {
+    if (reported !== undefined) throw new ConformanceError(`a RaftNode on this storage, ${what}, reported: ${reported.message}`, { cause: reported });
+    if (!node.running) throw new ConformanceError(`a RaftNode on this storage stopped while ${what}`);
+    return true;
+  };
   try {
-    await node.start();
+    await within('RaftNode.start() (which loads the storage)', CALL_TIMEOUT_MS, () => node.start());
     const termAtStart = node.term;
-    await eventually('a RaftNode on this storage to elect itself', 10_000, () => node.role === 'leader');
+    const electing = running('electing itself');
+    await eventually('a RaftNode on this storage to elect itself', CALL_TIMEOUT_MS, () => electing() && node.role === 'leader');
     for (let i = 0; i < proposals; i++) node.submit(`command ${i}`);
-    await eventually('a RaftNode on this storage to apply its log', 10_000, () => node.lastApplied === node.entries().at(-1)?.index);
+    const applying = running('applying its log');
+    await eventually('a RaftNode on this storage to apply its log', CALL_TIMEOUT_MS, () => applying() && node.lastApplied === node.entries().at(-1)?.index);
     return { termAtStart, term: node.term, log: node.entries(), applied };
   } finally {
-    await node.stop();
+    await within('RaftNode.stop()', CALL_TIMEOUT_MS, () => node.stop());
   }
 }

@@ -37,8 +37,8 @@ export interface Envelope {
  * How a node exchanges messages with its peers. Bring your own (TCP, WebSocket, WebRTC,
  * worker_threads, …) by implementing these three methods.
  *
- * What a transport must guarantee: a delivered message is the one that was sent (no corruption).
- * What it need not guarantee: delivery (messages may be dropped), ordering (messages may be
+ * What a transport must guarantee: a delivered message is the one that was sent (no corruption),
+ * and only the node it is addressed to receives it. What it need not guarantee: delivery (messages may be dropped), ordering (messages may be
  * reordered) or at-most-once delivery (duplicates are tolerated by Raft). Raft is safe under all
  * of these; it is only live when enough messages eventually get through.
  *

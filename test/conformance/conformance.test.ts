@@ -15,6 +15,7 @@ import {
   type StorageHarness,
   type TransportHarness,
 } from '../../src/conformance/index.js';
+import { validateMessage, type MessageType } from '../../src/raft/messages.js';
 import { MemoryStorage, type Storage, type StorageUpdate } from '../../src/raft/storage.js';
 import { MathRandom } from '../../src/sim/random.js';
 import { RealScheduler } from '../../src/sim/real-scheduler.js';
@@ -29,7 +30,7 @@ function memoryNetwork(conditions: NetworkConditions = {}, wrap?: (inner: Transp
       const network = new InMemoryNetwork({ scheduler: new RealScheduler(), random: new MathRandom(), countBytes: false, ...conditions });
       return { transport: (id) => (wrap === undefined ? network.transport(id) : wrap(network.transport(id), id)) };
     },
-    timeoutMs: wrap === undefined ? 5_000 : 400, // a broken transport fails fast
+    timeoutMs: wrap === undefined ? 5_000 : 2_000, // a broken transport fails sooner
   };
 }
 
@@ -55,6 +56,26 @@ describe('transportChecks', () => {
     const lossy = memoryNetwork({ latencyMs: [0, 3], dropRate: 0.2, duplicateRate: 0.2, reorder: true });
     for (const check of transportChecks(lossy)) it(check.name, () => check.run(), CHECK_TIMEOUT_MS);
   });
+
+  describe('… and through JSON, as a transport over a socket carries them', () => {
+    const json = memoryNetwork({ latencyMs: [0, 2] }, (inner) => ({
+      send: (to, message) => inner.send(to, JSON.parse(JSON.stringify(message))),
+      listen: (handler) => inner.listen(handler),
+      close: () => inner.close(),
+    }));
+    for (const check of transportChecks(json)) it(check.name, () => check.run(), CHECK_TIMEOUT_MS);
+  });
+
+  it('a transport that never reaches node c fails only the Raft check (c never applies)', async () => {
+    const checks = transportChecks(
+      memoryNetwork({}, (inner) => ({
+        send: (to, message) => to === 'c' || inner.send(to, message),
+        listen: (handler) => inner.listen(handler),
+        close: () => inner.close(),
+      })),
+    );
+    expect(await failing(checks)).toEqual([nameOf(checks, 'three RaftNodes on it')]);
+  }, 30_000);
 
   it('a transport that mangles non-ASCII text fails only the every-type check', async () => {
     const checks = transportChecks(
@@ -90,7 +111,8 @@ describe('transportChecks', () => {
         close: () => inner.close(),
       })),
     );
-    expect(await failing(checks)).toContain(nameOf(checks, 'delivers a message to the node it is addressed to'));
+    // Also the Raft check: every node reports the misaddressed copies it receives.
+    expect(await failing(checks)).toEqual([nameOf(checks, 'delivers a message to the node it is addressed to'), nameOf(checks, 'three RaftNodes on it')]);
   }, CHECK_TIMEOUT_MS);
 
   it('a transport that keeps delivering after close() fails the close check', async () => {
@@ -133,10 +155,18 @@ describe('transportChecks', () => {
     await expect((checks[0] as ConformanceCheck).run()).rejects.toThrow(/did not return a Transport/);
   });
 
-  it('sampleMessages covers every message type raftkit sends, and each survives JSON', () => {
+  it('sampleMessages covers every message type raftkit sends, and each is valid after a trip through JSON', () => {
+    const everyType = {
+      PreVote: 1, PreVoteResponse: 1, RequestVote: 1, RequestVoteResponse: 1, AppendEntries: 1, AppendEntriesResponse: 1, TimeoutNow: 1,
+      ReadIndex: 1, ReadIndexResponse: 1, Propose: 1, ProposeResponse: 1, InstallSnapshot: 1, InstallSnapshotResponse: 1,
+    } satisfies Record<MessageType, 1>;
     const messages = sampleMessages('a', 'b');
-    expect(new Set(messages.map((m) => m.type)).size).toBe(13);
-    for (const m of messages) expect(JSON.parse(JSON.stringify(m))).toEqual(m);
+    expect(messages.map((m) => m.type).sort()).toEqual(Object.keys(everyType).sort());
+    for (const m of messages) {
+      const decoded: unknown = JSON.parse(JSON.stringify(m));
+      expect(decoded).toEqual(m);
+      expect(validateMessage(decoded, { maxEntries: 100 }), m.type).toEqual(m);
+    }
   });
 });
 
@@ -166,7 +196,12 @@ describe('storageChecks', () => {
     const harness: StorageHarness = {
       create: () => {
         const inner = new MemoryStorage();
-        return { storage: { load: () => Promise.resolve(inner.load()), save: async (update) => inner.save(update) } };
+        const later = (): Promise<void> => new Promise((resolve) => new RealScheduler().schedule(1, resolve));
+        const storage: Storage = {
+          load: async () => (await later(), inner.load()),
+          save: async (update) => (await later(), inner.save(update)),
+        };
+        return { storage };
       },
     };
     expect(await failing(storageChecks(harness))).toEqual([]);
@@ -181,6 +216,59 @@ describe('storageChecks', () => {
       }),
     );
     expect(await failing(checks)).toEqual([nameOf(checks, 'entries from an index on replace')]);
+  }, CHECK_TIMEOUT_MS);
+
+  it('a storage that allows one open instance, loaded once before any save, passes when the fixture closes it', async () => {
+    let disk = new MemoryStorage(); // the durable state all instances of one check share
+    let locked = false;
+    class Locking implements Storage {
+      #loaded = false;
+      constructor() {
+        if (locked) throw new Error('LOCK: already held');
+        locked = true;
+      }
+      load() {
+        if (this.#loaded) throw new Error('load() called twice on one instance');
+        this.#loaded = true;
+        return disk.load();
+      }
+      save(update: StorageUpdate) {
+        if (!this.#loaded) throw new Error('save() before load()');
+        disk.save(update);
+      }
+      close() {
+        locked = false;
+      }
+    }
+    const checks = storageChecks({
+      create: () => {
+        locked = false;
+        disk = new MemoryStorage();
+        return { storage: new Locking(), reopen: () => new Locking(), close: (storage) => (storage as Locking).close() };
+      },
+    });
+    expect(await failing(checks)).toEqual([]);
+  }, CHECK_TIMEOUT_MS);
+
+  it('a storage that rewrites its log from every update (wiping it on one with no entries) fails the checks that save none', async () => {
+    const checks = storageChecks({
+      create: () => {
+        let inner = new MemoryStorage();
+        const storage: Storage = {
+          load: () => inner.load(),
+          save: (update) => {
+            if (update.entries?.length === 0) {
+              const { hardState } = inner.load();
+              inner = new MemoryStorage(); // "the log is what the update holds": nothing
+              inner.save({ hardState });
+            }
+            inner.save(update);
+          },
+        };
+        return { storage, reopen: () => storage };
+      },
+    });
+    expect(await failing(checks)).toEqual([nameOf(checks, 'an update with no entries'), nameOf(checks, 'a snapshot drops the entries')]);
   }, CHECK_TIMEOUT_MS);
 
   it('a storage that ignores snapshots fails the snapshot checks', async () => {
