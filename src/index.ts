@@ -2,6 +2,7 @@
  * raftkit: Raft consensus, logical clocks and a deterministic cluster simulator for TypeScript.
  *
  * @packageDocumentation
+ * @module raftkit
  */
 
 // Logical clocks

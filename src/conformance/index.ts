@@ -5,6 +5,7 @@
  * requires and, when it fails, what it saw instead.
  *
  * @packageDocumentation
+ * @module raftkit/conformance
  */
 
 export { runChecks, ConformanceError } from './checks.js';
