@@ -114,8 +114,8 @@ function onNetwork(
       failure = error;
     }
     // Close everything even when one close fails, and report the check's own failure first.
-    const closing = [...opened].map((t) => within('close()', CLOSE_TIMEOUT_MS, () => t.close()));
-    const closed = await Promise.allSettled([...closing, within("the network's close()", CLOSE_TIMEOUT_MS, () => network.close?.())]);
+    const closed = await Promise.allSettled([...opened].map((t) => within('close()', CLOSE_TIMEOUT_MS, () => t.close())));
+    closed.push(...(await Promise.allSettled([within("the network's close()", CLOSE_TIMEOUT_MS, () => network.close?.())])));
     if (failure !== undefined) throw failure;
     const refused = closed.find((r) => r.status === 'rejected');
     if (refused !== undefined) throw refused.reason;
