@@ -38,9 +38,11 @@ export interface Envelope {
  * worker_threads, …) by implementing these three methods.
  *
  * What a transport must guarantee: a delivered message is the one that was sent (no corruption),
- * and only the node it is addressed to receives it. What it need not guarantee: delivery (messages may be dropped), ordering (messages may be
- * reordered) or at-most-once delivery (duplicates are tolerated by Raft). Raft is safe under all
- * of these; it is only live when enough messages eventually get through.
+ * and only the node it is addressed to receives it. What it need not guarantee: delivery
+ * (messages may be dropped), ordering (messages may be reordered) or at-most-once delivery
+ * (duplicates are tolerated by Raft). Raft is safe under all of these; it is only live when
+ * enough messages eventually get through. The conformance suite (`raftkit/conformance`) checks
+ * an implementation against this contract.
  *
  * Messages are plain JSON-serialisable objects and must be treated as immutable: a transport may
  * pass the same object to the receiver without copying. Everything a transport delivers is
