@@ -41,6 +41,13 @@ export interface HybridLogicalClockOptions {
   now?: () => number;
   /** The furthest a received `wallTime` may be ahead of local physical time, in ms (default 60 000). */
   maxDriftMs?: number;
+  /**
+   * The largest `logical` counter a received timestamp may carry (default 2^32 − 1, far more
+   * events than any clock issues in one millisecond). A peer's counter near
+   * `Number.MAX_SAFE_INTEGER` would leave this clock unable to tick until physical time passed
+   * that peer's `wallTime`; such a timestamp is refused instead.
+   */
+  maxLogical?: number;
   /** Stamped on every timestamp this clock issues, to break ties between nodes. */
   nodeId?: string;
   /** The timestamp to start after, e.g. the last one persisted before a restart. */
@@ -167,6 +174,7 @@ export function parseHlc(value: unknown): HlcTimestamp {
 export class HybridLogicalClock {
   readonly #now: () => number;
   readonly #maxDriftMs: number;
+  readonly #maxLogical: number;
   readonly #nodeId: string | undefined;
   #last: HlcTimestamp;
 
@@ -175,13 +183,17 @@ export class HybridLogicalClock {
    * @throws {@link ClockError} `INVALID_ARGUMENT` for a malformed option, `INVALID_TIMESTAMP` for a malformed `initial`.
    */
   constructor(options: HybridLogicalClockOptions = {}) {
-    const { now = () => Date.now(), maxDriftMs = 60_000, nodeId, initial } = options;
+    if (typeof options !== 'object' || options === null) {
+      throw new ClockError('INVALID_ARGUMENT', `HybridLogicalClock options must be an object, got ${describeValue(options)}`);
+    }
+    const { now = () => Date.now(), maxDriftMs = 60_000, maxLogical = 2 ** 32 - 1, nodeId, initial } = options;
     if (typeof now !== 'function') throw new ClockError('INVALID_ARGUMENT', `HybridLogicalClock now must be a function, got ${describeValue(now)}`);
     if (nodeId !== undefined && !isHlcNodeId(nodeId)) {
       throw new ClockError('INVALID_ARGUMENT', `HybridLogicalClock nodeId must be a non-empty string, got ${describeValue(nodeId)}`);
     }
     this.#now = now;
     this.#maxDriftMs = requireCount(maxDriftMs, 'HybridLogicalClock maxDriftMs', 'INVALID_ARGUMENT');
+    this.#maxLogical = requireCount(maxLogical, 'HybridLogicalClock maxLogical', 'INVALID_ARGUMENT');
     this.#nodeId = nodeId;
     const start = initial === undefined ? { wallTime: 0, logical: 0 } : readHlc(initial, 'initial HLC timestamp');
     this.#last = makeTimestamp(start.wallTime, start.logical, nodeId);
@@ -221,10 +233,14 @@ export class HybridLogicalClock {
    * @returns the new timestamp, greater than both the previous local one and `remote`.
    * @throws {@link ClockError} `INVALID_TIMESTAMP` if `remote` is malformed, `INVALID_TIME` if
    *   `now()` returned a bad value, `OVERFLOW` if `logical` would pass `Number.MAX_SAFE_INTEGER`;
+   *   `INVALID_TIMESTAMP` too if `remote.logical` is above `maxLogical`;
    *   {@link ClockDriftError} if `remote.wallTime` is more than `maxDriftMs` ahead of physical time.
    */
   receive(remote: HlcTimestamp): HlcTimestamp {
     const r = readHlc(remote, 'received HLC timestamp');
+    if (r.logical > this.#maxLogical) {
+      throw new ClockError('INVALID_TIMESTAMP', `received HLC logical counter ${r.logical} is above maxLogical ${this.#maxLogical}`);
+    }
     const physical = this.#physicalTime();
     const driftMs = r.wallTime - physical;
     if (driftMs > this.#maxDriftMs) {
@@ -247,7 +263,8 @@ export class HybridLogicalClock {
 
   /** Physical time, validated: a faulty time source must not corrupt the clock. */
   #physicalTime(): number {
-    return requireCount(this.#now(), 'physical time from now()', 'INVALID_TIME');
+    const now = this.#now; // called as a plain function: the source never sees the clock as `this`
+    return requireCount(now(), 'physical time from now()', 'INVALID_TIME');
   }
 
   #install(wallTime: number, logical: number): HlcTimestamp {

@@ -14,7 +14,7 @@ const MAX = Number.MAX_SAFE_INTEGER;
 
 
 /** A clock on a manual physical time source. */
-function manual(start: number, options: { maxDriftMs?: number; nodeId?: string; initial?: HlcTimestamp } = {}) {
+function manual(start: number, options: { maxDriftMs?: number; maxLogical?: number; nodeId?: string; initial?: HlcTimestamp } = {}) {
   const time = { value: start as unknown };
   const clock = new HybridLogicalClock({ ...options, now: () => time.value as number });
   return { clock, time };
@@ -214,7 +214,7 @@ describe('HybridLogicalClock.receive', () => {
   });
 
   it('refuses to overflow the logical counter on receive and stays unchanged', () => {
-    const { clock } = manual(10);
+    const { clock } = manual(10, { maxLogical: MAX }); // (by default such a counter is refused before: maxLogical)
     const before = clock.now();
     expect(clockError(() => clock.receive({ wallTime: 10, logical: MAX })).code).toBe('OVERFLOW');
     expect(clock.timestamp).toBe(before);
@@ -318,5 +318,42 @@ describe('hlcToString / parseHlc', () => {
 
   it('hlcToString validates its argument', () => {
     expect(clockError(() => hlcToString({ wallTime: Number.NaN, logical: 0 })).message).toContain('got NaN');
+  });
+});
+
+describe('HybridLogicalClock against hostile or odd input (review findings)', () => {
+  it('refuses a received logical counter above maxLogical, so one peer cannot lock the clock', () => {
+    const clock = new HybridLogicalClock({ now: () => 1_000_000, nodeId: 'V' });
+    const hostile = { wallTime: 1_060_000, logical: Number.MAX_SAFE_INTEGER - 1, nodeId: 'X' };
+    expect(() => clock.receive(hostile)).toThrow(ClockError);
+    expect(clock.timestamp).toEqual({ wallTime: 0, logical: 0, nodeId: 'V' }); // unchanged
+    expect(clock.now()).toEqual({ wallTime: 1_000_000, logical: 0, nodeId: 'V' }); // still ticks
+    const atBound = new HybridLogicalClock({ now: () => 5, maxLogical: 10 });
+    expect(atBound.receive({ wallTime: 5, logical: 10 })).toEqual({ wallTime: 5, logical: 11 });
+    expect(() => atBound.receive({ wallTime: 5, logical: 11 })).toThrow(/above maxLogical 10/);
+  });
+
+  it('rejects null options and a bad maxLogical with INVALID_ARGUMENT', () => {
+    for (const bad of [() => new HybridLogicalClock(null as never), () => new HybridLogicalClock({ maxLogical: -1 })]) {
+      try {
+        bad();
+        expect.unreachable();
+      } catch (error) {
+        expect(error).toBeInstanceOf(ClockError);
+        expect((error as ClockError).code).toBe('INVALID_ARGUMENT');
+      }
+    }
+  });
+
+  it('calls now() as a plain function, never with the clock as this', () => {
+    let seen: unknown = 'not called';
+    const clock = new HybridLogicalClock({
+      now: function (this: unknown) {
+        seen = this;
+        return 7;
+      },
+    });
+    clock.now();
+    expect(seen).toBeUndefined();
   });
 });
