@@ -82,23 +82,37 @@ export interface KeyValueResult {
  * ```
  */
 export class KeyValueStore implements StateMachine<KeyValueCommand, KeyValueResult> {
-  private readonly data = new Map<string, unknown>();
+  /**
+   * Each value as JSON text: a replica rebuilt from a snapshot then holds exactly what one that
+   * replayed the log holds, and no caller shares an object with the store (or with another replica).
+   */
+  private readonly data = new Map<string, string>();
 
-  /** Applies one committed command (called by the node, in log order). */
+  /**
+   * Applies one committed command (called by the node, in log order). Throws a `TypeError` for a
+   * malformed command (not an object, a key that is not a string, an unknown op, or a value with
+   * no JSON form such as `undefined`), which the node reports as an `ApplyError`; the store is
+   * left unchanged.
+   */
   apply(command: KeyValueCommand): KeyValueResult {
-    const previous = this.data.get(command.key);
+    if (typeof command !== 'object' || command === null || typeof command.key !== 'string') {
+      throw new TypeError(`KeyValueStore: a command must be an object with a string key, got ${describe(command)}`);
+    }
+    const before = this.data.get(command.key);
+    const previous = before === undefined ? undefined : JSON.parse(before);
     switch (command.op) {
       case 'get':
         return { previous, ok: true };
       case 'put':
-        this.data.set(command.key, command.value);
+        this.data.set(command.key, json(command.value));
         return { previous, ok: true };
       case 'delete':
         this.data.delete(command.key);
         return { previous, ok: true };
       case 'cas': {
-        const ok = JSON.stringify(previous) === JSON.stringify(command.expected);
-        if (ok) this.data.set(command.key, command.value);
+        const value = json(command.value);
+        const ok = before === JSON.stringify(command.expected); // (an absent key matches expected: undefined)
+        if (ok) this.data.set(command.key, value);
         return { previous, ok };
       }
       default:
@@ -108,7 +122,8 @@ export class KeyValueStore implements StateMachine<KeyValueCommand, KeyValueResu
 
   /** This replica's value for `key` (undefined when absent). */
   get(key: string): unknown {
-    return this.data.get(key);
+    const text = this.data.get(key);
+    return text === undefined ? undefined : JSON.parse(text); // a copy: changing it changes nothing here
   }
 
   /** How many keys this replica holds. */
@@ -118,7 +133,8 @@ export class KeyValueStore implements StateMachine<KeyValueCommand, KeyValueResu
 
   /** A JSON snapshot of every key and value, in key order: what the node stores when it compacts its log. */
   snapshot(): string {
-    return JSON.stringify([...this.data.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const entries = [...this.data.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `[${entries.map(([key, text]) => `[${JSON.stringify(key)},${text}]`).join(',')}]`;
   }
 
   /** Replaces this replica's state with what {@link KeyValueStore.snapshot} returned. */
@@ -128,6 +144,17 @@ export class KeyValueStore implements StateMachine<KeyValueCommand, KeyValueResu
       throw new TypeError('KeyValueStore: not a snapshot');
     }
     this.data.clear();
-    for (const [key, value] of parsed as [string, unknown][]) this.data.set(key, value);
+    for (const [key, value] of parsed as [string, unknown][]) this.data.set(key, JSON.stringify(value));
   }
+}
+
+/** The JSON text of a value to store; a value with none (`undefined`, a function) is refused. */
+function json(value: unknown): string {
+  const text = JSON.stringify(value) as string | undefined;
+  if (text === undefined) throw new TypeError(`KeyValueStore: a value must have a JSON form (use delete to remove a key), got ${describe(value)}`);
+  return text;
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'object' && value !== null ? 'an object' : String(value);
 }

@@ -86,3 +86,43 @@ describe('KeyValueStore', () => {
     expect(stores.get('1')!.get('x')).toBe(2);
   });
 });
+
+describe('KeyValueStore against malformed commands and shared values (review findings)', () => {
+  it('refuses a command without a string key, and a value with no JSON form, leaving the store unchanged', () => {
+    const store = new KeyValueStore();
+    store.apply({ op: 'put', key: 'a', value: 1 });
+    for (const bad of [null, { op: 'put', key: 5, value: 'x' }, { op: 'put', value: 'y' }, { op: 'put', key: 'b', value: undefined }]) {
+      expect(() => store.apply(bad as never)).toThrow(TypeError);
+    }
+    expect(store.size).toBe(1);
+    // Its snapshot stays restorable.
+    const copy = new KeyValueStore();
+    copy.restore(store.snapshot());
+    expect(copy.get('a')).toBe(1);
+  });
+
+  it('shares no object with callers: changing what was put or what get returned changes nothing', () => {
+    const store = new KeyValueStore();
+    const value = { replicas: 3 };
+    store.apply({ op: 'put', key: 'cfg', value });
+    value.replicas = 2;
+    (store.get('cfg') as { replicas: number }).replicas = 99;
+    expect(store.get('cfg')).toEqual({ replicas: 3 });
+  });
+
+  it('a replica restored from a snapshot answers exactly as one that applied the log', () => {
+    const commands: KeyValueCommand[] = [
+      { op: 'put', key: 'n', value: Number.NaN },
+      { op: 'cas', key: 'gone', expected: undefined, value: 'first' },
+      { op: 'put', key: 'nested', value: { a: [1, null] } },
+    ];
+    const replayed = new KeyValueStore();
+    for (const c of commands) replayed.apply(c);
+    const restored = new KeyValueStore();
+    restored.restore(replayed.snapshot());
+    for (const probe of [{ op: 'cas', key: 'n', expected: null, value: 1 }, { op: 'cas', key: 'absent', expected: undefined, value: 1 }, { op: 'get', key: 'nested' }] as KeyValueCommand[]) {
+      expect(restored.apply(probe)).toEqual(replayed.apply(probe));
+    }
+    expect(restored.snapshot()).toBe(replayed.snapshot());
+  });
+});
