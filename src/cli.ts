@@ -12,7 +12,7 @@ Usage:
   raftkit help                                     this text
 
 Options of simulate:
-  --nodes N    cluster size, 2-99 (default 5)
+  --nodes N    cluster size, 3-99 (default 5)
   --rounds R   number of rounds, 1-10000 (default 3)
   --seed S     seed of the run; the same seed replays the same run (default 42)
 `;
@@ -67,7 +67,7 @@ export async function main(argv: readonly string[], print: (line: string) => voi
           allowPositionals: false,
         });
         const lines = await miniProject({
-          nodes: integer('nodes', values.nodes, 5, 2, 99),
+          nodes: integer('nodes', values.nodes, 5, 3, 99),
           rounds: integer('rounds', values.rounds, 3, 1, 10_000),
           seed: seedOf(values.seed),
         });

@@ -95,7 +95,6 @@ describe('raftkit simulate', () => {
     for (const [nodes, rounds, seed] of [
       [3, 2, '7'],
       [7, 4, '1'],
-      [2, 1, '3'],
     ] as const) {
       const { code, out } = await run('simulate', '--nodes', String(nodes), '--rounds', String(rounds), '--seed', seed);
       expect(code).toBe(0);
@@ -132,10 +131,11 @@ describe('usage errors exit with code 2 and a clear message', () => {
   it.each<[string[], RegExp]>([
     [['bogus'], /unknown command "bogus"/],
     [['simulate', '--foo', '1'], /--foo/],
-    [['simulate', '--nodes', '0'], /--nodes must be an integer from 2 to 99, got "0"/],
+    [['simulate', '--nodes', '0'], /--nodes must be an integer from 3 to 99, got "0"/],
+    [['simulate', '--nodes', '2'], /--nodes must be an integer from 3 to 99, got "2"/],
     [['simulate', '--nodes', 'abc'], /--nodes must be an integer .*"abc"/],
     [['simulate', '--nodes', '1.5'], /--nodes must be an integer/],
-    [['simulate', '--nodes', '100'], /--nodes must be an integer from 2 to 99/],
+    [['simulate', '--nodes', '100'], /--nodes must be an integer from 3 to 99/],
     [['simulate', '--nodes', ''], /--nodes must be an integer/],
     [['simulate', '--rounds', '0'], /--rounds must be an integer from 1 to/],
     [['simulate', '--rounds=-1'], /--rounds must be an integer from 1 to .*"-1"/],

@@ -141,6 +141,15 @@ interface Watch {
   error: Error | undefined;
 }
 
+/** A call's `timeoutMs` (default 10,000 virtual ms), checked before anything is done. */
+function timeoutOf(who: string, options: { timeoutMs?: number }): number {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || timeoutMs === Infinity) {
+    throw new RangeError(`Cluster.${who}: timeoutMs must be a finite number ≥ 0, got ${String(timeoutMs)}`);
+  }
+  return timeoutMs;
+}
+
 const DEFAULT_LATENCY: readonly [number, number] = [1, 10];
 
 /**
@@ -237,9 +246,9 @@ export class Cluster<C = unknown, R = unknown> {
     return this.ids.map((id) => this.node(id));
   }
 
-  /** Ids of the nodes that are not crashed. */
+  /** Ids of the nodes that are running: neither crashed nor stopped (e.g. by a failed snapshot restore). */
   get liveIds(): NodeId[] {
-    return this.ids.filter((id) => !this.crashed.has(id));
+    return this.ids.filter((id) => !this.crashed.has(id) && this.node(id).running);
   }
 
   /** The live leader with the highest term, if any. */
@@ -277,7 +286,7 @@ export class Cluster<C = unknown, R = unknown> {
    * pass (default 10,000). Resolves with whether the predicate became true.
    */
   async runUntil(predicate: () => boolean, options: { timeoutMs?: number } = {}): Promise<boolean> {
-    const met = this.scheduler.runUntil(predicate, { timeoutMs: options.timeoutMs ?? 10_000 });
+    const met = this.scheduler.runUntil(predicate, { timeoutMs: timeoutOf('runUntil', options) });
     this.throwIfViolated();
     return met;
   }
@@ -288,7 +297,7 @@ export class Cluster<C = unknown, R = unknown> {
    * {@link TimeoutError} when it has not settled within `timeoutMs` of virtual time (default 10,000).
    */
   async runUntilSettled<T>(promise: Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
-    const timeoutMs = options.timeoutMs ?? 10_000;
+    const timeoutMs = timeoutOf('runUntilSettled', options);
     let outcome: { value: T } | { error: unknown } | undefined;
     promise.then(
       (value) => (outcome = { value }),
@@ -308,7 +317,7 @@ export class Cluster<C = unknown, R = unknown> {
 
   /** Runs until a live node is leader; resolves with its id. Throws {@link TimeoutError}. */
   async waitForLeader(options: { timeoutMs?: number } = {}): Promise<NodeId> {
-    const timeoutMs = options.timeoutMs ?? 10_000;
+    const timeoutMs = timeoutOf('waitForLeader', options);
     if (!(await this.runUntil(() => this.leader() !== undefined, { timeoutMs }))) {
       throw new TimeoutError('waiting for a leader', timeoutMs);
     }
@@ -323,7 +332,7 @@ export class Cluster<C = unknown, R = unknown> {
    * command (it may still commit), or {@link TimeoutError} after `timeoutMs` (default 10,000).
    */
   async propose(command: C, options: { timeoutMs?: number } = {}): Promise<ClusterProposalResult<R>> {
-    const timeoutMs = options.timeoutMs ?? 10_000;
+    const timeoutMs = timeoutOf('propose', options);
     const deadline = this.now + timeoutMs;
     for (;;) {
       const leaderId = this.leader();
@@ -376,11 +385,12 @@ export class Cluster<C = unknown, R = unknown> {
   async addNode(id: NodeId, options: { voter?: boolean; timeoutMs?: number } = {}): Promise<Membership> {
     if (typeof id !== 'string' || id.length === 0) throw new TypeError('Cluster.addNode: id must be a non-empty string');
     if (this.current.has(id)) throw new RangeError(`Cluster.addNode: node ${JSON.stringify(id)} exists or existed (ids are never reused)`);
+    const timeoutMs = timeoutOf('addNode', { timeoutMs: options.timeoutMs ?? 20_000 }); // (before anything changes)
     this.members.push(id);
     this.record({ time: this.now, kind: 'join', node: id });
     this.boot(id);
     const voter = options.voter ?? true;
-    return this.changeMembership(`adding node ${id}`, options.timeoutMs, async (leader) => {
+    return this.changeMembership(`adding node ${id}`, timeoutMs, async (leader) => {
       if (voter) return leader.addVoter(id);
       return leader.membership.learners.includes(id) ? committedMembership(leader) : leader.addLearner(id);
     });
@@ -394,7 +404,7 @@ export class Cluster<C = unknown, R = unknown> {
   async removeNode(id: NodeId, options: { timeoutMs?: number } = {}): Promise<Membership> {
     this.node(id);
     if (!this.members.includes(id)) throw new RangeError(`Cluster.removeNode: node ${id} was already removed`);
-    const membership = await this.changeMembership(`removing node ${id}`, options.timeoutMs, async (leader) => {
+    const membership = await this.changeMembership(`removing node ${id}`, timeoutOf('removeNode', { timeoutMs: options.timeoutMs ?? 20_000 }), async (leader) => {
       const { voters, learners } = leader.membership;
       return voters.includes(id) || learners.includes(id) ? leader.removeServer(id) : committedMembership(leader);
     });
@@ -448,7 +458,7 @@ export class Cluster<C = unknown, R = unknown> {
   restart(id: NodeId): void {
     this.node(id);
     if (!this.members.includes(id)) throw new RangeError(`Cluster.restart: node ${id} was removed from the cluster`);
-    if (!this.crashed.has(id)) throw new RaftError('NOT_CRASHED', `Cluster.restart: node ${id} is running`);
+    if (!this.crashed.has(id) && this.node(id).running) throw new RaftError('NOT_CRASHED', `Cluster.restart: node ${id} is running`);
     this.crashed.delete(id);
     this.record({ time: this.now, kind: 'restart', node: id });
     this.boot(id);
@@ -514,7 +524,7 @@ export class Cluster<C = unknown, R = unknown> {
   async simulate(options: { rounds: number; log?: (line: string) => void }): Promise<RoundReport[]> {
     const { rounds, log } = options;
     if (!Number.isSafeInteger(rounds) || rounds < 1) throw new RangeError(`simulate: rounds must be a positive integer, got ${rounds}`);
-    if (this.ids.length < 2) throw new RangeError('simulate: needs at least 2 nodes (one fails each round)');
+    if (this.ids.length < 3) throw new RangeError('simulate: needs at least 3 nodes (one fails each round, and the others must still be a majority)');
     const [, maxTimeout] = this.options.electionTimeoutMs ?? [150, 300];
     const reports: RoundReport[] = [];
     await this.waitForLeader();

@@ -108,3 +108,33 @@ describe('Cluster with fractional latencies', () => {
     }
   });
 });
+
+describe('Cluster against bad options and stopped nodes (review findings)', () => {
+  it('checks timeoutMs before doing anything: a bad one proposes nothing', async () => {
+    const cluster = new Cluster({ size: 3, seed: 7 });
+    await cluster.waitForLeader();
+    for (const timeoutMs of [-1, Number.NaN, Infinity]) {
+      await expect(cluster.propose('x', { timeoutMs })).rejects.toThrow(/timeoutMs must be a finite number/);
+      await expect(cluster.waitForLeader({ timeoutMs })).rejects.toThrow(RangeError);
+      await expect(cluster.addNode('9', { timeoutMs })).rejects.toThrow(RangeError);
+    }
+    expect(cluster.applied(cluster.leader()!)).toEqual([]);
+    expect(cluster.ids).toEqual(['1', '2', '3']); // no half-added node
+  });
+
+  it('a node stopped outside crash() is not live, not leader, and can be restarted', async () => {
+    const cluster = new Cluster({ size: 3, seed: 8 });
+    const leader = await cluster.waitForLeader();
+    await cluster.node(leader).stop();
+    expect(cluster.liveIds).not.toContain(leader);
+    expect(cluster.leader()).not.toBe(leader);
+    cluster.restart(leader);
+    await cluster.runUntil(() => cluster.node(leader).running);
+    expect(cluster.liveIds).toContain(leader);
+    await expect(cluster.propose('after')).resolves.toMatchObject({ result: undefined });
+  });
+
+  it('simulate needs 3 nodes: with 2, the one left is no majority', async () => {
+    await expect(new Cluster({ size: 2, seed: 1 }).simulate({ rounds: 1 })).rejects.toThrow(/at least 3 nodes/);
+  });
+});
