@@ -154,7 +154,7 @@ describe('usage errors exit with code 2 and a clear message', () => {
   });
 
   it('help (and no command) prints usage and exits 0', async () => {
-    for (const argv of [['help'], [], ['--help'], ['-h']]) {
+    for (const argv of [['help'], [], ['--help'], ['-h'], ['simulate', '--help'], ['demo', '-h'], ['simulate', '--nodes', '3', '--help']]) {
       const { code, out, err } = await run(...argv);
       expect(code).toBe(0);
       expect(err).toEqual([]);
