@@ -48,6 +48,11 @@ async function demo(print: (line: string) => void): Promise<void> {
 export async function main(argv: readonly string[], print: (line: string) => void, printError: (line: string) => void): Promise<number> {
   try {
     const [command, ...rest] = argv;
+    // `raftkit <command> --help` prints the usage too, as `raftkit help` does.
+    if (rest.includes('--help') || rest.includes('-h')) {
+      print(HELP);
+      return 0;
+    }
     switch (command) {
       case undefined:
       case 'help':
@@ -56,12 +61,10 @@ export async function main(argv: readonly string[], print: (line: string) => voi
         print(HELP);
         return 0;
       case 'demo':
-        if (wantsHelp(rest)) return print(HELP), 0;
         parseArgs({ args: rest, options: {}, strict: true, allowPositionals: false });
         await demo(print);
         return 0;
       case 'simulate': {
-        if (wantsHelp(rest)) return print(HELP), 0;
         const { values } = parseArgs({
           args: rest,
           options: { nodes: { type: 'string' }, rounds: { type: 'string' }, seed: { type: 'string' } },
@@ -85,11 +88,6 @@ export async function main(argv: readonly string[], print: (line: string) => voi
     if (usage) printError(`Run 'raftkit help' for usage.`);
     return usage ? 2 : 1;
   }
-}
-
-/** `raftkit <command> --help` (or `-h`) prints the usage, as `raftkit help` does. */
-function wantsHelp(args: readonly string[]): boolean {
-  return args.includes('--help') || args.includes('-h');
 }
 
 // Run when executed as the `raftkit` binary (not when imported by tests).

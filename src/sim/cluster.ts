@@ -141,9 +141,9 @@ interface Watch {
   error: Error | undefined;
 }
 
-/** A call's `timeoutMs` (default 10,000 virtual ms), checked before anything is done. */
-function timeoutOf(who: string, options: { timeoutMs?: number }): number {
-  const timeoutMs = options.timeoutMs ?? 10_000;
+/** A call's `timeoutMs` (default `fallback` virtual ms), checked before anything is done. */
+function timeoutOf(who: string, options: { timeoutMs?: number }, fallback = 10_000): number {
+  const timeoutMs = options.timeoutMs ?? fallback;
   if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || timeoutMs === Infinity) {
     throw new RangeError(`Cluster.${who}: timeoutMs must be a finite number ≥ 0, got ${String(timeoutMs)}`);
   }
@@ -385,7 +385,7 @@ export class Cluster<C = unknown, R = unknown> {
   async addNode(id: NodeId, options: { voter?: boolean; timeoutMs?: number } = {}): Promise<Membership> {
     if (typeof id !== 'string' || id.length === 0) throw new TypeError('Cluster.addNode: id must be a non-empty string');
     if (this.current.has(id)) throw new RangeError(`Cluster.addNode: node ${JSON.stringify(id)} exists or existed (ids are never reused)`);
-    const timeoutMs = timeoutOf('addNode', { timeoutMs: options.timeoutMs ?? 20_000 }); // (before anything changes)
+    const timeoutMs = timeoutOf('addNode', options, 20_000); // (before anything changes)
     this.members.push(id);
     this.record({ time: this.now, kind: 'join', node: id });
     this.boot(id);
@@ -404,7 +404,8 @@ export class Cluster<C = unknown, R = unknown> {
   async removeNode(id: NodeId, options: { timeoutMs?: number } = {}): Promise<Membership> {
     this.node(id);
     if (!this.members.includes(id)) throw new RangeError(`Cluster.removeNode: node ${id} was already removed`);
-    const membership = await this.changeMembership(`removing node ${id}`, timeoutOf('removeNode', { timeoutMs: options.timeoutMs ?? 20_000 }), async (leader) => {
+    const timeoutMs = timeoutOf('removeNode', options, 20_000);
+    const membership = await this.changeMembership(`removing node ${id}`, timeoutMs, async (leader) => {
       const { voters, learners } = leader.membership;
       return voters.includes(id) || learners.includes(id) ? leader.removeServer(id) : committedMembership(leader);
     });
@@ -419,7 +420,7 @@ export class Cluster<C = unknown, R = unknown> {
   /** Runs `change` on the leader until it succeeds, retrying what a later attempt can fix. */
   private async changeMembership(
     what: string,
-    timeoutMs = 20_000,
+    timeoutMs: number,
     change: (leader: RaftNode<C, R>) => Promise<Membership>,
   ): Promise<Membership> {
     const deadline = this.now + timeoutMs;
