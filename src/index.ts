@@ -34,6 +34,7 @@ export type {
   ReadIndexResponse,
   Propose,
   ProposeResponse,
+  ProposeOutcome,
   InstallSnapshot,
   InstallSnapshotResponse,
   ValidationLimits,
@@ -53,7 +54,10 @@ export {
   ApplyError,
   TransferError,
   MembershipError,
+  SessionExpiredError,
 } from './raft/errors.js';
+export { ClientSession } from './raft/sessions.js';
+export type { SessionTag } from './raft/sessions.js';
 
 // Transport
 export type { Transport, Envelope } from './transport/transport.js';

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { RaftCore, validateTimings, type ForwardState, type MembershipChange, type RaftStatus, type ReadState, type Ready } from '../raft/core.js';
+import { RaftCore, validateTimings, type MembershipChange, type RaftStatus, type ReadState, type Ready } from '../raft/core.js';
 import {
   AbortedError,
   ApplyError,
@@ -9,9 +9,11 @@ import {
   NodeStoppedError,
   NotLeaderError,
   RaftError,
+  SessionExpiredError,
   TimeoutError,
 } from '../raft/errors.js';
 import { validateMessage, type Message, type ValidationLimits } from '../raft/messages.js';
+import { ClientSession, DEFAULT_SESSION_TIMEOUT_MS, packSnapshot, SessionTable, unpackSnapshot, type SessionTag } from '../raft/sessions.js';
 import type { StateMachine } from '../raft/state-machine.js';
 import { MemoryStorage, type PersistedState, type Storage, type StorageUpdate } from '../raft/storage.js';
 import type { LogEntry, LogPosition, Membership, NodeId, Role, Snapshot } from '../raft/types.js';
@@ -20,6 +22,7 @@ import { RealScheduler } from '../sim/real-scheduler.js';
 import type { Cancel, Scheduler } from '../sim/scheduler.js';
 import type { Transport } from '../transport/transport.js';
 import { eventKey, hasListeners, listens } from '../util/listeners.js';
+import { alreadyAnswered, answerOf, Forwarder } from './forwarding.js';
 
 /** Per-message and per-entry events: checked before each, since emitting costs even with no listener. */
 const RECEIVE = eventKey('receive');
@@ -145,23 +148,6 @@ export interface ProposalResult<R = unknown> extends LogPosition {
   readonly result: R;
 }
 
-/** A proposal forwarded to the leader: index and term are 0 until the leader answers. */
-interface Forwarded {
-  readonly id: number;
-  index: number;
-  term: number;
-  readonly resolve: (value: ProposalResult) => void;
-  readonly reject: (error: Error) => void;
-  readonly cleanup: () => void;
-}
-
-/** What applying an entry came to (remembered while forwarded proposals await their answers). */
-interface Outcome {
-  readonly term: number;
-  readonly result: unknown;
-  readonly failure: ApplyError | undefined;
-}
-
 /** A read waiting for its index (-1 until known) and then for the state machine to apply it. */
 interface PendingRead {
   readonly id: number;
@@ -255,17 +241,16 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   #pendingHead = 0;
   /** Linearizable reads: waiting for their read index, then for it to be applied. */
   readonly #reads = new Map<number, PendingRead>();
-  #readSeq = 0;
-  /** Forwarded proposals by id, and (once the leader answered) by log index. */
-  readonly #forwarded = new Map<number, Forwarded>();
+  /** Ids of requests to the leader (reads, forwards): from a random base per incarnation, so no answer meant for an earlier incarnation is ever taken for one of this one's. */
+  #requestSeq = 0;
+  /** Proposals forwarded to the leader, made exactly once by client sessions. */
+  readonly #forwarder: Forwarder;
+  /** The replicated record of client sessions (thesis §6.3): rebuilt from the log and snapshots on every start. */
+  #sessions = new SessionTable();
   /** The save handed to storage and not yet confirmed, if any: nothing else is persisted meanwhile. */
   #inflightSave: Promise<void> | null = null;
   /** Pending leadership transfers: each rejects with the given error. */
   readonly #transfers = new Set<(error: Error) => void>();
-  readonly #forwardedByIndex = new Map<number, Forwarded>();
-  /** Forwarded proposal ids: a random base per incarnation, so a leader's duplicate check never confuses two incarnations. */
-  #forwardSeq = 0;
-  readonly #recentResults = new Map<number, Outcome>();
 
   // What observers were last told, to emit events on change.
   #seenRole: Role = 'follower';
@@ -308,6 +293,20 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       maxSnapshotChunk: Math.max(options.snapshotChunkSize ?? 0, 16 * 2 ** 20),
     };
     validateTimings(options.electionTimeoutMs, options.heartbeatIntervalMs);
+    this.#forwarder = new Forwarder({
+      id: this.id,
+      core: () => this.#requireCore(),
+      requestId: () => this.#requestId(),
+      sessions: () => this.#sessions,
+      flush: (core) => {
+        this.#armTimer();
+        if (core.hasReady()) this.#scheduleFlush();
+      },
+      guard: (what, timeoutMs, signal, fail) => this.#guard(what, timeoutMs, signal, fail),
+      schedule: (delayMs, callback) => this.#scheduler.schedule(delayMs, callback),
+      now: () => this.#scheduler.now(),
+      retryMs: options.heartbeatIntervalMs ?? 50,
+    });
   }
 
   // ── Lifecycle ────────────────────────────────────────────────────────────────────────────
@@ -345,7 +344,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     const o = this.#options;
     if (initialState.snapshot !== undefined) this.#restoreStateMachine(initialState.snapshot);
     // The node's options include the core's (timings, flow control, modes); the core ignores the rest.
-    this.#core = new RaftCore({ ...o, peers: o.peers ?? [], random: this.#random, initialState });
+    this.#core = new RaftCore({ ...o, peers: o.peers ?? [], random: this.#random, initialState, now: this.#scheduler.now() });
     this.#seenTerm = this.#core.term;
     this.#seenMembership = this.#core.membership;
     this.#state = 'running';
@@ -366,7 +365,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     this.#rejectPending(() => new NodeStoppedError(this.id));
     // Each finish deletes only its own entry: safe while iterating.
     for (const read of this.#reads.values()) this.#finishRead(read, new NodeStoppedError(this.id));
-    for (const forward of this.#forwarded.values()) this.#finishForward(forward, new NodeStoppedError(this.id));
+    this.#forwarder.stop();
     for (const transfer of this.#transfers) transfer(new NodeStoppedError(this.id));
     await this.#transport.close();
     // A save already handed to storage must land before the storage is reused (e.g. a restart).
@@ -431,12 +430,13 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   }
 
   /**
-   * Appends `command` to the leader's log and returns where it landed, at once. Throws
+   * Appends `command` to the leader's log and returns where it landed, at once (made in a client
+   * session when `options.session` is given; see {@link propose}). Throws
    * {@link NotLeaderError} (with the known `leaderId`) on a follower or candidate.
    */
-  submit(command: C): LogPosition {
+  submit(command: C, options?: { session?: SessionTag }): LogPosition {
     const core = this.#requireCore();
-    const position = core.propose(command);
+    const position = core.propose(command, options?.session);
     this.#scheduleFlush();
     return position;
   }
@@ -446,20 +446,56 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    * {@link NotLeaderError} on a non-leader, {@link LeadershipLostError} if leadership is lost
    * before the entry is applied (its fate is then unknown), {@link AbortedError} when `signal`
    * aborts, and {@link NodeStoppedError} when the node stops.
+   *
+   * With `session` (a tag from {@link ClientSession.next}, see {@link openSession}) the command is
+   * applied at most once however often it is proposed, on whichever leader: a retry after an
+   * unknown outcome resolves with the first copy's position and result. A command in a session
+   * the cluster no longer knows rejects with {@link SessionExpiredError}.
+   *
+   * On a follower with `forwardProposals`, the command goes to the leader in a session (the
+   * node's own unless `session` is given), so that it is applied once: the node resends it when
+   * the leader changes, and resolves once it applied the command itself. It rejects with
+   * {@link NotLeaderError} only when the command was certainly not applied (no leader is known,
+   * or every copy was refused), and with {@link TimeoutError} after `timeoutMs` (default twice
+   * the maximum election timeout; the outcome is then unknown).
    */
-  propose(command: C, options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<ProposalResult<R>> {
+  propose(command: C, options?: { signal?: AbortSignal; timeoutMs?: number; session?: SessionTag }): Promise<ProposalResult<R>> {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
     if (this.#options.forwardProposals === true && this.#core !== null && this.#core.role !== 'leader') {
-      return this.#forwardProposal(command, signal, options?.timeoutMs);
+      return this.#forwarder.propose(command, options?.session, signal, options?.timeoutMs) as Promise<ProposalResult<R>>;
     }
     let position: { index: number; term: number };
     try {
-      position = this.submit(command);
+      position = this.submit(command, options);
     } catch (error) {
       return Promise.reject(error);
     }
     return this.#awaitApplied(position, signal) as Promise<ProposalResult<R>>;
+  }
+
+  /**
+   * Opens a client session (thesis §6.3) and resolves with it once this node applied the entry
+   * that opened it: tag commands with {@link ClientSession.next} to make retries safe. The
+   * session expires after `timeoutMs` (default one hour) of log time without a command. On the
+   * leader; on a follower with `forwardProposals`, through the leader. Rejects like
+   * {@link propose}.
+   */
+  openSession(options?: { timeoutMs?: number; signal?: AbortSignal; waitMs?: number }): Promise<ClientSession> {
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
+    const timeoutMs = options?.timeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
+    try {
+      const core = this.#requireCore();
+      if (this.#options.forwardProposals === true && core.role !== 'leader') {
+        return this.#forwarder.openSession(timeoutMs, signal, options?.waitMs).then((id) => new ClientSession(id));
+      }
+      const position = core.openSession(timeoutMs);
+      this.#scheduleFlush();
+      return this.#awaitApplied(position, signal).then(() => new ClientSession(position.index));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Resolves once this node (the leader) applied the entry at `position`. Call in log order. */
@@ -532,7 +568,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     }
     const index = core.lastApplied;
     if (index <= core.snapshotIndex) return null;
-    core.compact(index, (this.#stateMachine.snapshot as () => string).call(this.#stateMachine));
+    core.compact(index, packSnapshot(this.#sessions, (this.#stateMachine.snapshot as () => string).call(this.#stateMachine)));
     const taken = core.snapshot as Snapshot;
     this.#notifyListeners('snapshot', { index: taken.index, term: taken.term, installed: false });
     this.#scheduleFlush(); // storage gets the snapshot and drops the entries it covers
@@ -628,63 +664,10 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     });
   }
 
-  /** A follower's proposal sent to the leader: resolves once this node applied it. */
-  #forwardProposal(command: C, signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<ProposalResult<R>> {
-    if (this.#forwardSeq === 0) this.#forwardSeq = this.#random.int(1, 2 ** 31 - 1) * 2 ** 21;
-    const id = ++this.#forwardSeq;
-    try {
-      const core = this.#requireCore();
-      core.forward(id, command);
-      this.#afterInput(core);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return new Promise<ProposalResult<R>>((resolve, reject) => {
-      const forward: Forwarded = {
-        id,
-        index: 0,
-        term: 0,
-        resolve: resolve as (value: ProposalResult) => void,
-        reject,
-        cleanup: this.#guard('forwarded proposal (its outcome is unknown)', timeoutMs, signal, (e) => this.#finishForward(forward, e)),
-      };
-      this.#forwarded.set(id, forward);
-    });
-  }
-
-  /** The leader answered a forwarded proposal: now wait for that entry to be applied here. */
-  #forwardAnswered(state: ForwardState): void {
-    const forward = this.#forwarded.get(state.id);
-    if (forward === undefined || forward.index !== 0) return;
-    if (!state.ok) return this.#finishForward(forward, new NotLeaderError(this.id, this.leaderId));
-    forward.index = state.index;
-    forward.term = state.term;
-    if (state.index > this.lastApplied) {
-      // An earlier proposal answered with this index lost it to this newer leader's entry.
-      const earlier = this.#forwardedByIndex.get(state.index);
-      if (earlier !== undefined) this.#finishForward(earlier, new LeadershipLostError(this.id, state.index));
-      this.#forwardedByIndex.set(state.index, forward);
-      return;
-    }
-    // Applied here before the leader's answer arrived (a slow answer): use the remembered outcome.
-    const done = this.#recentResults.get(state.index);
-    if (done !== undefined) return this.#forwardApplied(forward, done);
-    this.#finishForward(forward, new RaftError('OUTCOME_UNKNOWN', `node ${this.id}: forwarded proposal ${state.index} was applied before its answer arrived`));
-  }
-
-  /** The entry at the forwarded proposal's index was applied with `outcome`: answer the proposal. */
-  #forwardApplied(forward: Forwarded, outcome: Outcome): void {
-    // Another leader's entry took its place; or the entry applied, failing or not.
-    const error = outcome.term !== forward.term ? new LeadershipLostError(this.id, forward.index) : outcome.failure;
-    this.#finishForward(forward, error, { index: forward.index, term: forward.term, result: outcome.result });
-  }
-
-  #finishForward(forward: Forwarded, error: Error | undefined, value?: ProposalResult): void {
-    if (!this.#forwarded.delete(forward.id)) return;
-    if (this.#forwardedByIndex.get(forward.index) === forward) this.#forwardedByIndex.delete(forward.index);
-    forward.cleanup();
-    if (error) forward.reject(error);
-    else forward.resolve(value as ProposalResult);
+  /** The next request id of this incarnation. */
+  #requestId(): number {
+    if (this.#requestSeq === 0) this.#requestSeq = this.#random.int(1, 2 ** 31 - 1) * 2 ** 21;
+    return ++this.#requestSeq;
   }
 
   /**
@@ -705,7 +688,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   read(options?: { signal?: AbortSignal; timeoutMs?: number; lease?: boolean }): Promise<number> {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
-    const id = ++this.#readSeq;
+    const id = this.#requestId();
     try {
       const core = this.#requireCore();
       this.#catchUp(core); // a lease is measured in time
@@ -728,7 +711,8 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
 
   #readSettled(state: ReadState): void {
     const read = this.#reads.get(state.id);
-    if (read === undefined) return; // timed out or aborted meanwhile
+    // Timed out or aborted meanwhile, or answered already (the first answer to a copy is as good as any).
+    if (read === undefined || read.index >= 0) return;
     if (!state.ok) return this.#finishRead(read, new NotLeaderError(this.id, this.leaderId));
     read.index = state.index;
   }
@@ -877,7 +861,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     if (this.#state !== 'running') return; // a listener stopped the node
     this.#maybeCompact(core);
     for (const read of ready.reads) this.#readSettled(read);
-    for (const forward of ready.forwarded) this.#forwardAnswered(forward);
+    for (const forward of ready.forwarded) this.#forwarder.answered(forward);
     this.#resolveReads();
     this.#notify(core);
     // advance() may have set the core a new deadline (a commit to pass on). Measured from the last
@@ -908,42 +892,50 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     if (typeof this.#stateMachine.restore !== 'function') {
       throw new RaftError('SNAPSHOT_UNSUPPORTED', `node ${this.id}: a snapshot must be restored, but the state machine has no restore()`);
     }
-    this.#stateMachine.restore(snapshot.data);
+    // The snapshot holds the client sessions, then the state machine's own data.
+    const { sessions, data } = unpackSnapshot(snapshot.data);
+    this.#stateMachine.restore(data);
+    this.#sessions = sessions;
   }
 
   /** Entries through `index` were never applied here one by one: answers that waited on them are unknown. */
   #snapshotInstalled(index: number): void {
     const unknown = (at: number): RaftError => new RaftError('OUTCOME_UNKNOWN', `node ${this.id}: proposal ${at} was applied within a snapshot`);
-    for (const forward of this.#forwardedByIndex.values()) if (forward.index <= index) this.#finishForward(forward, unknown(forward.index));
+    this.#forwarder.restored(index);
     // Proposals kept when it stepped down as leader (committed, not yet applied here).
     while (this.#pendingHead < this.pending.length && (this.pending[this.#pendingHead] as Pending).index <= index) {
       const p = this.pending[this.#pendingHead++] as Pending;
       this.#settle(p, unknown(p.index));
     }
-    this.#recentResults.clear();
   }
 
   #apply(entry: LogEntry, notify: boolean): void {
     let result: unknown;
-    let failure: ApplyError | undefined;
-    if (entry.kind === 'config') result = entry.membership;
-    else if (entry.kind === 'command') {
-      try {
-        result = this.#stateMachine.apply(entry.command as C, entry);
-      } catch (error) {
-        failure = new ApplyError(this.id, entry.index, error);
+    let failure: Error | undefined;
+    /** Where the command took effect: here, or (for a repeat in a session) at its first copy. */
+    let at: LogPosition = entry;
+    if (entry.kind === 'command') {
+      const tag = entry.session;
+      if (tag === undefined) [result, failure] = this.#run(entry, notify);
+      else {
+        // Thesis §6.3: only a command's first copy in the log takes effect; later ones get its answer.
+        const verdict = this.#sessions.check(entry);
+        if (verdict.kind === 'apply') {
+          [result, failure] = this.#run(entry, notify);
+          this.#sessions.record(entry, result, failure);
+        } else if (verdict.kind === 'duplicate') {
+          let value;
+          [failure, value] = answerOf(this.id, verdict.response);
+          result = value.result;
+          at = value;
+        } else failure = verdict.kind === 'expired' ? new SessionExpiredError(this.id, tag.id) : alreadyAnswered(this.id, tag);
+        if (this.#forwarder.busy) this.#forwarder.commandApplied(tag, at, result, failure);
       }
-      if (notify) this.#notifyListeners('apply', entry, result);
-      if (failure) this.#report(failure);
-    }
-    if (this.#forwarded.size > 0) {
-      // Remember recent outcomes while forwarded proposals wait for their answers.
-      const outcome: Outcome = { term: entry.term, result, failure };
-      this.#recentResults.set(entry.index, outcome);
-      if (this.#recentResults.size > 4096) this.#recentResults.delete(this.#recentResults.keys().next().value as number);
-      const forward = this.#forwardedByIndex.get(entry.index);
-      if (forward !== undefined) this.#forwardApplied(forward, outcome);
-    } else if (this.#recentResults.size > 0) this.#recentResults.clear();
+    } else if (entry.kind === 'session') {
+      this.#sessions.open(entry);
+      result = entry.index; // the session's id
+      if (this.#forwarder.busy) this.#forwarder.sessionOpened(entry);
+    } else if (entry.kind === 'config') result = entry.membership;
     // Proposals are answered in log order; anything below this index was overwritten.
     while (this.#pendingHead < this.pending.length) {
       const p = this.pending[this.#pendingHead] as Pending;
@@ -951,7 +943,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       this.#pendingHead++;
       if (p.index < entry.index || p.term !== entry.term) this.#settle(p, new LeadershipLostError(this.id, p.index));
       else if (failure) this.#settle(p, failure);
-      else this.#settle(p, undefined, { index: p.index, term: p.term, result });
+      else this.#settle(p, undefined, { index: at.index, term: at.term, result });
     }
     if (this.#pendingHead === this.pending.length) {
       if (this.#pendingHead > 0) {
@@ -963,6 +955,20 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       this.pending.splice(0, this.#pendingHead);
       this.#pendingHead = 0;
     }
+  }
+
+  /** Applies a command to the state machine: its result, or the failure it threw. */
+  #run(entry: LogEntry, notify: boolean): [unknown, ApplyError | undefined] {
+    let result: unknown;
+    let failure: ApplyError | undefined;
+    try {
+      result = this.#stateMachine.apply(entry.command as C, entry);
+    } catch (error) {
+      failure = new ApplyError(this.id, entry.index, error);
+    }
+    if (notify) this.#notifyListeners('apply', entry, result);
+    if (failure) this.#report(failure);
+    return [result, failure];
   }
 
   #settle(p: Pending, error: Error | undefined, value?: ProposalResult): void {
@@ -1000,6 +1006,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     }
     if (core.leaderId !== this.#seenLeader) {
       this.#seenLeader = core.leaderId;
+      if (core.leaderId !== null && this.#forwarder.busy) this.#forwarder.leaderChanged();
       this.#notifyListeners('leader', core.leaderId, core.term);
     }
     if (core.commitIndex !== this.#seenCommit) {

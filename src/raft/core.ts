@@ -10,6 +10,7 @@ import type {
   PreVote,
   PreVoteResponse,
   Propose,
+  ProposeOutcome,
   ProposeResponse,
   ReadIndex,
   ReadIndexResponse,
@@ -17,6 +18,7 @@ import type {
   RequestVoteResponse,
   TimeoutNow,
 } from './messages.js';
+import type { SessionTag } from './sessions.js';
 import type { PersistedState } from './storage.js';
 import type { HardState, LogEntry, LogPosition, Membership, NodeId, Role, Snapshot } from './types.js';
 
@@ -72,6 +74,12 @@ export interface RaftCoreOptions {
    * time (default 0.1). A leader trusts its lease for a minimum election timeout × (1 − this).
    */
   readonly maxClockDrift?: number;
+  /**
+   * The time (ms) when the core starts, on the clock whose passing {@link RaftCore.elapse}
+   * reports (default 0). A leader stamps session entries with it plus the time elapsed since:
+   * the log time by which client sessions expire.
+   */
+  readonly now?: number;
 }
 
 /**
@@ -114,24 +122,26 @@ export interface Ready {
 }
 
 /**
- * The leader's answer to a proposal forwarded with {@link RaftCore.forward}: when `ok`, the
- * command is at (`index`, `term`) in the leader's log; wait until that entry is applied.
+ * The leader's answer to a proposal forwarded with {@link RaftCore.forward}: when `appended`,
+ * the command is at (`index`, `term`) in the leader's log (wait until that entry is applied,
+ * and check its term); `refused` is definitive (no copy was or will be appended); `unknown`
+ * means a copy may yet take effect. Several copies of one request get consistent answers.
  *
  * @example
  * ```ts
  * import type { ForwardState } from 'raftkit';
- * const landed: ForwardState = { id: 3, index: 57, term: 2, ok: true };
+ * const landed: ForwardState = { id: 3, index: 57, term: 2, outcome: 'appended' };
  * ```
  */
 export interface ForwardState {
   /** The id the proposal was forwarded with. */
   readonly id: number;
-  /** Its index in the leader's log (0 when not ok). */
+  /** Its index in the leader's log (0 unless appended). */
   readonly index: number;
-  /** The leader's term (the entry's term when ok). */
+  /** The leader's term (the entry's term when appended). */
   readonly term: number;
-  /** Whether the leader accepted it. */
-  readonly ok: boolean;
+  /** What became of it. */
+  readonly outcome: ProposeOutcome;
 }
 
 /**
@@ -401,6 +411,8 @@ export class RaftCore {
 
   #electionElapsed = 0;
   #randomizedElectionTimeout = 0;
+  /** The start time plus everything elapsed: the leader's clock for session entries. */
+  #clock: number;
   #heartbeatElapsed = 0;
   readonly #votesGranted = new Set<NodeId>();
   readonly #progress = new Map<NodeId, Progress>();
@@ -438,6 +450,7 @@ export class RaftCore {
 
   constructor(options: RaftCoreOptions) {
     this.id = options.id;
+    this.#clock = options.now ?? 0;
     this.#initialMembership = membershipOf(options.join === true ? [] : [options.id, ...options.peers]);
     const chunkSize = options.snapshotChunkSize ?? 65_536;
     if (!(Number.isSafeInteger(chunkSize) && chunkSize > 0)) throw new RangeError(`snapshotChunkSize must be a positive integer, got ${chunkSize}`);
@@ -583,6 +596,7 @@ export class RaftCore {
    */
   elapse(ms: number): void {
     if (!(ms >= 0)) throw new RangeError(`elapse: ms must be ≥ 0, got ${ms}`);
+    this.#clock += ms;
     this.#electionElapsed += ms;
     if (this.#currentRole === 'leader') {
       this.#leaderClock += ms;
@@ -626,15 +640,32 @@ export class RaftCore {
   }
 
   /**
-   * Appends a command to the leader's log; it is replicated when the next Ready is taken.
-   * Throws {@link NotLeaderError} on any other node.
+   * Appends a command to the leader's log (made in a client session when `session` is given:
+   * the entry then carries the tag and the leader's clock); it is replicated when the next Ready
+   * is taken. Throws {@link NotLeaderError} on any other node.
    */
-  propose(command: unknown): LogPosition {
+  propose(command: unknown, session?: SessionTag): LogPosition {
     this.#assertAppendable();
-    const entry: LogEntry = { index: this.#log.lastIndex + 1, term: this.#currentTerm, kind: 'command', command };
-    this.#log.push(entry);
+    const index = this.#log.lastIndex + 1;
+    const term = this.#currentTerm;
+    this.#log.push(
+      session === undefined ? { index, term, kind: 'command', command } : { index, term, kind: 'command', command, session, time: this.#clock },
+    );
     this.#replicationDue = true;
-    return { index: entry.index, term: entry.term };
+    return { index, term };
+  }
+
+  /**
+   * Leader only: appends a `session` entry, which opens a client session (thesis §6.3) whose id
+   * is the entry's index, living `timeoutMs` of log time without a command. Returns its position.
+   */
+  openSession(timeoutMs: number): LogPosition {
+    this.#assertAppendable();
+    if (!(Number.isSafeInteger(timeoutMs) && timeoutMs > 0)) throw new RangeError(`openSession: timeoutMs must be a positive integer, got ${timeoutMs}`);
+    const index = this.#log.lastIndex + 1;
+    this.#log.push({ index, term: this.#currentTerm, kind: 'session', time: this.#clock, timeoutMs });
+    this.#replicationDue = true;
+    return { index, term: this.#currentTerm };
   }
 
   /** Throws unless this node is a leader that takes new entries (it is not handing over). */
@@ -670,31 +701,47 @@ export class RaftCore {
   }
 
   /**
-   * Follower: sends `command` to the leader to be proposed there, under the caller's `id`; the
-   * answer comes in a later Ready's `forwarded`. Throws {@link NotLeaderError} when no leader is
-   * known (and on the leader itself: use {@link propose}).
+   * Follower: sends `command` (made in a client session when `session` is given) to the leader to
+   * be proposed there, under the caller's `id`, unique to this incarnation; the answer comes in
+   * a later Ready's `forwarded`. Throws {@link NotLeaderError} when no leader is known (and on
+   * the leader itself: use {@link propose}).
    */
-  forward(id: number, command: unknown): void {
-    this.#send<Propose>({ type: 'Propose', from: this.id, to: this.#leaderToAsk(), term: this.#currentTerm, id, command });
+  forward(id: number, command: unknown, session?: SessionTag): void {
+    const to = this.#leaderToAsk();
+    const term = this.#currentTerm;
+    this.#send<Propose>(session === undefined ? { type: 'Propose', from: this.id, to, term, id, command } : { type: 'Propose', from: this.id, to, term, id, command, session });
   }
 
+  /** Follower: asks the leader to open a client session ({@link openSession}), under the caller's `id`; answered like {@link forward}. */
+  forwardOpenSession(id: number, timeoutMs: number): void {
+    this.#send<Propose>({ type: 'Propose', from: this.id, to: this.#leaderToAsk(), term: this.#currentTerm, id, kind: 'session', timeoutMs });
+  }
+
+  /**
+   * Every copy of one Propose carries the term it was sent in, and only the leader of exactly
+   * that term appends it (step() answered every other term). A node leads a term at most once,
+   * so its memory of this leadership covers every copy it ever appended.
+   */
   #onForwardedProposal(m: Propose): void {
-    if (this.#currentRole !== 'leader' || this.#transferee !== null) return this.#answerForward(m, 0, false);
-    // Transports may duplicate messages: a repeat gets the first answer, not a second entry.
+    // Not leading this term: if it never campaigned in it, it never led it, so no copy was ever
+    // appended (or will be). Otherwise it may have led it before stepping down (or restarting).
+    if (this.#currentRole !== 'leader') return this.#answerForward(m, 0, this.#vote === this.id ? 'unknown' : 'refused');
+    // Transports duplicate messages: a repeat gets the first answer, not a second entry.
     let seen = this.#forwardedIds.get(m.from);
     if (seen === undefined) this.#forwardedIds.set(m.from, (seen = new Map()));
     let index = seen.get(m.id);
     if (index === undefined) {
-      index = this.propose(m.command).index;
+      // Handing over: not now, but a copy that arrives after the transfer gives up is appended.
+      if (this.#transferee !== null) return this.#answerForward(m, 0, 'unknown');
+      index = m.kind === 'session' ? this.openSession(m.timeoutMs as number).index : this.propose(m.command, m.session).index;
       seen.set(m.id, index);
       if (seen.size > FORWARD_MEMORY) seen.delete(seen.keys().next().value as number);
     }
-    this.#answerForward(m, index, true);
+    this.#answerForward(m, index, 'appended');
   }
 
-  /** Answers a forwarded proposal: where it landed, or (index 0, not ok) that it was not appended. */
-  #answerForward(m: Propose, index: number, ok: boolean): void {
-    this.#send<ProposeResponse>({ type: 'ProposeResponse', from: this.id, to: m.from, term: this.#currentTerm, id: m.id, index, ok });
+  #answerForward(m: Propose, index: number, outcome: ProposeOutcome): void {
+    this.#send<ProposeResponse>({ type: 'ProposeResponse', from: this.id, to: m.from, term: this.#currentTerm, id: m.id, index, outcome });
   }
 
   #leaderRead(request: ReadRequest): void {
@@ -1041,7 +1088,7 @@ export class RaftCore {
       case 'Propose':
         return this.#onForwardedProposal(message);
       case 'ProposeResponse':
-        this.#forwardStates.push({ id: message.id, index: message.index, term: message.term, ok: message.ok });
+        this.#forwardStates.push({ id: message.id, index: message.index, term: message.term, outcome: message.outcome });
         return;
       case 'ReadIndex':
         // A leader keeps the request until its round ends: a copy, not the message, which the sender owns.
@@ -1494,7 +1541,7 @@ export class RaftCore {
     } else if (m.type === 'InstallSnapshot') {
       this.#answerSnapshot(m, 0, false);
     } else if (m.type === 'Propose') {
-      this.#answerForward(m, 0, false); // definitely not appended: say so at once
+      this.#answerForward(m, 0, 'unknown'); // it may have led that term and appended a copy then
     } else if (m.type === 'ReadIndex') {
       this.#settleRead(m, 0, false);
     } else if (m.type === 'RequestVote') {

@@ -235,3 +235,29 @@ export class ApplyError extends RaftError {
     this.index = index;
   }
 }
+
+/**
+ * Raised for a command made in a client session that the cluster no longer knows: it expired
+ * (no command for longer than its timeout, in log time) or never existed. The command was not
+ * applied; what became of earlier commands of the session that had no answer is unknown. Open a
+ * new session to go on.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, SessionExpiredError } from 'raftkit';
+ * const cluster = new Cluster({ size: 3, seed: 1 });
+ * const leader = cluster.node(await cluster.waitForLeader());
+ * const stale = { id: 999, seq: 1, ack: 1 }; // a session that was never opened
+ * const error = await cluster.runUntilSettled(leader.propose('x', { session: stale })).catch((e: unknown) => e);
+ * if (error instanceof SessionExpiredError) console.log(error.code, error.sessionId); // SESSION_EXPIRED 999
+ * ```
+ */
+export class SessionExpiredError extends RaftError {
+  /** The session's id. */
+  declare readonly sessionId: number;
+  constructor(nodeId: NodeId, sessionId: number) {
+    super('SESSION_EXPIRED', `node ${nodeId}: client session ${sessionId} expired or never existed; open a new one`);
+    this.name = 'SessionExpiredError';
+    this.sessionId = sessionId;
+  }
+}

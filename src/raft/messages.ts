@@ -1,3 +1,4 @@
+import type { SessionTag } from './sessions.js';
 import type { LogEntry, Membership, NodeId } from './types.js';
 
 /**
@@ -239,12 +240,13 @@ export interface ReadIndexResponse {
 }
 
 /**
- * A proposal a follower forwards to its leader (option `forwardProposals`).
+ * A proposal a follower forwards to its leader (option `forwardProposals`): a command (made in a
+ * client session when `session` is set), or, with `kind: 'session'`, the opening of a session.
  *
  * @example
  * ```ts
  * import type { Propose } from 'raftkit';
- * const m: Propose = { type: 'Propose', from: '2', to: '1', term: 3, id: 9, command: { op: 'incr' } };
+ * const m: Propose = { type: 'Propose', from: '2', to: '1', term: 3, id: 9, command: { op: 'incr' }, session: { id: 4, seq: 1, ack: 1 } };
  * ```
  */
 export interface Propose {
@@ -254,21 +256,43 @@ export interface Propose {
   readonly from: NodeId;
   /** The leader. */
   readonly to: NodeId;
-  /** The follower's term. */
+  /** The follower's term: only the leader of exactly this term appends it. */
   readonly term: number;
-  /** The follower's id for this proposal. */
+  /** The follower's id for this request (unique to the follower's incarnation). */
   readonly id: number;
-  /** The user's command. */
-  readonly command: unknown;
+  /** `'session'`: open a client session rather than propose a command. */
+  readonly kind?: 'session';
+  /** The user's command (absent when opening a session). */
+  readonly command?: unknown;
+  /** The client session the command is made in. */
+  readonly session?: SessionTag;
+  /** When opening a session: how long it lives without a command (ms of log time). */
+  readonly timeoutMs?: number;
 }
 
 /**
- * The leader's answer to a {@link Propose}: where the command landed, or a refusal.
+ * What became of a forwarded proposal: `appended` at (`index`, `term`) in the leader's log (it
+ * may still be lost to another leader, which the entry's term at that index then shows);
+ * `refused`, for certain: no copy of the request was or will ever be appended; `unknown`: a copy
+ * may have been appended, or may be later.
+ *
+ * @example
+ * ```ts
+ * import type { ProposeOutcome } from 'raftkit';
+ * const retryable: ProposeOutcome[] = ['unknown'];
+ * ```
+ */
+export type ProposeOutcome = 'appended' | 'refused' | 'unknown';
+
+/**
+ * The leader's answer to a {@link Propose}. A refusal is definitive: the receiver never led the
+ * request's term (so no copy of it was appended, or ever will be). When the receiver cannot
+ * know, it answers `unknown`.
  *
  * @example
  * ```ts
  * import type { ProposeResponse } from 'raftkit';
- * const m: ProposeResponse = { type: 'ProposeResponse', from: '1', to: '2', term: 3, id: 9, index: 57, ok: true };
+ * const m: ProposeResponse = { type: 'ProposeResponse', from: '1', to: '2', term: 3, id: 9, index: 57, outcome: 'appended' };
  * ```
  */
 export interface ProposeResponse {
@@ -278,14 +302,14 @@ export interface ProposeResponse {
   readonly from: NodeId;
   /** The follower. */
   readonly to: NodeId;
-  /** The leader's term, also the entry's term when `ok`. */
+  /** The leader's term, also the entry's term when appended. */
   readonly term: number;
-  /** The follower's id for this proposal. */
+  /** The follower's id for this request. */
   readonly id: number;
-  /** The entry's index when `ok` (0 otherwise). */
+  /** The entry's index when appended (0 otherwise). */
   readonly index: number;
-  /** False when the receiver was not (or no longer) an accepting leader. */
-  readonly ok: boolean;
+  /** What became of the request. */
+  readonly outcome: ProposeOutcome;
 }
 
 /**
@@ -453,11 +477,18 @@ function check(raw: unknown, limits: ValidationLimits): Message | string {
     case 'ReadIndex':
       return isIndex(m.id) ? (raw as ReadIndex) : 'ReadIndex: bad id';
     case 'Propose':
-      return isIndex(m.id) && hasOwn.call(m, 'command') ? (raw as Propose) : 'Propose: bad id or no command';
+      if (!isIndex(m.id)) return 'Propose: bad id';
+      if (m.kind === 'session') return isTimeout(m.timeoutMs) ? (raw as Propose) : 'Propose: bad session timeoutMs';
+      if (m.kind !== undefined || !hasOwn.call(m, 'command')) return 'Propose: bad kind, or no command';
+      return m.session === undefined || isSessionTag(m.session) ? (raw as Propose) : 'Propose: bad session';
     case 'ProposeResponse':
+      if (!isIndex(m.id) || !isIndex(m.index) || (m.outcome !== 'appended' && m.outcome !== 'refused' && m.outcome !== 'unknown')) {
+        return 'ProposeResponse: bad id/index/outcome';
+      }
+      return raw as ProposeResponse;
     case 'ReadIndexResponse':
       if (!isIndex(m.id) || !isIndex(m.index) || typeof m.ok !== 'boolean') return `${m.type}: bad id/index/ok`;
-      return raw as ProposeResponse | ReadIndexResponse;
+      return raw as ReadIndexResponse;
     case 'AppendEntriesResponse':
       if (typeof m.success !== 'boolean') return 'AppendEntriesResponse: success must be boolean';
       if (!isIndex(m.index) || !isIndex(m.conflictIndex) || !isIndex(m.conflictTerm)) {
@@ -503,12 +534,26 @@ function validateAppendEntries(m: Record<string, unknown>, limits: ValidationLim
     if (!isIndex(entry.term) || entry.term < previousTerm || entry.term > (term as number) || entry.term === 0) {
       return 'AppendEntries: bad entry term';
     }
-    if (entry.kind === 'config') {
+    if (entry.kind === 'command') {
+      if (entry.session !== undefined && !(isSessionTag(entry.session) && isTime(entry.time))) return 'AppendEntries: bad session or time on a command';
+    } else if (entry.kind === 'config') {
       if (!isMembership(entry.membership)) return 'AppendEntries: bad membership in a config entry';
-    } else if (entry.kind !== 'command' && entry.kind !== 'noop') return 'AppendEntries: bad entry kind';
+    } else if (entry.kind === 'session') {
+      if (!isTime(entry.time) || !isTimeout(entry.timeoutMs)) return 'AppendEntries: bad time or timeoutMs on a session entry';
+    } else if (entry.kind !== 'noop') return 'AppendEntries: bad entry kind';
     previousTerm = entry.term;
   }
   return undefined;
+}
+
+const isTime = (v: unknown): v is number => typeof v === 'number' && v >= 0 && v < Infinity;
+const isTimeout = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
+
+/** A session id (a log index), a sequence number from 1, and an ack no later than it. */
+function isSessionTag(v: unknown): v is SessionTag {
+  if (typeof v !== 'object' || v === null || hostileKey(v)) return false;
+  const { id, seq, ack } = v as Record<string, unknown>;
+  return isIndex(id) && id > 0 && isIndex(seq) && seq > 0 && isIndex(ack) && ack > 0 && ack <= seq;
 }
 
 /** At least one voter; ids unique, voters and learners disjoint. */

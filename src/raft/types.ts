@@ -1,10 +1,11 @@
+import type { SessionTag } from './sessions.js';
 import type { NodeId } from '../transport/transport.js';
 
 export type { NodeId };
 
 /**
  * What an entry in the replicated log carries: a user command, the no-op a new leader appends,
- * or a new cluster membership.
+ * a new cluster membership, or the opening of a client session (whose id is the entry's index).
  *
  * @example
  * ```ts
@@ -13,7 +14,7 @@ export type { NodeId };
  * const first: LogEntry = { index: 1, term: 1, kind }; // what a new leader appends first
  * ```
  */
-export type EntryKind = 'command' | 'noop' | 'config';
+export type EntryKind = 'command' | 'noop' | 'config' | 'session';
 
 /**
  * Who is in the cluster: the voters (whose majority elects leaders and commits entries) and the
@@ -73,6 +74,15 @@ export interface LogEntry<C = unknown> {
   readonly command?: C;
   /** The new membership (only on a `config` entry); it takes effect as soon as a node holds the entry. */
   readonly membership?: Membership;
+  /** On a command proposed in a client session: the session and the command's sequence number. */
+  readonly session?: SessionTag;
+  /**
+   * On a `session` entry and a command made in a session: the leader's clock (ms) when it
+   * appended the entry. The log time by which idle sessions expire.
+   */
+  readonly time?: number;
+  /** On a `session` entry: how long (ms of log time) the session lives without a command. */
+  readonly timeoutMs?: number;
 }
 
 /**

@@ -719,9 +719,9 @@ export function summarize(m: Message): string {
     case 'ReadIndex':
       return `read #${m.id}`;
     case 'Propose':
-      return `forwarded proposal #${m.id}`;
+      return m.kind === 'session' ? `forwarded session opening #${m.id}` : `forwarded proposal #${m.id}${m.session ? ` (session ${m.session.id}, #${m.session.seq})` : ''}`;
     case 'ProposeResponse':
-      return m.ok ? `proposal #${m.id} at ${m.index}` : `proposal #${m.id} refused`;
+      return m.outcome === 'appended' ? `proposal #${m.id} at ${m.index}` : `proposal #${m.id} ${m.outcome}`;
     case 'ReadIndexResponse':
       return m.ok ? `read #${m.id} at ${m.index}` : `read #${m.id} refused`;
   }

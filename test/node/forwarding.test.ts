@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { KeyValueStore, type KeyValueCommand, type KeyValueResult } from '../../src/kv/key-value-store.js';
 import { RaftNode } from '../../src/node/raft-node.js';
-import { LeadershipLostError, NotLeaderError } from '../../src/raft/errors.js';
+import { NotLeaderError } from '../../src/raft/errors.js';
+import type { Propose } from '../../src/raft/messages.js';
+import type { LogEntry } from '../../src/raft/types.js';
 import { SeededRandom } from '../../src/sim/random.js';
 import { VirtualScheduler } from '../../src/sim/virtual-scheduler.js';
 import { drain, manualTransport, track } from './harness.js';
@@ -55,42 +57,61 @@ describe('forwardProposals', () => {
     await expect(c.node(follower).propose({ op: 'put', key: 'x', value: 1 })).rejects.toMatchObject({ leaderId: leader });
   });
 
-  it('without a known leader it rejects at once; a refusing leader makes it reject', async () => {
+  it('without a known leader it rejects at once; during a leadership transfer it waits, and the command is applied once', async () => {
     const c = cluster(64, true);
     await expect(c.node('1').propose({ op: 'put', key: 'x', value: 1 })).rejects.toBeInstanceOf(NotLeaderError);
     const leader = await c.waitForLeader();
     const follower = c.ids.find((id) => id !== leader)!;
     await c.runUntil(() => c.node(follower).leaderId === leader);
-    const transfer = c.node(leader).transferLeadership(c.ids.find((id) => id !== leader && id !== follower)!);
-    const { error } = await settle(c, c.node(follower).propose({ op: 'put', key: 'x', value: 1 }));
-    expect(error).toBeInstanceOf(NotLeaderError); // refused during the transfer
-    await settle(c, transfer);
+    const target = c.ids.find((id) => id !== leader && id !== follower)!;
+    const transfer = c.node(leader).transferLeadership(target);
+    // The leader cannot append it now, but says so as "unknown" (it may append a later copy): the follower resends.
+    const { value, error } = await settle(c, c.node(follower).propose({ op: 'cas', key: 'x', expected: undefined, value: 1 }));
+    expect(error).toBeUndefined();
+    expect(value?.result).toEqual({ previous: undefined, ok: true });
+    expect(await settle(c, transfer)).toEqual({ value: target });
+    await c.run(500);
+    const puts = c.applied(target).filter((e) => (e.command as KeyValueCommand).op === 'cas');
+    expect(puts).toHaveLength(1);
   });
 });
 
 describe('forwardProposals: answers for the same index', () => {
-  it('an earlier proposal answered with an index that a newer leader reuses fails at once (regression)', async () => {
+  it('an answer naming an index that a newer leader filled with another command settles only the command applied there', async () => {
     const manual = manualTransport();
     const scheduler = new VirtualScheduler();
     const node = new RaftNode({ id: '2', peers: ['1', '2', '3'], transport: manual.transport, scheduler, random: new SeededRandom(2), forwardProposals: true });
     await node.start();
-    const heartbeat = (term: number, from: string) =>
-      manual.inject({ type: 'AppendEntries', from, to: '2', term, prevLogIndex: 0, prevLogTerm: 0, entries: [], leaderCommit: 0, round: 0 });
-    heartbeat(1, '1');
+    const append = (term: number, from: string, prevLogIndex: number, prevLogTerm: number, entries: LogEntry[], leaderCommit: number) =>
+      manual.inject({ type: 'AppendEntries', from, to: '2', term, prevLogIndex, prevLogTerm, entries, leaderCommit, round: 0 });
+    append(1, '1', 0, 0, [{ index: 1, term: 1, kind: 'noop' }], 1);
     scheduler.runFor(0);
     const first = track(node.propose('a'));
     const second = track(node.propose('b'));
     scheduler.runFor(0);
-    const [p1, p2] = manual.sent.filter((m) => m.type === 'Propose') as Array<{ id: number }>;
-    manual.inject({ type: 'ProposeResponse', from: '1', to: '2', term: 1, id: p1!.id, index: 10, ok: true });
-    scheduler.runFor(0);
-    heartbeat(2, '3'); // a new leader, whose entry 10 is 'b'
-    manual.inject({ type: 'ProposeResponse', from: '3', to: '2', term: 2, id: p2!.id, index: 10, ok: true });
+    // The node opens its own session first: leader 1 appends it at index 2, and commits it.
+    const open = manual.sent.find((m) => m.type === 'Propose') as Propose;
+    expect(open.kind).toBe('session');
+    manual.inject({ type: 'ProposeResponse', from: '1', to: '2', term: 1, id: open.id, index: 2, outcome: 'appended' });
+    append(1, '1', 1, 1, [{ index: 2, term: 1, kind: 'session', time: 0, timeoutMs: 3_600_000 }], 2);
     scheduler.runFor(0);
     await drain();
-    expect(first.state).toBe('rejected');
-    expect(first.error).toBeInstanceOf(LeadershipLostError);
-    expect(second.state).toBe('pending'); // still waiting for index 10 to be applied
+    const [pa, pb] = manual.sent.filter((m) => m.type === 'Propose' && m.kind === undefined) as Propose[];
+    expect([pa?.command, pb?.command, pa?.session?.id]).toEqual(['a', 'b', 2]);
+    manual.inject({ type: 'ProposeResponse', from: '1', to: '2', term: 1, id: pa!.id, index: 3, outcome: 'appended' });
+    scheduler.runFor(0);
+    // A new leader, whose entry 3 is 'b': only 'b' is settled; 'a' is sent again, to the new leader.
+    const sentBefore = manual.sent.length;
+    append(2, '3', 2, 1, [{ index: 3, term: 2, kind: 'command', command: 'b', session: pb!.session!, time: 5 }], 3);
+    scheduler.runFor(0);
+    await drain();
+    expect(second.state).toBe('fulfilled');
+    expect(second.value).toMatchObject({ index: 3, term: 2 });
+    expect(first.state).toBe('pending');
+    const resent = manual.sent.slice(sentBefore).filter((m) => m.type === 'Propose') as Propose[];
+    expect(resent.map((m) => [m.to, m.command, m.session?.seq])).toContainEqual(['3', 'a', pa!.session!.seq]);
     await node.stop();
+    await drain();
+    expect(first.state).toBe('rejected');
   });
 });

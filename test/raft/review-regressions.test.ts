@@ -57,12 +57,12 @@ describe('forwarded proposals', () => {
     expect(commands).toHaveLength(1);
   });
 
-  it('a Propose in an old term is refused at once (not left to time out)', () => {
+  it('a Propose in an old term is answered at once (not left to time out), as unknown: that node may have led the old term', () => {
     const h = new CoreHarness([{ id: '1', term: 3 }, { id: '2', term: 1 }, { id: '3' }]);
     const answers: Message[] = [];
     h.core('1').step({ type: 'Propose', from: '2', to: '1', term: 1, id: 1, command: 'x' });
     h.flush();
     answers.push(...h.queue.filter((m) => m.type === 'ProposeResponse'));
-    expect(answers).toEqual([{ type: 'ProposeResponse', from: '1', to: '2', term: 3, id: 1, index: 0, ok: false }]);
+    expect(answers).toEqual([{ type: 'ProposeResponse', from: '1', to: '2', term: 3, id: 1, index: 0, outcome: 'unknown' }]);
   });
 });

@@ -1,4 +1,5 @@
 /** Snapshots and log compaction: storage, the core, InstallSnapshot, restarts, and bounded memory. */
+import { unpackSnapshot } from '../../src/raft/sessions.js';
 import { describe, expect, it } from 'vitest';
 import { KeyValueStore, type KeyValueCommand } from '../../src/kv/key-value-store.js';
 import { RaftNode, type RaftNodeOptions } from '../../src/node/raft-node.js';
@@ -398,7 +399,7 @@ describe('compaction and the state machine', () => {
     const snapshot = node.status().snapshotIndex;
     expect(snapshot).toBe(5);
     const restored = new KeyValueStore();
-    restored.restore((cluster as unknown as { storages: Map<string, MemoryStorage> }).storages.get('1')!.snapshot!.data);
+    restored.restore(unpackSnapshot((cluster as unknown as { storages: Map<string, MemoryStorage> }).storages.get('1')!.snapshot!.data).data);
     expect(restored.get('k')).toBe(3);
   });
 });
