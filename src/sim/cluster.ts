@@ -1,5 +1,6 @@
 import { committedMembership, RaftNode, type ProposalResult, type RaftNodeOptions } from '../node/raft-node.js';
-import { ApplyError, LeadershipLostError, MembershipError, NotLeaderError, RaftError, TimeoutError, TransferError } from '../raft/errors.js';
+import { LeadershipLostError, MembershipError, NodeStoppedError, NotLeaderError, RaftError, SessionExpiredError, TimeoutError, TransferError } from '../raft/errors.js';
+import type { ClientSession } from '../raft/sessions.js';
 import type { Message } from '../raft/messages.js';
 import type { StateMachine } from '../raft/state-machine.js';
 import { MemoryStorage, type StorageUpdate } from '../raft/storage.js';
@@ -134,13 +135,6 @@ class CheckedStorage extends MemoryStorage {
   }
 }
 
-/** What `propose` learns about the entry it waits for: its term once applied (0 until then). */
-interface Watch {
-  term: number;
-  result: unknown;
-  error: Error | undefined;
-}
-
 /** A call's `timeoutMs` (default `fallback` virtual ms), checked before anything is done. */
 function timeoutOf(who: string, options: { timeoutMs?: number }, fallback = 10_000): number {
   const timeoutMs = options.timeoutMs ?? fallback;
@@ -189,8 +183,8 @@ export class Cluster<C = unknown, R = unknown> {
   private readonly crashed = new Set<NodeId>();
   private readonly incarnations = new Map<NodeId, number>();
   private readonly appliedBy = new Map<NodeId, AppliedEntry<C>[]>();
-  /** Per node incarnation: the indexes `propose` waits for, and what applying them gave. */
-  private readonly watches = new WeakMap<RaftNode<C, R>, Map<number, Watch>>();
+  /** The client session `propose` makes its commands in (opened by the first proposal). */
+  private session: ClientSession | null = null;
   private readonly checker: SafetyChecker | null;
   private readonly traceBuffer: TraceBuffer;
 
@@ -325,53 +319,61 @@ export class Cluster<C = unknown, R = unknown> {
   }
 
   /**
-   * Submits `command` to the current leader and runs until the leader applied it. Follows the
-   * leader: while there is none, or it answers {@link NotLeaderError} or {@link TransferError}
-   * (a leadership transfer is under way), it waits and retries.
-   * Rejects with {@link LeadershipLostError} if the leader loses leadership after accepting the
-   * command (it may still commit), or {@link TimeoutError} after `timeoutMs` (default 10,000).
+   * Proposes `command` to the current leader and runs until the leader applied it, exactly once:
+   * the command is made in the Cluster's client session (opened by the first proposal), so when
+   * the leader is lost or refuses (no leader, {@link NotLeaderError}, {@link TransferError},
+   * {@link LeadershipLostError}, a crash), it is proposed again to the next leader, and however
+   * many copies reach the log, only the first takes effect. Rejects with {@link TimeoutError}
+   * after `timeoutMs` (default 10,000; the command may still take effect), with the state
+   * machine's {@link ApplyError}, or with {@link SessionExpiredError}.
    */
   async propose(command: C, options: { timeoutMs?: number } = {}): Promise<ClusterProposalResult<R>> {
     const timeoutMs = timeoutOf('propose', options);
     const deadline = this.now + timeoutMs;
+    const session = (this.session ??= await this.onLeader('opening a client session', deadline, timeoutMs, (leader) => leader.openSession()));
+    const tag = session.next();
+    try {
+      return await this.onLeader(`proposal #${tag.seq}`, deadline, timeoutMs, async (leader) => {
+        const proposal = leader.propose(command, { session: tag });
+        if (this.traceBuffer.enabled) {
+          const { lastLogIndex: index, term } = leader.status();
+          this.record({ time: this.now, kind: 'propose', node: leader.id, index, term });
+        }
+        return { ...(await proposal), leaderId: leader.id };
+      });
+    } catch (error) {
+      if (error instanceof SessionExpiredError && this.session === session) this.session = null;
+      throw error;
+    } finally {
+      session.done(tag.seq);
+    }
+  }
+
+  /**
+   * Runs `call` on the leader until it settles, and again (on the next leader) when it fails in a
+   * way that a later attempt can fix, until `deadline`. Every call given is safe to repeat: a
+   * proposal in a session, a session opening, a membership change that checks what is done.
+   */
+  private async onLeader<T>(what: string, deadline: number, timeoutMs: number, call: (leader: RaftNode<C, R>) => Promise<T>): Promise<T> {
     for (;;) {
       const leaderId = this.leader();
       if (leaderId !== undefined) {
-        const leader = this.node(leaderId);
-        let position: { index: number; term: number } | undefined;
         try {
-          position = leader.submit(command);
+          return await this.runUntilSettled(call(this.node(leaderId)), { timeoutMs: Math.max(0, deadline - this.now) });
         } catch (error) {
-          // Not (or no longer) the leader, or handing leadership over: wait for the next leader.
-          if (!(error instanceof NotLeaderError || error instanceof TransferError)) throw error;
-        }
-        if (position !== undefined) {
-          this.record({ time: this.now, kind: 'propose', node: leaderId, ...position });
-          const { index, term } = position;
-          // Watch this index on this node, so concurrent proposals each get their own result.
-          const watch: Watch = { term: 0, result: undefined, error: undefined };
-          const watches = this.watches.get(leader) as Map<number, Watch>;
-          watches.set(index, watch);
-          const done = (): boolean => watch.term !== 0 || leader.role !== 'leader' || !leader.running;
-          try {
-            await this.runUntil(done, { timeoutMs: Math.max(0, deadline - this.now) });
-          } finally {
-            watches.delete(index);
-          }
-          if (watch.term === term) {
-            if (watch.error) throw watch.error;
-            return { index, term, result: watch.result as R, leaderId };
-          }
-          if (watch.term !== 0 || leader.role !== 'leader' || !leader.running) throw new LeadershipLostError(leaderId, index);
-          throw new TimeoutError(`proposal at index ${index}`, timeoutMs);
+          const retry =
+            error instanceof NotLeaderError ||
+            error instanceof TransferError ||
+            error instanceof LeadershipLostError ||
+            error instanceof NodeStoppedError ||
+            (error instanceof MembershipError && error.code === 'CHANGE_IN_PROGRESS') ||
+            (error instanceof RaftError && error.code === 'OUTCOME_UNKNOWN');
+          if (!retry && !(error instanceof TimeoutError)) throw error;
         }
       }
-      const remaining = deadline - this.now;
-      if (remaining <= 0) throw new TimeoutError('proposal (no leader accepted it)', timeoutMs);
+      if (this.now >= deadline) throw new TimeoutError(what, timeoutMs);
       const previous = leaderId;
-      await this.runUntil(() => this.leader() !== undefined && this.leader() !== previous, {
-        timeoutMs: Math.min(remaining, 50),
-      });
+      await this.runUntil(() => this.leader() !== undefined && this.leader() !== previous, { timeoutMs: Math.min(deadline - this.now, 50) });
     }
   }
 
@@ -390,7 +392,7 @@ export class Cluster<C = unknown, R = unknown> {
     this.record({ time: this.now, kind: 'join', node: id });
     this.boot(id);
     const voter = options.voter ?? true;
-    return this.changeMembership(`adding node ${id}`, timeoutMs, async (leader) => {
+    return this.onLeader(`adding node ${id}`, this.now + timeoutMs, timeoutMs, async (leader) => {
       if (voter) return leader.addVoter(id);
       return leader.membership.learners.includes(id) ? committedMembership(leader) : leader.addLearner(id);
     });
@@ -405,7 +407,7 @@ export class Cluster<C = unknown, R = unknown> {
     this.node(id);
     if (!this.members.includes(id)) throw new RangeError(`Cluster.removeNode: node ${id} was already removed`);
     const timeoutMs = timeoutOf('removeNode', options, 20_000);
-    const membership = await this.changeMembership(`removing node ${id}`, timeoutMs, async (leader) => {
+    const membership = await this.onLeader(`removing node ${id}`, this.now + timeoutMs, timeoutMs, async (leader) => {
       const { voters, learners } = leader.membership;
       return voters.includes(id) || learners.includes(id) ? leader.removeServer(id) : committedMembership(leader);
     });
@@ -415,33 +417,6 @@ export class Cluster<C = unknown, R = unknown> {
     this.record({ time: this.now, kind: 'leave', node: id });
     await this.node(id).stop();
     return membership;
-  }
-
-  /** Runs `change` on the leader until it succeeds, retrying what a later attempt can fix. */
-  private async changeMembership(
-    what: string,
-    timeoutMs: number,
-    change: (leader: RaftNode<C, R>) => Promise<Membership>,
-  ): Promise<Membership> {
-    const deadline = this.now + timeoutMs;
-    for (;;) {
-      const leaderId = this.leader();
-      if (leaderId !== undefined) {
-        try {
-          return await this.runUntilSettled(change(this.node(leaderId)), { timeoutMs: Math.max(0, deadline - this.now) });
-        } catch (error) {
-          const retry =
-            error instanceof NotLeaderError ||
-            error instanceof LeadershipLostError ||
-            error instanceof TransferError ||
-            (error instanceof MembershipError && error.code === 'CHANGE_IN_PROGRESS') ||
-            error instanceof TimeoutError;
-          if (!retry) throw error;
-        }
-      }
-      if (this.now >= deadline) throw new TimeoutError(what, timeoutMs);
-      await this.run(Math.min(50, deadline - this.now));
-    }
   }
 
   // ── Faults ───────────────────────────────────────────────────────────────────────────────
@@ -590,7 +565,6 @@ export class Cluster<C = unknown, R = unknown> {
     }
     const o = this.options;
     const applied: AppliedEntry<C>[] = [];
-    const watches = new Map<number, Watch>();
     const node = new RaftNode<C, R>({
       id,
       ...(this.initialIds.includes(id) ? { peers: this.initialIds } : { join: true }),
@@ -598,19 +572,18 @@ export class Cluster<C = unknown, R = unknown> {
       storage,
       scheduler: this.scheduler,
       random: this.random.fork(`node:${id}:${incarnation}`),
-      stateMachine: recording(o.stateMachine?.(id), applied, watches),
+      stateMachine: recording(o.stateMachine?.(id), applied),
       ...(o.electionTimeoutMs && { electionTimeoutMs: o.electionTimeoutMs }),
       ...(o.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: o.heartbeatIntervalMs }),
       ...o.nodeOptions?.(id),
     });
     this.current.set(id, node);
     this.appliedBy.set(id, applied);
-    this.watches.set(node, watches);
-    this.observe(node, watches);
+    this.observe(node);
     void node.start();
   }
 
-  private observe(node: RaftNode<C, R>, watches: Map<number, Watch>): void {
+  private observe(node: RaftNode<C, R>): void {
     const id = node.id;
     const tracing = this.traceBuffer.enabled;
     node.on('role', (role, term) => {
@@ -630,10 +603,6 @@ export class Cluster<C = unknown, R = unknown> {
         if (tracing) this.record({ time: this.now, kind: 'apply', node: id, index: entry.index, term: entry.term });
       });
     }
-    node.on('error', (error) => {
-      const watch = error instanceof ApplyError ? watches.get(error.index) : undefined;
-      if (watch !== undefined) watch.error = error;
-    });
   }
 
   private checkPersist(id: NodeId, storage: CheckedStorage, update: StorageUpdate): void {
@@ -675,18 +644,14 @@ export class Cluster<C = unknown, R = unknown> {
 /**
  * Wraps a node's state machine (or none) so that every command it applies is recorded, with its
  * result for a `propose` waiting on that index: at the state machine, with no event per entry.
- * A command whose apply throws is recorded too (its error reaches the watch as an `error` event).
+ * A command whose apply throws is recorded too.
  */
-function recording<C, R>(inner: StateMachine<C, R> | undefined, applied: AppliedEntry<C>[], watches: Map<number, Watch>): StateMachine<C, R> {
+function recording<C, R>(inner: StateMachine<C, R> | undefined, applied: AppliedEntry<C>[]): StateMachine<C, R> {
   const machine: StateMachine<C, R> = {
     apply(command, position) {
       const entry = position as LogEntry as AppliedEntry<C>; // RaftNode passes the entry itself: shared, never copied
       applied.push(entry);
-      const watch = watches.get(entry.index);
-      if (watch !== undefined) watch.term = entry.term;
-      const result = inner === undefined ? (undefined as R) : inner.apply(command, position);
-      if (watch !== undefined) watch.result = result;
-      return result;
+      return inner === undefined ? (undefined as R) : inner.apply(command, position);
     },
   };
   if (typeof inner?.snapshot === 'function' && typeof inner.restore === 'function') {
