@@ -51,17 +51,24 @@ describe('Propose / ProposeResponse (forwarded proposals)', () => {
     // The follower's Propose is duplicated; the first copy reaches a leader that is handing over,
     // the second arrives once the transfer gave up and is appended. Before the fix the follower
     // took the first answer, a refusal, and told its client NotLeaderError: "not applied".
+    let hold = false;
     let held: Message | undefined;
     const { sim, store, transport } = kvSim({
       forward: true,
       outgoing: (from, _to, m, send) => {
-        if (m.type === 'Propose' && from === '2' && held === undefined) held = m; // keep a copy to deliver later
+        if (hold && m.type === 'Propose' && from === '2' && held === undefined) held = m; // keep a copy to deliver later
         send(m);
       },
     });
     await sim.startAll();
     const leader = sim.elect('1');
     await drain();
+    // A first forwarded proposal (node 2 opens its client session with it).
+    const warmUp = track(sim.node('2').propose(put('w', 0)));
+    sim.run(50);
+    await drain();
+    expect(warmUp.state).toBe('fulfilled');
+    hold = true;
     // Node 3 hears nothing, so it cannot catch up and the transfer to it stays under way.
     sim.network.filter((m, _from, to) => (to === '3' && (m.type === 'AppendEntries' || m.type === 'TimeoutNow') ? 'drop' : 'deliver'));
     leader.submit(put('a', 1));
