@@ -10,6 +10,8 @@ import { NotLeaderError } from '../../src/raft/errors.js';
 import type { Message } from '../../src/raft/messages.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { drain, Sim, track } from '../node/harness.js';
+import { CoreHarness } from '../support/core-harness.js';
+import type { ProposeResponse } from '../../src/raft/messages.js';
 
 /** A 3-node Sim with key-value stores, 1 ms links, and a hook on every node's outgoing messages. */
 function kvSim(options: { forward?: boolean; outgoing?: (from: string, to: string, m: Message, send: (m: Message) => void) => void } = {}) {
@@ -139,5 +141,215 @@ describe('ReadIndex / ReadIndexResponse', () => {
     expect(oldRead.state).toBe('rejected'); // the old incarnation stopped
     if (read.state === 'fulfilled') expect(store('2').get('x'), `read at index ${String(read.value)}`).toBe(2);
     await Promise.all(sim.all.map((n) => n.stop()));
+  });
+});
+
+/** The answers `id` sent to forwarded proposals, taken out of the harness queue. */
+function answers(h: CoreHarness): ProposeResponse[] {
+  const found = h.queue.filter((m): m is ProposeResponse => m.type === 'ProposeResponse');
+  h.queue = h.queue.filter((m) => m.type !== 'ProposeResponse');
+  return found;
+}
+
+describe('Propose / ProposeResponse: every copy gets a consistent answer', () => {
+  const propose = (id: number): Message => ({ type: 'Propose', from: '2', to: '1', term: 1, id, command: `c${id}` });
+
+  it('a copy that reaches the leader after it appended the first is answered with the same index, even while handing over', () => {
+    const h = new CoreHarness([{ id: '1' }, { id: '2' }, { id: '3' }]);
+    h.elect('1');
+    h.core('1').step(propose(7));
+    h.flush();
+    const [first] = answers(h);
+    h.core('1').transferLeadership('3');
+    h.core('1').step(propose(7));
+    h.flush();
+    expect(first).toMatchObject({ outcome: 'appended', index: 2 });
+    expect(answers(h)).toMatchObject([{ outcome: 'appended', index: 2 }]);
+    expect(h.core('1').entries().filter((e) => e.command === 'c7')).toHaveLength(1);
+  });
+
+  it('a leader that appended a copy, then stepped down in the same term, answers a duplicate "unknown", never "refused"', () => {
+    const h = new CoreHarness([{ id: '1' }, { id: '2' }, { id: '3' }]);
+    h.elect('1');
+    h.core('1').step(propose(8));
+    h.flush();
+    h.queue = []; // the answer and the appends are lost
+    h.core('1').elapse(150);
+    h.core('1').elapse(150); // check-quorum: no follower answered since the last check, so it steps down (still term 1)
+    h.queue = [];
+    expect([h.core('1').role, h.core('1').term]).toEqual(['follower', 1]);
+    h.core('1').step(propose(8));
+    h.flush();
+    expect(answers(h)).toMatchObject([{ outcome: 'unknown', index: 0 }]);
+  });
+
+  it('a node that never campaigned in the term refuses for certain; a copy of an older term is "unknown"', () => {
+    const h = new CoreHarness([{ id: '1' }, { id: '2' }, { id: '3' }]);
+    h.elect('1');
+    // Node 3 follows in term 1: it never led term 1, so nothing of it was or will be appended there.
+    h.core('3').step({ type: 'Propose', from: '2', to: '3', term: 1, id: 9, command: 'x' });
+    h.flush();
+    expect(answers(h)).toMatchObject([{ from: '3', outcome: 'refused' }]);
+    // A term the receiver is past: it may have led it (in this or an earlier incarnation).
+    h.elect('3');
+    h.core('1').step({ type: 'Propose', from: '2', to: '1', term: 1, id: 10, command: 'y' });
+    h.flush();
+    expect(answers(h)).toMatchObject([{ from: '1', outcome: 'unknown' }]);
+  });
+});
+
+describe('ReadIndex / ReadIndexResponse: duplicates', () => {
+  it('the first answer to a read settles it: a later refusal of a duplicate does not fail it', async () => {
+    const { sim, store } = kvSim();
+    await sim.startAll();
+    const leader = sim.elect('1');
+    // Node 2 lags: the read's index is known before node 2 has applied it.
+    sim.network.filter((m, _from, to) => (to === '2' && m.type === 'AppendEntries' && m.entries.length > 0 ? { delayMs: 40 } : 'deliver'));
+    const written = track(leader.propose(put('x', 1)));
+    sim.run(10);
+    await drain();
+    expect(written.state).toBe('fulfilled');
+    let refuse = false;
+    sim.network.filter((m, from, to) => {
+      if (m.type === 'ReadIndexResponse' && from === '1' && to === '2' && !refuse) {
+        refuse = true;
+        // The duplicate comes back refused (as if the leader had stepped down in between).
+        sim.scheduler.schedule(2, () => sim.network.transport('x').send('2', { ...m, from: '1', ok: false, index: 0 }));
+      }
+      return 'deliver';
+    });
+    const read = track(sim.node('2').read());
+    sim.run(50);
+    await drain();
+    expect(read.state).toBe('fulfilled');
+    expect(store('2').get('x')).toBe(1);
+    await Promise.all(sim.all.map((n) => n.stop()));
+  });
+});
+
+describe('RequestVote / RequestVoteResponse', () => {
+  it('votes granted to a candidate before it restarted do not make its new incarnation leader', () => {
+    const h = new CoreHarness([{ id: '1' }, { id: '2' }, { id: '3' }]);
+    h.core('1').campaign();
+    h.flush();
+    const requests = h.queue.splice(0);
+    for (const m of requests) h.core(m.to).step(m);
+    h.flush();
+    const grants = h.queue.splice(0).filter((m) => m.type === 'RequestVoteResponse');
+    expect(grants).toHaveLength(2);
+    h.crash('1');
+    h.boot('1'); // the same term and vote, as a follower
+    for (const m of grants) h.core('1').step(m);
+    h.flush();
+    expect(h.core('1').role).toBe('follower');
+    expect(h.core('1').term).toBe(1);
+  });
+
+  it('a duplicated grant counts once', () => {
+    const h = new CoreHarness([{ id: '1' }, { id: '2' }, { id: '3' }, { id: '4' }, { id: '5' }]);
+    h.core('1').campaign();
+    h.flush();
+    const toTwo = h.queue.find((m) => m.to === '2')!;
+    h.queue = [];
+    h.core('2').step(toTwo);
+    h.flush();
+    const grant = h.queue.splice(0)[0]!;
+    for (let i = 0; i < 3; i++) h.core('1').step(grant);
+    expect(h.core('1').role).toBe('candidate'); // 2 of 5, however many copies
+  });
+});
+
+describe('PreVote / PreVoteResponse', () => {
+  it('a duplicated pre-vote grant counts once, and a precandidate that restarted ignores its old grants', () => {
+    const h = new CoreHarness([{ id: '1' }, { id: '2' }, { id: '3' }, { id: '4' }, { id: '5' }], { preVote: true });
+    h.core('1').elapse(1_000); // the election timeout: a pre-vote
+    h.flush();
+    expect(h.core('1').role).toBe('precandidate');
+    const toTwo = h.queue.find((m) => m.type === 'PreVote' && m.to === '2')!;
+    h.queue = [];
+    h.core('2').elapse(1_000); // node 2 heard from no leader for a while: it grants
+    h.core('2').step(toTwo);
+    h.flush();
+    const grant = h.queue.splice(0).find((m) => m.type === 'PreVoteResponse')!;
+    expect(grant).toMatchObject({ voteGranted: true });
+    for (let i = 0; i < 3; i++) h.core('1').step(grant);
+    expect(h.core('1').role).toBe('precandidate');
+    h.crash('1');
+    h.boot('1');
+    h.core('1').step(grant);
+    expect([h.core('1').role, h.core('1').term]).toEqual(['follower', 0]);
+  });
+});
+
+describe('AppendEntries / AppendEntriesResponse', () => {
+  it('a duplicated, late success answer moves nothing back, and an answer to an older read round confirms no newer read', () => {
+    const h = new CoreHarness([{ id: '1' }, { id: '2' }, { id: '3' }]);
+    h.elect('1');
+    h.core('1').propose('a');
+    h.flush();
+    const appends = h.queue.splice(0);
+    for (const m of appends) h.core(m.to).step(m);
+    h.flush();
+    const oldAnswers = h.queue.filter((m) => m.type === 'AppendEntriesResponse');
+    h.deliverAll();
+    const match = h.core('1').status().followers!['2']!.matchIndex;
+    // A read starts a new round; only answers to messages of that round confirm it.
+    h.core('1').read(1);
+    h.flush();
+    h.queue = [];
+    for (const m of oldAnswers) h.core('1').step(m);
+    h.flush();
+    expect(h.core('1').status().followers!['2']!.matchIndex).toBe(match);
+    expect(h.core('1').ready().reads).toEqual([]);
+  });
+});
+
+describe('InstallSnapshot / InstallSnapshotResponse', () => {
+  it('with duplicated chunks and a restart of the follower mid-transfer, the follower installs exactly the leader\'s snapshot', async () => {
+    const stores = new Map<string, KeyValueStore>();
+    const sim = new Sim({
+      network: { latencyMs: [1, 5], duplicateRate: 0.5, reorder: true },
+      stateMachine: (id) => {
+        const store = new KeyValueStore();
+        stores.set(id, store);
+        return store;
+      },
+      nodeOptions: () => ({ snapshotThreshold: 20, snapshotChunkSize: 16 }),
+    });
+    await sim.startAll();
+    const leader = sim.elect('1');
+    await sim.node('3').stop();
+    for (let i = 0; i < 60; i++) leader.submit(put(`k${i % 7}`, i));
+    sim.run(500);
+    expect(leader.status().snapshotIndex).toBeGreaterThan(0);
+    let chunks = 0;
+    sim.network.on('deliver', (m, _from, to) => {
+      if (m.type === 'InstallSnapshot' && to === '3') chunks++;
+    });
+    const node = sim.make('3');
+    await node.start();
+    sim.runUntil(() => chunks >= 3, 2_000);
+    await node.stop(); // mid-transfer: its chunks so far are lost
+    const again = sim.make('3');
+    await again.start();
+    sim.runUntil(() => again.lastApplied >= leader.lastApplied, 5_000);
+    expect(again.lastApplied).toBeGreaterThanOrEqual(leader.lastApplied);
+    expect(stores.get('3')!.snapshot()).toBe(stores.get('1')!.snapshot());
+    await Promise.all(sim.all.map((n) => n.stop()));
+  });
+});
+
+describe('TimeoutNow', () => {
+  it('a duplicated TimeoutNow starts one election: the copy is of an older term once the target campaigned', () => {
+    const h = new CoreHarness([{ id: '1' }, { id: '2' }, { id: '3' }]);
+    h.elect('1');
+    h.core('1').transferLeadership('2');
+    h.flush();
+    const timeoutNow = h.queue.find((m) => m.type === 'TimeoutNow')!;
+    h.deliverAll();
+    expect([h.core('2').role, h.core('2').term]).toEqual(['leader', 2]);
+    h.core('2').step(timeoutNow);
+    h.flush();
+    expect([h.core('2').role, h.core('2').term]).toEqual(['leader', 2]);
   });
 });
