@@ -335,9 +335,10 @@ export class Cluster<C = unknown, R = unknown> {
     try {
       return await this.onLeader(`proposal #${tag.seq}`, deadline, timeoutMs, async (leader) => {
         const proposal = leader.propose(command, { session: tag });
-        if (this.traceBuffer.enabled) {
-          const { lastLogIndex: index, term } = leader.status();
-          this.record({ time: this.now, kind: 'propose', node: leader.id, index, term });
+        if (this.traceBuffer.enabled && leader.running) {
+          const { lastLogIndex: index } = leader.status();
+          const entry = leader.entries(index, index)[0];
+          if (entry?.session === tag) this.record({ time: this.now, kind: 'propose', node: leader.id, index, term: entry.term }); // (it was accepted)
         }
         return { ...(await proposal), leaderId: leader.id };
       });
