@@ -8,7 +8,7 @@
  * (or a snapshot that holds its result). It says "not applied" only when every copy it sent was
  * definitively refused.
  */
-import { ApplyError, NodeStoppedError, NotLeaderError, RaftError, SessionExpiredError } from '../raft/errors.js';
+import { ApplyError, NodeStoppedError, NotLeaderError, RaftError, SessionExpiredError, TransferError } from '../raft/errors.js';
 import type { ForwardState, RaftCore } from '../raft/core.js';
 import { ClientSession, DEFAULT_SESSION_TIMEOUT_MS, type SessionResponse, type SessionTable, type SessionTag } from '../raft/sessions.js';
 import type { LogEntry, LogPosition, NodeId } from '../raft/types.js';
@@ -31,6 +31,8 @@ export interface ForwardingHost {
   now(): number;
   /** How long to wait before resending a request answered `unknown` (a heartbeat interval). */
   readonly retryMs: number;
+  /** How long to wait before resending a request that is not applied yet, whatever was heard (a maximum election timeout). */
+  readonly resendMs: number;
 }
 
 /** A request to the leader: a command, or the opening of a session. Resent until settled. */
@@ -52,6 +54,13 @@ interface ForwardedCommand extends Request {
   readonly reject: (error: Error) => void;
   cleanup: () => void;
   settled: boolean;
+  /** While it waits for the node's own session to open: what to take back if it gives up first. */
+  waiting: { opening: Opening; waiter: Waiter } | null;
+}
+
+interface Waiter {
+  readonly resolve: (id: number) => void;
+  readonly reject: (error: Error) => void;
 }
 
 interface Opening extends Request {
@@ -60,7 +69,7 @@ interface Opening extends Request {
   /** Where the leader appended it (0 until an answer says so). */
   index: number;
   term: number;
-  readonly waiters: Array<{ resolve: (id: number) => void; reject: (error: Error) => void }>;
+  readonly waiters: Waiter[];
 }
 
 type Pending = ForwardedCommand | Opening;
@@ -104,18 +113,21 @@ export class Forwarder {
         reject,
         cleanup: () => undefined,
         settled: false,
+        waiting: null,
       };
-      forward.cleanup = this.#host.guard('forwarded proposal (its outcome is unknown)', timeoutMs, signal, (error) => this.#finish(forward, error));
       if (forward.own !== null) forward.tag = forward.own.next();
+      else if (forward.tag !== null && this.#commands.has(keyOf(forward.tag))) {
+        return reject(new RangeError(`node ${this.#host.id}: a command with session tag ${keyOf(forward.tag)} is already waiting here`));
+      }
+      forward.cleanup = this.#host.guard('forwarded proposal (its outcome is unknown)', timeoutMs, signal, (error) => this.#finish(forward, error));
       if (forward.tag !== null) {
         this.#commands.set(keyOf(forward.tag), forward);
         this.#send(forward);
       } else {
         // The node's session is still opening: send once it is open.
-        (own as Opening).waiters.push({
-          resolve: () => this.#startInOwnSession(forward),
-          reject: (error) => this.#finish(forward, error),
-        });
+        const waiter: Waiter = { resolve: () => this.#startInOwnSession(forward), reject: (error) => this.#finish(forward, error) };
+        forward.waiting = { opening: own as Opening, waiter };
+        (own as Opening).waiters.push(waiter);
       }
     });
   }
@@ -138,8 +150,7 @@ export class Forwarder {
         },
       };
       cleanup = this.#host.guard('opening a session', waitMs, signal, (error) => {
-        const i = opening.waiters.indexOf(waiter);
-        if (i >= 0) opening.waiters.splice(i, 1);
+        this.#unwait(opening, waiter);
         reject(error);
       });
       opening.waiters.push(waiter);
@@ -156,14 +167,14 @@ export class Forwarder {
         request.index = state.index;
         request.term = state.term;
         // Applied here before the answer came: the table knows whether it was this entry.
-        if (state.index <= this.#host.core().lastApplied) this.restored(state.index);
+        if (state.index <= this.#host.core().lastApplied) this.#checkOpening(request);
       }
-      return; // now wait for it to be applied (or resend if the leader changes)
+      return; // now wait for it to be applied (resent meanwhile, in case it is lost)
     }
     if (state.outcome === 'refused') request.refused++;
     // Every copy sent was refused for certain: nothing was appended.
     if (request.refused === request.sent) return this.#fail(request, new NotLeaderError(this.#host.id, this.#host.core().leaderId));
-    this.#retryLater(request);
+    this.#resendIn(request, this.#host.retryMs);
   }
 
   /** The node knows a (new) leader: resend everything not yet applied (a duplicate takes no effect). */
@@ -189,19 +200,16 @@ export class Forwarder {
     this.#finish(forward, failure, { index: at.index, term: at.term, result });
   }
 
-  /** A snapshot replaced the state machine: settle what it already holds. */
+  /** A snapshot through `snapshotIndex` replaced the state machine: settle what it already holds. */
   restored(snapshotIndex: number): void {
+    for (const opening of this.#openings) if (opening.index > 0 && opening.index <= snapshotIndex) this.#checkOpening(opening);
     const sessions = this.#host.sessions();
-    for (const opening of this.#openings) {
-      if (opening.index === 0 || opening.index > snapshotIndex) continue;
-      if (sessions.opened(opening.index, opening.term)) this.#opened(opening, opening.index);
-      else this.#send(opening);
-    }
     for (const forward of this.#commands.values()) {
       const tag = forward.tag as SessionTag;
       const response = sessions.response(tag.id, tag.seq);
       if (response !== undefined) this.#finish(forward, ...answerOf(this.#host.id, response));
-      else if (!sessions.has(tag.id)) this.#finish(forward, new SessionExpiredError(this.#host.id, tag.id));
+      // A session opened within the snapshot and gone: it expired (a copy may have taken effect before).
+      else if (tag.id <= snapshotIndex && !sessions.has(tag.id)) this.#finish(forward, new SessionExpiredError(this.#host.id, tag.id));
     }
   }
 
@@ -249,12 +257,19 @@ export class Forwarder {
 
   #startInOwnSession(forward: ForwardedCommand): void {
     if (forward.settled) return; // timed out or aborted while the session opened
+    forward.waiting = null;
     const session = this.#session;
     if (session === null) return this.#finish(forward, new NotLeaderError(this.#host.id, null));
     (forward as { own: ClientSession | null }).own = session;
     forward.tag = session.next();
     this.#commands.set(keyOf(forward.tag), forward);
     this.#send(forward);
+  }
+
+  /** An opening whose entry this node applied (one by one or in a snapshot): was it this one? */
+  #checkOpening(opening: Opening): void {
+    if (this.#host.sessions().opened(opening.index, opening.term)) this.#opened(opening, opening.index);
+    else this.#send(opening); // another entry took its place: ask again
   }
 
   #open(timeoutMs: number): Opening {
@@ -270,18 +285,18 @@ export class Forwarder {
     for (const waiter of opening.waiters.splice(0)) waiter.resolve(id);
   }
 
-  /** Sends a copy of the request to the leader (or, on the leader, appends it). */
+  /**
+   * Sends a copy of the request to the leader (or, on the leader, appends it), and sends another
+   * later unless it is settled by then: any copy may be lost, and more copies take no effect.
+   */
   #send(request: Pending): void {
-    if (request.retry !== null) {
-      request.retry();
-      request.retry = null;
-    }
     let core: RaftCore;
     try {
       core = this.#host.core();
     } catch {
       return; // stopped: stop() settles everything
     }
+    this.#resendIn(request, this.#host.resendMs);
     if (core.role === 'leader') {
       // This node leads now: append it here (what is appended is settled when applied).
       try {
@@ -290,12 +305,13 @@ export class Forwarder {
           request.index = position.index;
           request.term = position.term;
         } else core.propose(request.command, request.tag as SessionTag);
-      } catch {
-        return this.#retryLater(request); // handing leadership over: try again soon
+      } catch (error) {
+        if (!(error instanceof TransferError)) throw error;
+        return this.#resendIn(request, this.#host.retryMs); // handing leadership over: try again soon
       }
       return this.#host.flush(core);
     }
-    if (core.leaderId === null || core.role !== 'follower') return; // sent again when a leader is known
+    if (core.leaderId === null || core.role !== 'follower') return; // sent when a leader is known (or the timer fires)
     const id = this.#host.requestId();
     this.#attempts.set(id, request);
     request.sent++;
@@ -304,13 +320,13 @@ export class Forwarder {
     this.#host.flush(core);
   }
 
-  #retryLater(request: Pending): void {
-    if (request.retry === null) {
-      request.retry = this.#host.schedule(this.#host.retryMs, () => {
-        request.retry = null;
-        this.#send(request);
-      });
-    }
+  /** (Re)arms the request's resend timer. */
+  #resendIn(request: Pending, delayMs: number): void {
+    request.retry?.();
+    request.retry = this.#host.schedule(delayMs, () => {
+      request.retry = null;
+      this.#send(request);
+    });
   }
 
   /** Stops resending: forgets its copies' ids and any timer. */
@@ -318,6 +334,14 @@ export class Forwarder {
     request.retry?.();
     request.retry = null;
     for (const [id, r] of this.#attempts) if (r === request) this.#attempts.delete(id);
+  }
+
+  /** A waiter gave up: an opening that nobody waits for any more stops (if a copy was appended, that session just expires). */
+  #unwait(opening: Opening, waiter: Waiter): void {
+    const i = opening.waiters.indexOf(waiter);
+    if (i >= 0) opening.waiters.splice(i, 1);
+    const keep = opening === this.#ownOpening ? 1 : 0; // (the node's own opening has a waiter of its own)
+    if (opening.waiters.length <= keep && this.#openings.has(opening)) this.#fail(opening, new RaftError('ABORTED', 'nobody waits for the session'));
   }
 
   #fail(request: Pending, error: Error): void {
@@ -333,7 +357,7 @@ export class Forwarder {
     if (forward.tag !== null) {
       this.#commands.delete(keyOf(forward.tag));
       forward.own?.done(forward.tag.seq);
-    }
+    } else if (forward.waiting !== null) this.#unwait(forward.waiting.opening, forward.waiting.waiter);
     this.#settleRequest(forward);
     forward.cleanup();
     if (error) forward.reject(error);

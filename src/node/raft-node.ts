@@ -306,6 +306,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       schedule: (delayMs, callback) => this.#scheduler.schedule(delayMs, callback),
       now: () => this.#scheduler.now(),
       retryMs: options.heartbeatIntervalMs ?? 50,
+      resendMs: options.electionTimeoutMs?.[1] ?? 300,
     });
   }
 
@@ -485,6 +486,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
     const timeoutMs = options?.timeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
+    if (!(Number.isSafeInteger(timeoutMs) && timeoutMs > 0)) return Promise.reject(new RangeError(`openSession: timeoutMs must be a positive integer, got ${timeoutMs}`));
     try {
       const core = this.#requireCore();
       if (this.#options.forwardProposals === true && core.role !== 'leader') {

@@ -18,6 +18,7 @@ import type {
   RequestVoteResponse,
   TimeoutNow,
 } from './messages.js';
+import { isSessionTag } from './messages.js';
 import type { SessionTag } from './sessions.js';
 import type { PersistedState } from './storage.js';
 import type { HardState, LogEntry, LogPosition, Membership, NodeId, Role, Snapshot } from './types.js';
@@ -451,6 +452,7 @@ export class RaftCore {
   constructor(options: RaftCoreOptions) {
     this.id = options.id;
     this.#clock = options.now ?? 0;
+    if (!Number.isFinite(this.#clock)) throw new RangeError(`now must be a finite number, got ${this.#clock}`);
     this.#initialMembership = membershipOf(options.join === true ? [] : [options.id, ...options.peers]);
     const chunkSize = options.snapshotChunkSize ?? 65_536;
     if (!(Number.isSafeInteger(chunkSize) && chunkSize > 0)) throw new RangeError(`snapshotChunkSize must be a positive integer, got ${chunkSize}`);
@@ -646,6 +648,8 @@ export class RaftCore {
    */
   propose(command: unknown, session?: SessionTag): LogPosition {
     this.#assertAppendable();
+    // (Peers would refuse an entry with a malformed tag, and replication would stop at it.)
+    if (session !== undefined && !isSessionTag(session)) throw new RangeError(`propose: a session tag is { id, seq, ack }, positive integers with ack ≤ seq; got ${JSON.stringify(session)}`);
     const index = this.#log.lastIndex + 1;
     const term = this.#currentTerm;
     this.#log.push(

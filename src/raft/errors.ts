@@ -238,9 +238,9 @@ export class ApplyError extends RaftError {
 
 /**
  * Raised for a command made in a client session that the cluster no longer knows: it expired
- * (no command for longer than its timeout, in log time) or never existed. The command was not
- * applied; what became of earlier commands of the session that had no answer is unknown. Open a
- * new session to go on.
+ * (no command for longer than its timeout, in log time) or never existed. This copy of the
+ * command was not applied; whether an earlier copy was (before the session expired) is unknown,
+ * as for every command of the session that had no answer. Open a new session to go on.
  *
  * @example
  * ```ts

@@ -180,7 +180,8 @@ export class SessionTable {
     const response: SessionResponse = {
       index: entry.index,
       term: entry.term,
-      result: failure === undefined ? jsonOrUndefined(result) : failure.message,
+      // The failure's own cause (not its wording on this node), so every node records the same.
+      result: failure === undefined ? jsonOrUndefined(result) : causeOf(failure),
       failed: failure !== undefined,
     };
     this.#sessions.get(tag.id)?.responses.set(tag.seq, response);
@@ -224,6 +225,12 @@ export class SessionTable {
 const APPLY: SessionVerdict = { kind: 'apply' };
 const EXPIRED: SessionVerdict = { kind: 'expired' };
 const ANSWERED: SessionVerdict = { kind: 'answered' };
+
+/** What a failure says, by the error that caused it (an ApplyError wraps what the state machine threw). */
+function causeOf(failure: Error): string {
+  const cause: unknown = failure.cause ?? failure;
+  return cause instanceof Error ? cause.message : String(cause);
+}
 
 /** A result's JSON text, or undefined when it has none (undefined, a function, a BigInt, a cycle). */
 function jsonOrUndefined(value: unknown): string | undefined {

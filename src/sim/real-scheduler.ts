@@ -10,7 +10,7 @@ import type { Cancel, Scheduler } from './scheduler.js';
 interface TimerHost {
   setImmediate?: (callback: () => void) => unknown;
   clearImmediate?: (handle: unknown) => void;
-  performance?: { now(): number };
+  performance?: { now(): number; readonly timeOrigin?: number };
 }
 
 const host = globalThis as unknown as TimerHost;
@@ -53,8 +53,9 @@ export class RealScheduler implements Scheduler {
   };
 
   /**
-   * The current time in milliseconds: `performance.now()` when available (monotonic, relative
-   * to the page or process start), else `Date.now()`.
+   * The current time in milliseconds since the Unix epoch: `performance.timeOrigin +
+   * performance.now()` when available (monotonic within the process, and comparable across
+   * processes up to clock skew, which client sessions' log time needs), else `Date.now()`.
    *
    * @example
    * ```ts
@@ -63,8 +64,11 @@ export class RealScheduler implements Scheduler {
    * ```
    */
   now(): number {
-    return this.#clock.now();
+    return this.#origin + this.#clock.now();
   }
+
+  /** Where `performance.now()` counts from, as epoch ms (0 for `Date.now()`, which is epoch time already). */
+  readonly #origin: number = host.performance?.timeOrigin ?? 0;
 
   /** Looked up once: in Node, `globalThis.performance` is a getter, which a hot clock read should not pay for. */
   readonly #clock: { now(): number } = host.performance ?? Date;

@@ -198,3 +198,64 @@ describe('exactly once through RaftNode', () => {
   });
 
 });
+
+describe('sessions: misuse and lost messages', () => {
+  it('a malformed tag is refused at once (peers would refuse the entry and replication would stop at it)', async () => {
+    const { cluster } = kvCluster(21);
+    const leader = cluster.node(await cluster.waitForLeader());
+    for (const bad of [{ id: 5, seq: 1, ack: 2 }, { id: 5, seq: 0, ack: 0 }, { id: 0.5, seq: 1, ack: 1 }, { id: 5, seq: 1 }]) {
+      expect(() => leader.submit({ op: 'put', key: 'x', value: 1 }, { session: bad as SessionTag }), JSON.stringify(bad)).toThrow(RangeError);
+    }
+    await expect(leader.openSession({ timeoutMs: 0 })).rejects.toBeInstanceOf(RangeError);
+    await cluster.propose({ op: 'put', key: 'y', value: 1 }); // replication goes on
+  });
+
+  it('a failing command is recorded by its cause, the same on every node, and a copy gets the same failure', async () => {
+    const cluster = new Cluster<string>({
+      size: 3,
+      seed: 22,
+      stateMachine: () => ({ apply: (c: string) => { if (c === 'bad') throw new Error('no such thing'); }, snapshot: () => '', restore: () => undefined }),
+      nodeOptions: () => ({ snapshotThreshold: 0 }),
+    });
+    for (const node of cluster.nodes) node.on('error', () => undefined);
+    const leader = cluster.node(await cluster.waitForLeader());
+    const session = await cluster.runUntilSettled(leader.openSession());
+    const tag = session.next();
+    const first = await settle(cluster, leader.propose('bad', { session: tag }));
+    const copy = await settle(cluster, leader.propose('bad', { session: tag }));
+    expect(String((first.error as Error).cause)).toBe('Error: no such thing');
+    expect(String((copy.error as Error).cause)).toBe('Error: no such thing');
+    await cluster.run(200);
+    for (const node of cluster.nodes) node.compact();
+    await cluster.run(10); // the snapshots reach storage
+    const storages = (cluster as unknown as { storages: Map<string, { snapshot?: { data: string } }> }).storages;
+    const snapshots = cluster.ids.map((id) => storages.get(id)!.snapshot!.data);
+    expect(new Set(snapshots).size).toBe(1);
+  });
+
+  it('a follower resends what it heard no answer for: the answer to its session opening is lost, the leader stays', async () => {
+    const { cluster } = kvCluster(23, { forwardProposals: true });
+    const leader = await cluster.waitForLeader();
+    const follower = cluster.node(cluster.ids.find((id) => id !== leader)!);
+    await cluster.runUntil(() => follower.leaderId === leader);
+    let lost = 0;
+    const remove = cluster.network.filter((m, _from, to) => (to === follower.id && m.type === 'ProposeResponse' && lost++ === 0 ? 'drop' : 'deliver'));
+    const outcome = await settle(cluster, follower.propose({ op: 'put', key: 'x', value: 1 }, { timeoutMs: 2_000 }));
+    remove();
+    expect(lost).toBeGreaterThan(0);
+    expect(outcome.error).toBeUndefined();
+    expect(cluster.node(leader).leaderId).toBe(leader);
+  });
+
+  it('one tag proposed twice at once through one follower: the second call is refused, the first resolves', async () => {
+    const { cluster } = kvCluster(24, { forwardProposals: true });
+    const leader = cluster.node(await cluster.waitForLeader());
+    const follower = cluster.node(cluster.ids.find((id) => id !== leader.id)!);
+    await cluster.runUntil(() => follower.leaderId === leader.id);
+    const session = await cluster.runUntilSettled(leader.openSession());
+    const tag = session.next();
+    const first = follower.propose({ op: 'put', key: 'x', value: 1 }, { session: tag });
+    await expect(follower.propose({ op: 'put', key: 'x', value: 1 }, { session: tag })).rejects.toBeInstanceOf(RangeError);
+    expect((await settle(cluster, first)).error).toBeUndefined();
+  });
+});

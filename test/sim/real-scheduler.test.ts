@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { RealScheduler } from '../../src/sim/real-scheduler.js';
 
 describe('RealScheduler', () => {
+  it('reads wall-clock time since the epoch (comparable across processes, for client sessions\' log time)', () => {
+    expect(Math.abs(new RealScheduler().now() - Date.now())).toBeLessThan(1_000);
+  });
+
   it('reads a monotonic clock', () => {
     const s = new RealScheduler();
     const a = s.now();
