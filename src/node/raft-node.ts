@@ -918,21 +918,24 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     let at: LogPosition = entry;
     if (entry.kind === 'command') {
       const tag = entry.session;
-      if (tag === undefined) [result, failure] = this.#run(entry, notify);
-      else {
-        // Thesis §6.3: only a command's first copy in the log takes effect; later ones get its answer.
-        const verdict = this.#sessions.check(entry);
-        if (verdict.kind === 'apply') {
-          [result, failure] = this.#run(entry, notify);
-          this.#sessions.record(entry, result, failure);
-        } else if (verdict.kind === 'duplicate') {
-          let value;
-          [failure, value] = answerOf(this.id, verdict.response);
-          result = value.result;
-          at = value;
-        } else failure = verdict.kind === 'expired' ? new SessionExpiredError(this.id, tag.id) : alreadyAnswered(this.id, tag);
-        if (this.#forwarder.busy) this.#forwarder.commandApplied(tag, at, result, failure);
-      }
+      // Thesis §6.3: in a session, only a command's first copy in the log takes effect; later ones get its answer.
+      const verdict = tag === undefined ? undefined : this.#sessions.check(entry);
+      if (verdict === undefined || verdict.kind === 'apply') {
+        try {
+          result = this.#stateMachine.apply(entry.command as C, entry);
+        } catch (error) {
+          failure = new ApplyError(this.id, entry.index, error);
+        }
+        if (notify) this.#notifyListeners('apply', entry, result);
+        if (failure) this.#report(failure);
+        if (verdict !== undefined) this.#sessions.record(entry, result, failure);
+      } else if (verdict.kind === 'duplicate') {
+        let value;
+        [failure, value] = answerOf(this.id, verdict.response);
+        result = value.result;
+        at = value;
+      } else failure = verdict.kind === 'expired' ? new SessionExpiredError(this.id, (tag as SessionTag).id) : alreadyAnswered(this.id, tag as SessionTag);
+      if (tag !== undefined && this.#forwarder.busy) this.#forwarder.commandApplied(tag, at, result, failure);
     } else if (entry.kind === 'session') {
       this.#sessions.open(entry);
       result = entry.index; // the session's id
@@ -957,20 +960,6 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       this.pending.splice(0, this.#pendingHead);
       this.#pendingHead = 0;
     }
-  }
-
-  /** Applies a command to the state machine: its result, or the failure it threw. */
-  #run(entry: LogEntry, notify: boolean): [unknown, ApplyError | undefined] {
-    let result: unknown;
-    let failure: ApplyError | undefined;
-    try {
-      result = this.#stateMachine.apply(entry.command as C, entry);
-    } catch (error) {
-      failure = new ApplyError(this.id, entry.index, error);
-    }
-    if (notify) this.#notifyListeners('apply', entry, result);
-    if (failure) this.#report(failure);
-    return [result, failure];
   }
 
   #settle(p: Pending, error: Error | undefined, value?: ProposalResult): void {
