@@ -65,7 +65,9 @@ export interface KeyValueResult {
 /**
  * A replicated key-value map: a deterministic {@link StateMachine} for examples, tests and small
  * services. Keys are strings; values are JSON values, compared by their JSON text for
- * compare-and-set. Reading it directly shows this replica's applied state.
+ * compare-and-set. Reading it directly shows this replica's applied state. Its results are JSON
+ * too, so a command retried in a client session (`RaftNode.openSession`) is answered with exactly
+ * its first result.
  *
  * @example
  * ```ts

@@ -10,6 +10,7 @@
  */
 import { ApplyError, NodeStoppedError, NotLeaderError, RaftError, SessionExpiredError, TransferError } from '../raft/errors.js';
 import type { ForwardState, RaftCore } from '../raft/core.js';
+import { isSessionTag } from '../raft/messages.js';
 import { ClientSession, DEFAULT_SESSION_TIMEOUT_MS, type SessionResponse, type SessionTable, type SessionTag } from '../raft/sessions.js';
 import type { LogEntry, LogPosition, NodeId } from '../raft/types.js';
 import type { Cancel } from '../sim/scheduler.js';
@@ -97,7 +98,7 @@ export class Forwarder {
 
   /** Forwards `command`, in the caller's session (`tag`) or the node's own; settles once applied here. */
   propose(command: unknown, tag: SessionTag | undefined, signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<{ index: number; term: number; result: unknown }> {
-    const refusal = this.#cannotForward();
+    const refusal = tag !== undefined && !isSessionTag(tag) ? new RangeError(`a session tag is { id, seq, ack }, positive integers with ack ≤ seq; got ${JSON.stringify(tag)}`) : this.#cannotForward();
     if (refusal !== undefined) return Promise.reject(refusal);
     return new Promise((resolve, reject) => {
       const own = tag === undefined ? this.#ownSession() : null;

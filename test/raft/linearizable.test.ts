@@ -1,6 +1,6 @@
 /**
  * Client-visible histories under faults are linearizable (Jepsen-style; see test/support/jepsen.ts).
- * `npm test` runs 200 seeds, `npm run test:deep` 5,000; RAFTKIT_SEED=n runs seed n alone, and
+ * `npm test` runs 400 seeds, `npm run test:deep` 5,000; RAFTKIT_SEED=n runs seed n alone, and
  * RAFTKIT_HISTORIES=n runs seeds 1..n.
  */
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { deep } from '../support/runs.js';
 import { explain, runHistory } from '../support/jepsen.js';
 
 const only = process.env.RAFTKIT_SEED;
-const count = Number(process.env.RAFTKIT_HISTORIES ?? (deep ? 5_000 : 200));
+const count = Number(process.env.RAFTKIT_HISTORIES ?? (deep ? 5_000 : 400));
 const SEEDS = only !== undefined ? [Number(only)] : Array.from({ length: count }, (_, i) => i + 1);
 const BATCH = 25;
 

@@ -207,6 +207,12 @@ describe('sessions: misuse and lost messages', () => {
       expect(() => leader.submit({ op: 'put', key: 'x', value: 1 }, { session: bad as SessionTag }), JSON.stringify(bad)).toThrow(RangeError);
     }
     await expect(leader.openSession({ timeoutMs: 0 })).rejects.toBeInstanceOf(RangeError);
+    // Through a forwarding follower too: the leader would drop the request, and the follower resend it until its timeout.
+    const forwarding = new Cluster<KeyValueCommand, KeyValueResult>({ size: 3, seed: 21, nodeOptions: () => ({ forwardProposals: true }) });
+    const lead = await forwarding.waitForLeader();
+    const other = forwarding.nodes.find((n) => n.id !== lead)!;
+    await forwarding.runUntil(() => other.leaderId === lead);
+    await expect(other.propose({ op: 'put', key: 'x', value: 1 }, { session: { id: 5, seq: 1, ack: 2 } })).rejects.toBeInstanceOf(RangeError);
     await cluster.propose({ op: 'put', key: 'y', value: 1 }); // replication goes on
   });
 

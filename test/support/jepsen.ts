@@ -226,6 +226,17 @@ export async function runHistory(seed: number, options: { durationMs?: number } 
       say(`flapping ${victim}`);
       if (random.next() < 0.8) slow(victim);
     }],
+    [2, () => {
+      // The leader hands over to a node cut off from it while the network duplicates and delays
+      // messages: copies of one request reach it before and after the transfer gives up.
+      const leader = cluster.leader();
+      if (leader === undefined) return;
+      const target = random.pick(cluster.ids.filter((id) => id !== leader));
+      cluster.network.configure({ duplicateRate: 0.5, latencyMs: [5, 600] });
+      cluster.network.cut(leader, target);
+      cluster.node(leader).transferLeadership(target).catch(() => undefined);
+      say(`stalled transfer from ${leader} to ${target}, duplicating and delaying`);
+    }],
     [3, () => {
       // A transfer to any voter; cut off from the leader, the target cannot take over, and the leader gives up.
       const leader = cluster.leader();
