@@ -8,10 +8,10 @@
  * (or a snapshot that holds its result). It says "not applied" only when every copy it sent was
  * definitively refused.
  */
-import { ApplyError, NodeStoppedError, NotLeaderError, RaftError, SessionExpiredError, TransferError } from '../raft/errors.js';
+import { NodeStoppedError, NotLeaderError, RaftError, SessionExpiredError, TransferError } from '../raft/errors.js';
 import type { ForwardState, RaftCore } from '../raft/core.js';
-import { isSessionTag } from '../raft/messages.js';
-import { ClientSession, DEFAULT_SESSION_TIMEOUT_MS, type SessionResponse, type SessionTable, type SessionTag } from '../raft/sessions.js';
+import { assertSessionTag } from '../raft/messages.js';
+import { answerOf, ClientSession, DEFAULT_SESSION_TIMEOUT_MS, type SessionTable, type SessionTag } from '../raft/sessions.js';
 import type { LogEntry, LogPosition, NodeId } from '../raft/types.js';
 import type { Cancel } from '../sim/scheduler.js';
 
@@ -98,7 +98,12 @@ export class Forwarder {
 
   /** Forwards `command`, in the caller's session (`tag`) or the node's own; settles once applied here. */
   propose(command: unknown, tag: SessionTag | undefined, signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<{ index: number; term: number; result: unknown }> {
-    const refusal = tag !== undefined && !isSessionTag(tag) ? new RangeError(`a session tag is { id, seq, ack }, positive integers with ack ≤ seq; got ${JSON.stringify(tag)}`) : this.#cannotForward();
+    try {
+      if (tag !== undefined) assertSessionTag(tag);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const refusal = this.#cannotForward();
     if (refusal !== undefined) return Promise.reject(refusal);
     return new Promise((resolve, reject) => {
       const own = tag === undefined ? this.#ownSession() : null;
@@ -367,15 +372,3 @@ export class Forwarder {
 }
 
 const keyOf = (tag: SessionTag): string => `${tag.id}:${tag.seq}`;
-
-/** How a session's remembered response answers a copy of its command: [failure, value]. */
-export function answerOf(node: NodeId, response: SessionResponse): [Error | undefined, { index: number; term: number; result: unknown }] {
-  const at = { index: response.index, term: response.term };
-  if (response.failed) return [new ApplyError(node, response.index, new Error(response.result)), { ...at, result: undefined }];
-  return [undefined, { ...at, result: response.result === undefined ? undefined : JSON.parse(response.result) }];
-}
-
-/** The error for a command whose answer its client already had (the table forgot its result). */
-export function alreadyAnswered(node: NodeId, tag: SessionTag): RaftError {
-  return new RaftError('OUTCOME_UNKNOWN', `node ${node}: command ${tag.seq} of session ${tag.id} was answered before; its result is forgotten`);
-}

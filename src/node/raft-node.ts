@@ -13,7 +13,7 @@ import {
   TimeoutError,
 } from '../raft/errors.js';
 import { validateMessage, type Message, type ValidationLimits } from '../raft/messages.js';
-import { ClientSession, DEFAULT_SESSION_TIMEOUT_MS, packSnapshot, SessionTable, unpackSnapshot, type SessionTag } from '../raft/sessions.js';
+import { alreadyAnswered, answerOf, ClientSession, DEFAULT_SESSION_TIMEOUT_MS, packSnapshot, SessionTable, unpackSnapshot, type SessionTag } from '../raft/sessions.js';
 import type { StateMachine } from '../raft/state-machine.js';
 import { MemoryStorage, type PersistedState, type Storage, type StorageUpdate } from '../raft/storage.js';
 import type { LogEntry, LogPosition, Membership, NodeId, Role, Snapshot } from '../raft/types.js';
@@ -22,7 +22,7 @@ import { RealScheduler } from '../sim/real-scheduler.js';
 import type { Cancel, Scheduler } from '../sim/scheduler.js';
 import type { Transport } from '../transport/transport.js';
 import { eventKey, hasListeners, listens } from '../util/listeners.js';
-import { alreadyAnswered, answerOf, Forwarder } from './forwarding.js';
+import { Forwarder } from './forwarding.js';
 
 /** Per-message and per-entry events: checked before each, since emitting costs even with no listener. */
 const RECEIVE = eventKey('receive');
@@ -298,10 +298,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       core: () => this.#requireCore(),
       requestId: () => this.#requestId(),
       sessions: () => this.#sessions,
-      flush: (core) => {
-        this.#armTimer();
-        if (core.hasReady()) this.#scheduleFlush();
-      },
+      flush: (core) => this.#flushSoon(core),
       guard: (what, timeoutMs, signal, fail) => this.#guard(what, timeoutMs, signal, fail),
       schedule: (delayMs, callback) => this.#scheduler.schedule(delayMs, callback),
       now: () => this.#scheduler.now(),
@@ -773,6 +770,11 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
 
   #afterInput(core: RaftCore): void {
     this.#notify(core);
+    this.#flushSoon(core);
+  }
+
+  /** After the core was given work: its timer may be due sooner, and what it has to do is flushed. */
+  #flushSoon(core: RaftCore): void {
     this.#armTimer();
     if (core.hasReady()) this.#scheduleFlush();
   }

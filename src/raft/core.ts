@@ -18,7 +18,7 @@ import type {
   RequestVoteResponse,
   TimeoutNow,
 } from './messages.js';
-import { isSessionTag } from './messages.js';
+import { assertSessionTag } from './messages.js';
 import type { SessionTag } from './sessions.js';
 import type { PersistedState } from './storage.js';
 import type { HardState, LogEntry, LogPosition, Membership, NodeId, Role, Snapshot } from './types.js';
@@ -648,8 +648,7 @@ export class RaftCore {
    */
   propose(command: unknown, session?: SessionTag): LogPosition {
     this.#assertAppendable();
-    // (Peers would refuse an entry with a malformed tag, and replication would stop at it.)
-    if (session !== undefined && !isSessionTag(session)) throw new RangeError(`propose: a session tag is { id, seq, ack }, positive integers with ack ≤ seq; got ${JSON.stringify(session)}`);
+    if (session !== undefined) assertSessionTag(session); // (peers would refuse the entry, and replication would stop at it)
     const index = this.#log.lastIndex + 1;
     const term = this.#currentTerm;
     this.#log.push(

@@ -549,8 +549,13 @@ function validateAppendEntries(m: Record<string, unknown>, limits: ValidationLim
 const isTime = (v: unknown): v is number => typeof v === 'number' && v >= 0 && v < Infinity;
 const isTimeout = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
 
+/** Throws a RangeError unless `tag` is a well-formed {@link SessionTag} (peers would refuse an entry carrying a malformed one). */
+export function assertSessionTag(tag: unknown): asserts tag is SessionTag {
+  if (!isSessionTag(tag)) throw new RangeError(`a session tag is { id, seq, ack }, positive integers with ack ≤ seq; got ${JSON.stringify(tag)}`);
+}
+
 /** A session id (a log index), a sequence number from 1, and an ack from 1 to it: a well-formed {@link SessionTag}. */
-export function isSessionTag(v: unknown): v is SessionTag {
+function isSessionTag(v: unknown): v is SessionTag {
   if (typeof v !== 'object' || v === null || hostileKey(v)) return false;
   const { id, seq, ack } = v as Record<string, unknown>;
   return isIndex(id) && id > 0 && isIndex(seq) && seq > 0 && isIndex(ack) && ack > 0 && ack <= seq;

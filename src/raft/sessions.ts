@@ -8,7 +8,8 @@
  * committed entries (and snapshots), so every node agrees on which copy of a command took
  * effect: the first one in the log. Later copies are answered with its result.
  */
-import type { LogEntry } from './types.js';
+import { ApplyError, RaftError } from './errors.js';
+import type { LogEntry, LogPosition, NodeId } from './types.js';
 
 /**
  * Marks a command proposed in a client session: the session, the command's sequence number
@@ -175,7 +176,7 @@ export class SessionTable {
   }
 
   /** Records the outcome of a command's first copy (after {@link check} said to apply it). */
-  record(entry: LogEntry, result: unknown, failure: Error | undefined): SessionResponse {
+  record(entry: LogEntry, result: unknown, failure: Error | undefined): void {
     const tag = entry.session as SessionTag;
     const response: SessionResponse = {
       index: entry.index,
@@ -185,7 +186,6 @@ export class SessionTable {
       failed: failure !== undefined,
     };
     this.#sessions.get(tag.id)?.responses.set(tag.seq, response);
-    return response;
   }
 
   /** The first copy's outcome of command `seq` in session `id`, if the table holds it. */
@@ -230,6 +230,18 @@ const ANSWERED: SessionVerdict = { kind: 'answered' };
 function causeOf(failure: Error): string {
   const cause: unknown = failure.cause ?? failure;
   return cause instanceof Error ? cause.message : String(cause);
+}
+
+/** How a remembered response answers a later copy of its command on node `node`: [failure, where it took effect and its result]. */
+export function answerOf(node: NodeId, response: SessionResponse): [Error | undefined, LogPosition & { result: unknown }] {
+  const at = { index: response.index, term: response.term };
+  if (response.failed) return [new ApplyError(node, response.index, new Error(response.result)), { ...at, result: undefined }];
+  return [undefined, { ...at, result: response.result === undefined ? undefined : JSON.parse(response.result) }];
+}
+
+/** The error for a command whose client already had its answer (the table forgot its result). */
+export function alreadyAnswered(node: NodeId, tag: SessionTag): RaftError {
+  return new RaftError('OUTCOME_UNKNOWN', `node ${node}: command ${tag.seq} of session ${tag.id} was answered before; its result is forgotten`);
 }
 
 /** A result's JSON text, or undefined when it has none (undefined, a function, a BigInt, a cycle). */
