@@ -2,7 +2,7 @@
 // package correctness and tree-shaking. Run after `npm run build`. Exits non-zero on any failure.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { bundleSizes } from './bundle-size.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -19,12 +19,20 @@ function* files(dir) {
 
 // 1. Time and randomness only through the injected Scheduler and Random.
 const TIME_OR_CHANCE = /\b(Math\.random|Date\.now|performance\.now|setTimeout|setInterval|setImmediate)\s*\(/;
-const ALLOWED_NONDETERMINISM = new Set(['src/sim/real-scheduler.ts', 'src/sim/random.ts', 'src/clocks/hlc.ts', 'src/cli.ts']);
+const ALLOWED_NONDETERMINISM = new Set(['src/runtime/real-scheduler.ts', 'src/runtime/random.ts', 'src/clocks/hlc.ts', 'src/cli.ts']);
 // 2. Node built-ins only in Node-only entry points: the main entry must run in a browser.
 const NODE_IMPORT = /(from\s+['"]node:|require\(\s*['"]node:|import\(\s*['"]node:)/;
 const NODE_ONLY = (file) => file === 'src/cli.ts' || file.startsWith('src/node-only/');
-// 3. The pure core imports nothing from the edges (type-only imports are erased, so allowed).
-const CORE_VALUE_IMPORT = /^import\s+(?!type\b)[^;]*from\s+['"]\.\.\/(sim|transport|node)\//m;
+// 3. Layers: every import, type-only ones too, points down this order (a layer may use those
+// before it and itself, never one after it). The pure core sees only the runtime primitives.
+const LAYERS = [['runtime', 'clocks'], ['raft'], ['transport'], ['node'], ['sim'], ['kv', 'conformance', 'examples', 'cli.ts'], ['index.ts']];
+const layerOf = (file) => {
+  const top = relative(join(root, 'src'), file).split('/')[0];
+  const rank = LAYERS.findIndex((names) => names.includes(top));
+  if (rank < 0) fail(`${relative(root, file)}: src/${top} is in no layer; add it to LAYERS in scripts/lint.mjs`);
+  return { top, rank };
+};
+const IMPORT_PATH = /(?:^|\s)(?:import|export)\s[^;]*?from\s+['"](\.[^'"]+)['"]/g;
 
 for (const path of files(join(root, 'src'))) {
   const file = relative(root, path);
@@ -37,8 +45,10 @@ for (const path of files(join(root, 'src'))) {
     }
     if (NODE_IMPORT.test(code) && !NODE_ONLY(file)) fail(`${file}:${i + 1}: Node built-in imported by browser-safe code`);
   });
-  if (file.startsWith('src/raft/') && CORE_VALUE_IMPORT.test(lines.join('\n'))) {
-    fail(`${file}: the pure core imports runtime code from sim/, transport/ or node/`);
+  const from = layerOf(path);
+  for (const [, target] of lines.filter((line) => !/^\s*(\*|\/\*|\/\/)/.test(line)).join('\n').matchAll(IMPORT_PATH)) {
+    const to = layerOf(join(dirname(path), target).replace(/\.js$/, '.ts'));
+    if (to.rank > from.rank) fail(`${file}: imports ${target}, but src/${to.top} is a layer above src/${from.top} (order: ${LAYERS.map((l) => l.join('|')).join(' → ')})`);
   }
 }
 console.log(`determinism, browser-safety and layering checks: ${failures.length === 0 ? 'ok' : 'FAILED'}`);

@@ -77,12 +77,12 @@ export type {
 } from './transport/memory.js';
 
 // Simulation
-export type { Scheduler, Cancel } from './sim/scheduler.js';
+export type { Scheduler, Cancel } from './runtime/scheduler.js';
 export { VirtualScheduler } from './sim/virtual-scheduler.js';
 export type { VirtualSchedulerOptions, RunUntilOptions } from './sim/virtual-scheduler.js';
-export { RealScheduler } from './sim/real-scheduler.js';
-export type { Random } from './sim/random.js';
-export { SeededRandom, MathRandom } from './sim/random.js';
+export { RealScheduler } from './runtime/real-scheduler.js';
+export type { Random } from './runtime/random.js';
+export { SeededRandom, MathRandom } from './runtime/random.js';
 export { Cluster } from './sim/cluster.js';
 export type { ClusterOptions, ClusterNetworkOptions, AppliedEntry, ClusterProposalResult, RoundReport } from './sim/cluster.js';
 export { InvariantViolation } from './sim/invariants.js';

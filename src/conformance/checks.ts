@@ -3,7 +3,7 @@
  * the few helpers they share (waiting on real time, comparing plain JSON values).
  */
 
-import { RealScheduler } from '../sim/real-scheduler.js';
+import { RealScheduler } from '../runtime/real-scheduler.js';
 
 /**
  * One conformance check: a name that says what is required, and a function that resolves when

@@ -6,7 +6,7 @@
 import { RaftNode } from '../node/raft-node.js';
 import type { PersistedState, Storage, StorageUpdate } from '../raft/storage.js';
 import type { LogEntry, Snapshot } from '../raft/types.js';
-import { MathRandom } from '../sim/random.js';
+import { MathRandom } from '../runtime/random.js';
 import { InMemoryNetwork } from '../transport/memory.js';
 import { clock, ConformanceError, eventually, expectSame, within, type ConformanceCheck } from './checks.js';
 

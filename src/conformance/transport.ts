@@ -7,8 +7,9 @@ import { RaftNode } from '../node/raft-node.js';
 import { LeadershipLostError, NotLeaderError } from '../raft/errors.js';
 import type { Message } from '../raft/messages.js';
 import type { LogEntry } from '../raft/types.js';
-import { MathRandom } from '../sim/random.js';
-import type { NodeId, Transport } from '../transport/transport.js';
+import { MathRandom } from '../runtime/random.js';
+import type { NodeId } from '../raft/types.js';
+import type { Transport } from '../transport/transport.js';
 import { canonical, clock, ConformanceError, eventually, sleep, within, type ConformanceCheck } from './checks.js';
 
 /**

@@ -13,7 +13,7 @@ import type { ForwardState, RaftCore } from '../raft/core.js';
 import { assertSessionTag } from '../raft/messages.js';
 import { answerOf, ClientSession, DEFAULT_SESSION_TIMEOUT_MS, type SessionTable, type SessionTag } from '../raft/sessions.js';
 import type { LogEntry, LogPosition, NodeId } from '../raft/types.js';
-import type { Cancel } from '../sim/scheduler.js';
+import type { Cancel } from '../runtime/scheduler.js';
 
 /** What the forwarder needs of its node. */
 export interface ForwardingHost {

@@ -17,11 +17,11 @@ import { alreadyAnswered, answerOf, ClientSession, DEFAULT_SESSION_TIMEOUT_MS, p
 import type { StateMachine } from '../raft/state-machine.js';
 import { MemoryStorage, type PersistedState, type Storage, type StorageUpdate } from '../raft/storage.js';
 import type { LogEntry, LogPosition, Membership, NodeId, Role, Snapshot } from '../raft/types.js';
-import { MathRandom, type Random } from '../sim/random.js';
-import { RealScheduler } from '../sim/real-scheduler.js';
-import type { Cancel, Scheduler } from '../sim/scheduler.js';
+import { MathRandom, type Random } from '../runtime/random.js';
+import { RealScheduler } from '../runtime/real-scheduler.js';
+import type { Cancel, Scheduler } from '../runtime/scheduler.js';
 import type { Transport } from '../transport/transport.js';
-import { eventKey, hasListeners, listens } from '../util/listeners.js';
+import { eventKey, hasListeners, listens } from '../runtime/listeners.js';
 import { Forwarder } from './forwarding.js';
 
 /** Per-message and per-entry events: checked before each, since emitting costs even with no listener. */

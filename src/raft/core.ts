@@ -1,4 +1,4 @@
-import type { Random } from '../sim/random.js';
+import type { Random } from '../runtime/random.js';
 import { MembershipError, NotLeaderError, TransferError } from './errors.js';
 import { RaftLog } from './log.js';
 import type {

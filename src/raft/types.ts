@@ -1,7 +1,16 @@
 import type { SessionTag } from './sessions.js';
-import type { NodeId } from '../transport/transport.js';
 
-export type { NodeId };
+/**
+ * A node's identity: any non-empty string, unique within a cluster.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type NodeId } from 'raftkit';
+ * const ids: NodeId[] = ['eu-1', 'us-1', 'ap-1'];
+ * const cluster = new Cluster({ ids, seed: 1 });
+ * ```
+ */
+export type NodeId = string;
 
 /**
  * What an entry in the replicated log carries: a user command, the no-op a new leader appends,

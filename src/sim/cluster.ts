@@ -7,7 +7,7 @@ import { MemoryStorage, type StorageUpdate } from '../raft/storage.js';
 import type { LogEntry, LogPosition, Membership, NodeId } from '../raft/types.js';
 import { InMemoryNetwork, type NetworkConditions } from '../transport/memory.js';
 import { InvariantViolation, SafetyChecker } from './invariants.js';
-import { SeededRandom } from './random.js';
+import { SeededRandom } from '../runtime/random.js';
 import { TraceBuffer, type TraceEvent } from './trace.js';
 import { VirtualScheduler } from './virtual-scheduler.js';
 

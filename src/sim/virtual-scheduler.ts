@@ -3,7 +3,7 @@
  * time jumps straight to the next event, so a simulated minute takes microseconds.
  */
 
-import type { Cancel, Scheduler } from './scheduler.js';
+import type { Cancel, Scheduler } from '../runtime/scheduler.js';
 
 /**
  * Options for {@link VirtualScheduler}.

@@ -4,10 +4,11 @@
  */
 
 import { EventEmitter } from 'eventemitter3';
-import { hasListeners } from '../util/listeners.js';
-import type { Random } from '../sim/random.js';
-import type { Scheduler } from '../sim/scheduler.js';
-import type { Envelope, NodeId, Transport } from './transport.js';
+import { hasListeners } from '../runtime/listeners.js';
+import type { Random } from '../runtime/random.js';
+import type { Scheduler } from '../runtime/scheduler.js';
+import type { NodeId } from '../raft/types.js';
+import type { Envelope, Transport } from './transport.js';
 
 /**
  * A message delay in milliseconds: a fixed number, or `[min, max]` drawn uniformly per message

@@ -1,18 +1,7 @@
 /**
  * The contract between a Raft node and the network that carries its messages.
  */
-
-/**
- * A node's identity: any non-empty string, unique within a cluster.
- *
- * @example
- * ```ts
- * import { Cluster, type NodeId } from 'raftkit';
- * const ids: NodeId[] = ['eu-1', 'us-1', 'ap-1'];
- * const cluster = new Cluster({ ids, seed: 1 });
- * ```
- */
-export type NodeId = string;
+import type { NodeId } from '../raft/types.js';
 
 /**
  * What every message carried by a transport looks like: a plain object with a `type`, a sender and a receiver.

@@ -17,10 +17,11 @@ import {
 } from '../../src/conformance/index.js';
 import { validateMessage, type MessageType } from '../../src/raft/messages.js';
 import { MemoryStorage, type Storage, type StorageUpdate } from '../../src/raft/storage.js';
-import { MathRandom } from '../../src/sim/random.js';
-import { RealScheduler } from '../../src/sim/real-scheduler.js';
+import { MathRandom } from '../../src/runtime/random.js';
+import { RealScheduler } from '../../src/runtime/real-scheduler.js';
 import { InMemoryNetwork, type NetworkConditions } from '../../src/transport/memory.js';
-import type { NodeId, Transport } from '../../src/transport/transport.js';
+import type { NodeId } from '../../src/raft/types.js';
+import type { Transport } from '../../src/transport/transport.js';
 
 const CHECK_TIMEOUT_MS = 20_000;
 

@@ -9,7 +9,7 @@ import { RaftNode, type RaftNodeOptions } from '../../src/node/raft-node.js';
 import type { RaftError } from '../../src/raft/errors.js';
 import type { Message } from '../../src/raft/messages.js';
 import { MemoryStorage, type PersistedState, type Storage, type StorageUpdate } from '../../src/raft/storage.js';
-import { SeededRandom } from '../../src/sim/random.js';
+import { SeededRandom } from '../../src/runtime/random.js';
 import { VirtualScheduler } from '../../src/sim/virtual-scheduler.js';
 import { InMemoryNetwork } from '../../src/transport/memory.js';
 import { runAsync, track } from './harness.js';

@@ -5,7 +5,7 @@ import { RaftNode } from '../../src/node/raft-node.js';
 import { NotLeaderError } from '../../src/raft/errors.js';
 import type { Propose } from '../../src/raft/messages.js';
 import type { LogEntry } from '../../src/raft/types.js';
-import { SeededRandom } from '../../src/sim/random.js';
+import { SeededRandom } from '../../src/runtime/random.js';
 import { VirtualScheduler } from '../../src/sim/virtual-scheduler.js';
 import { drain, manualTransport, track } from './harness.js';
 import { Cluster } from '../../src/sim/cluster.js';

@@ -8,7 +8,7 @@ import type { Message } from '../../src/raft/messages.js';
 import type { StateMachine } from '../../src/raft/state-machine.js';
 import { MemoryStorage, type Storage } from '../../src/raft/storage.js';
 import type { NodeId } from '../../src/raft/types.js';
-import { SeededRandom } from '../../src/sim/random.js';
+import { SeededRandom } from '../../src/runtime/random.js';
 import { VirtualScheduler } from '../../src/sim/virtual-scheduler.js';
 import { InMemoryNetwork, type NetworkConditions } from '../../src/transport/memory.js';
 import type { Transport } from '../../src/transport/transport.js';

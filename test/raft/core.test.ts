@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { RaftCore } from '../../src/raft/core.js';
 import { NotLeaderError } from '../../src/raft/errors.js';
 import type { AppendEntries } from '../../src/raft/messages.js';
-import { SeededRandom } from '../../src/sim/random.js';
+import { SeededRandom } from '../../src/runtime/random.js';
 import { CoreHarness, logOf } from '../support/core-harness.js';
 
 const core = (id = '1', peers = ['1', '2', '3']) => new RaftCore({ id, peers, random: new SeededRandom(id) });

@@ -4,7 +4,7 @@ import { KeyValueStore, type KeyValueCommand } from '../../src/kv/key-value-stor
 import { RaftCore } from '../../src/raft/core.js';
 import { MembershipError, NotLeaderError } from '../../src/raft/errors.js';
 import { Cluster } from '../../src/sim/cluster.js';
-import { SeededRandom } from '../../src/sim/random.js';
+import { SeededRandom } from '../../src/runtime/random.js';
 
 const put = (key: string, value: unknown): KeyValueCommand => ({ op: 'put', key, value });
 

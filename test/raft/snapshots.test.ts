@@ -9,7 +9,7 @@ import type { InstallSnapshot, Message } from '../../src/raft/messages.js';
 import { MemoryStorage } from '../../src/raft/storage.js';
 import type { LogEntry, Snapshot } from '../../src/raft/types.js';
 import { Cluster, type ClusterOptions } from '../../src/sim/cluster.js';
-import { SeededRandom } from '../../src/sim/random.js';
+import { SeededRandom } from '../../src/runtime/random.js';
 import { InMemoryNetwork } from '../../src/transport/memory.js';
 import { VirtualScheduler } from '../../src/sim/virtual-scheduler.js';
 

@@ -7,7 +7,7 @@ import { RaftCore, type RaftCoreOptions } from '../../src/raft/core.js';
 import type { Message } from '../../src/raft/messages.js';
 import { MemoryStorage } from '../../src/raft/storage.js';
 import type { LogEntry } from '../../src/raft/types.js';
-import { SeededRandom } from '../../src/sim/random.js';
+import { SeededRandom } from '../../src/runtime/random.js';
 
 /** A log given by the terms of its entries, index 1 first. */
 export function logOf(terms: readonly number[], tag = ''): LogEntry[] {

@@ -13,7 +13,7 @@ import type { RaftNode } from '../../src/node/raft-node.js';
 import { NotLeaderError, TransferError } from '../../src/raft/errors.js';
 import type { ClientSession, SessionTag } from '../../src/raft/sessions.js';
 import { Cluster } from '../../src/sim/cluster.js';
-import { SeededRandom } from '../../src/sim/random.js';
+import { SeededRandom } from '../../src/runtime/random.js';
 import { checkKvHistory, describeHistory, type CheckResult, type KvOp, type Operation } from './linearizability.js';
 
 type KvNode = RaftNode<KeyValueCommand, KeyValueResult>;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Random } from '../../src/sim/random.js';
-import { SeededRandom } from '../../src/sim/random.js';
+import type { Random } from '../../src/runtime/random.js';
+import { SeededRandom } from '../../src/runtime/random.js';
 import { VirtualScheduler } from '../../src/sim/virtual-scheduler.js';
 import type { DropReason, InMemoryNetworkOptions } from '../../src/transport/memory.js';
 import { InMemoryNetwork } from '../../src/transport/memory.js';

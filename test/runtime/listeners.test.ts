@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { describe, expect, it } from 'vitest';
 import { InMemoryNetwork, SeededRandom, VirtualScheduler } from '../../src/index.js';
-import { eventKey, hasListeners, listens } from '../../src/util/listeners.js';
+import { eventKey, hasListeners, listens } from '../../src/runtime/listeners.js';
 
 describe('hasListeners', () => {
   it('follows listeners being added and removed on an eventemitter3 emitter', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RealScheduler } from '../../src/sim/real-scheduler.js';
+import { RealScheduler } from '../../src/runtime/real-scheduler.js';
 
 describe('RealScheduler', () => {
   it('reads wall-clock time since the epoch (comparable across processes, for client sessions\' log time)', () => {

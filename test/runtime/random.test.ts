@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MathRandom, SeededRandom } from '../../src/sim/random.js';
+import { MathRandom, SeededRandom } from '../../src/runtime/random.js';
 import { propertyParams } from '../support/runs.js';
 
 type State = { s0: number; s1: number; s2: number; s3: number };
