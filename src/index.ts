@@ -18,7 +18,10 @@ export type { ClockErrorCode } from './clocks/errors.js';
 export { RaftNode } from './node/raft-node.js';
 export type { RaftNodeOptions, RaftNodeEvents, ProposalResult } from './node/raft-node.js';
 export { RaftCore } from './raft/core.js';
-export type { RaftCoreOptions, Ready, ReadState, ForwardState, RaftStatus, FollowerProgress, MembershipChange } from './raft/core.js';
+export type { RaftCoreOptions } from './raft/options.js';
+export type { Ready, ReadState, ForwardState } from './raft/ready.js';
+export type { RaftStatus, FollowerProgress } from './raft/status.js';
+export type { MembershipChange } from './raft/membership.js';
 export { validateMessage } from './raft/messages.js';
 export type {
   Message,

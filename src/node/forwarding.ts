@@ -9,7 +9,8 @@
  * definitively refused.
  */
 import { NodeStoppedError, NotLeaderError, RaftError, SessionExpiredError, TransferError } from '../raft/errors.js';
-import type { ForwardState, RaftCore } from '../raft/core.js';
+import type { RaftCore } from '../raft/core.js';
+import type { ForwardState } from '../raft/ready.js';
 import { assertSessionTag } from '../raft/messages.js';
 import { answerOf, ClientSession, DEFAULT_SESSION_TIMEOUT_MS, type SessionTable, type SessionTag } from '../raft/sessions.js';
 import type { LogEntry, LogPosition, NodeId } from '../raft/types.js';

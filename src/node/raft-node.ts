@@ -1,5 +1,9 @@
 import { EventEmitter } from 'eventemitter3';
-import { RaftCore, validateTimings, type MembershipChange, type RaftStatus, type ReadState, type Ready } from '../raft/core.js';
+import { RaftCore } from '../raft/core.js';
+import type { MembershipChange } from '../raft/membership.js';
+import { validateTimings } from '../raft/options.js';
+import type { ReadState, Ready } from '../raft/ready.js';
+import type { RaftStatus } from '../raft/status.js';
 import {
   AbortedError,
   ApplyError,

@@ -3,7 +3,8 @@
  * a queue until delivered or dropped, and each node's Ready is processed like RaftNode does
  * (persist, send, apply, advance).
  */
-import { RaftCore, type RaftCoreOptions } from '../../src/raft/core.js';
+import { RaftCore } from '../../src/raft/core.js';
+import type { RaftCoreOptions } from '../../src/raft/options.js';
 import type { Message } from '../../src/raft/messages.js';
 import { MemoryStorage } from '../../src/raft/storage.js';
 import type { LogEntry } from '../../src/raft/types.js';
