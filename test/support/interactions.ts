@@ -154,6 +154,8 @@ type Options = Omit<RaftCoreOptions, 'id' | 'peers' | 'random' | 'initialState' 
 
 interface Node {
   core: RaftCore;
+  /** Role, term and leader when last printed. */
+  seen: string;
   readonly storage: MemoryStorage;
   readonly join: boolean;
   boots: number;
@@ -173,6 +175,9 @@ function args(words: readonly string[]): { pos: string[]; kv: Map<string, string
   }
   return { pos, kv };
 }
+
+/** What a node is: printed whenever it changes. */
+const describe = (core: RaftCore): string => `${core.role} term=${core.term}${core.role === 'leader' ? '' : ` leader=${core.leaderId ?? '-'}`}`;
 
 const list = (value: string | undefined): string[] | undefined => (value === undefined ? undefined : value.split(',').filter((x) => x !== ''));
 
@@ -352,7 +357,7 @@ export class Interactions {
     const boots = (this.#nodes.get(id)?.boots ?? 0) + 1;
     const peers = this.#members.filter((p) => p !== id);
     const core = new RaftCore({ ...this.#options, id, peers, join, random: new SeededRandom(`interactions:${id}:${boots}`), initialState: storage.load() });
-    this.#nodes.set(id, { core, storage, join, boots });
+    this.#nodes.set(id, { core, storage, join, boots, seen: describe(core) });
     if (!this.#mailbox.has(id)) this.#mailbox.set(id, []);
   }
 
@@ -413,7 +418,9 @@ export class Interactions {
     for (let busy = true; busy; ) {
       busy = false;
       for (const id of [...this.#nodes.keys()].sort(byId)) {
-        const { core, storage } = this.#nodes.get(id) as Node;
+        const node = this.#nodes.get(id) as Node;
+        const { core, storage } = node;
+        if (describe(core) !== node.seen) out.push(`${id} is now ${(node.seen = describe(core))}`);
         while (core.hasReady()) {
           busy = true;
           const ready = core.ready();
