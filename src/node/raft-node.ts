@@ -15,6 +15,7 @@ import {
 import { validateMessage, type Message, type ValidationLimits } from '../raft/messages.js';
 import { alreadyAnswered, answerOf, ClientSession, DEFAULT_SESSION_TIMEOUT_MS, packSnapshot, SessionTable, unpackSnapshot, type SessionTag } from '../raft/sessions.js';
 import type { StateMachine } from '../raft/state-machine.js';
+import { validatePersistedState } from '../raft/persisted.js';
 import { MemoryStorage, type PersistedState, type Storage, type StorageUpdate } from '../raft/storage.js';
 import type { LogEntry, LogPosition, Membership, NodeId, Role, Snapshot } from '../raft/types.js';
 import { MathRandom, type Random } from '../runtime/random.js';
@@ -324,7 +325,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     try {
       const loaded = this.#storage.load();
       // Any thenable counts as asynchronous (not only this realm's Promise).
-      if (typeof (loaded as Partial<PromiseLike<PersistedState>>).then !== 'function') {
+      if (typeof (loaded as Partial<PromiseLike<PersistedState>> | undefined)?.then !== 'function') {
         this.#boot(loaded as PersistedState);
         return Promise.resolve();
       }
@@ -339,6 +340,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
 
   /** Called by start() only while 'starting' (a node stopped while loading never gets here). */
   #boot(initialState: PersistedState): void {
+    validatePersistedState(initialState); // before anything is restored, armed or written
     const o = this.#options;
     if (initialState.snapshot !== undefined) this.#restoreStateMachine(initialState.snapshot);
     // The node's options include the core's (timings, flow control, modes); the core ignores the rest.
