@@ -16,7 +16,7 @@ export type { ClockErrorCode } from './clocks/errors.js';
 
 // Raft
 export { RaftNode } from './node/raft-node.js';
-export type { RaftNodeOptions, RaftNodeEvents, ProposalResult } from './node/raft-node.js';
+export type { RaftNodeOptions, RaftNodeEvents, ProposalResult, NodeRole } from './node/raft-node.js';
 export { RaftCore } from './raft/core.js';
 export type { RaftCoreOptions, Ready, ReadState, ForwardState, RaftStatus, FollowerProgress, MembershipChange } from './raft/core.js';
 export { validateMessage } from './raft/messages.js';
