@@ -16,7 +16,7 @@ export type { ClockErrorCode } from './clocks/errors.js';
 
 // Raft
 export { RaftNode } from './node/raft-node.js';
-export type { RaftNodeOptions, RaftNodeEvents, ProposalResult } from './node/raft-node.js';
+export type { RaftNodeOptions, RaftNodeEvents, ProposalResult, NodeRole } from './node/raft-node.js';
 export { RaftCore } from './raft/core.js';
 export type { RaftCoreOptions } from './raft/options.js';
 export type { Ready, ReadState, ForwardState } from './raft/ready.js';

@@ -220,9 +220,9 @@ export class Forwarder {
     }
   }
 
-  /** The node stops: everything waiting fails. */
-  stop(): void {
-    const error = new NodeStoppedError(this.#host.id);
+  /** The node stops (because of `cause`, if given): everything waiting fails. */
+  stop(cause?: unknown): void {
+    const error = new NodeStoppedError(this.#host.id, cause);
     for (const opening of [...this.#openings]) this.#fail(opening, error);
     for (const forward of [...this.#commands.values()]) this.#finish(forward, error);
   }

@@ -19,6 +19,8 @@ import {
 import { validateMessage, type Message, type ValidationLimits } from '../raft/messages.js';
 import { alreadyAnswered, answerOf, ClientSession, DEFAULT_SESSION_TIMEOUT_MS, packSnapshot, SessionTable, unpackSnapshot, type SessionTag } from '../raft/sessions.js';
 import type { StateMachine } from '../raft/state-machine.js';
+import { jsonProblem } from '../raft/command.js';
+import { validatePersistedState } from '../raft/persisted.js';
 import { MemoryStorage, type PersistedState, type Storage, type StorageUpdate } from '../raft/storage.js';
 import type { LogEntry, LogPosition, Membership, NodeId, Role, Snapshot } from '../raft/types.js';
 import { MathRandom, type Random } from '../runtime/random.js';
@@ -57,7 +59,10 @@ export interface RaftNodeOptions<C = unknown, R = unknown> {
    * Default false.
    */
   readonly join?: boolean;
-  /** How this node reaches its peers; the node owns it and closes it on {@link RaftNode.stop}. */
+  /**
+   * How this node reaches its peers; the node owns it and closes it on {@link RaftNode.stop}.
+   * A transport with a string `id` (as the endpoints of an InMemoryNetwork have) must be this node's.
+   */
   readonly transport: Transport<Message>;
   /** Durable state; default a fresh {@link MemoryStorage}. */
   readonly storage?: Storage;
@@ -94,7 +99,33 @@ export interface RaftNodeOptions<C = unknown, R = unknown> {
    * {@link NotLeaderError}, and resolves once this node applied it. Default false.
    */
   readonly forwardProposals?: boolean;
+  /**
+   * Checks each command given to {@link RaftNode.submit} and {@link RaftNode.propose}: returns
+   * what is wrong with it (the call then fails with a {@link RaftError} `INVALID_COMMAND` with
+   * that message, and nothing is appended), or undefined. Commands travel in messages, so the
+   * default refuses any that has no faithful JSON form, naming what and where (`command.a[2]
+   * is a bigint`), before it can break replication; it walks objects and arrays, and costs a
+   * `typeof` for a primitive. Give your own check when your transport's codec carries more
+   * (or less) than JSON, or `false` for none.
+   */
+  readonly validateCommand?: ((command: unknown) => string | undefined) | false;
 }
+
+/**
+ * What {@link RaftNode.role} reports: the Raft role while the node runs (`'follower'` before it
+ * started), `'stopped'` once it stopped or crashed.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, type NodeRole } from 'raftkit';
+ * const cluster = new Cluster({ size: 3, seed: 1 });
+ * const leader = await cluster.waitForLeader();
+ * cluster.crash(leader);
+ * const role: NodeRole = cluster.node(leader).role;
+ * console.log(role); // stopped
+ * ```
+ */
+export type NodeRole = Role | 'stopped';
 
 /**
  * The events a {@link RaftNode} emits, with their arguments.
@@ -110,7 +141,7 @@ export interface RaftNodeOptions<C = unknown, R = unknown> {
  * await cluster.run(100);                    // node 1 applies it: prints "2 undefined"
  * ```
  */
-export interface RaftNodeEvents {
+export interface RaftNodeEvents<C = unknown, R = unknown> {
   /** The node's role changed. */
   role: (role: Role, term: number) => void;
   /** The known leader changed (null: unknown). */
@@ -119,8 +150,11 @@ export interface RaftNodeEvents {
   term: (term: number) => void;
   /** The commit index advanced. */
   commit: (commitIndex: number) => void;
-  /** A command entry was applied to the state machine. */
-  apply: (entry: LogEntry, result: unknown) => void;
+  /**
+   * A command entry was applied to the state machine, which returned `result` (undefined when
+   * `apply` threw: that is reported as an `error` event too).
+   */
+  apply: (entry: LogEntry<C>, result: R) => void;
   /** The membership in force changed (a config entry was appended or removed, or a snapshot installed). */
   membership: (membership: Membership) => void;
   /** A snapshot was taken here (log compaction) or installed from the leader (`installed`). */
@@ -219,7 +253,7 @@ function updateOf(ready: Ready): StorageUpdate {
  * await Promise.all(nodes.map((n) => n.stop()));
  * ```
  */
-export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEvents> {
+export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEvents<C, R>> {
   /** This node's id. */
   readonly id: NodeId;
   readonly #options: RaftNodeOptions<C, R>;
@@ -253,6 +287,10 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   #sessions = new SessionTable();
   /** The save handed to storage and not yet confirmed, if any: nothing else is persisted meanwhile. */
   #inflightSave: Promise<void> | null = null;
+  /** What made the node stop, if something failed: the cause of the NodeStoppedErrors that follow. */
+  #stopCause: unknown;
+  /** The command check (validateCommand), or null for none. */
+  readonly #check: ((command: unknown) => string | undefined) | null;
   /** Pending leadership transfers: each rejects with the given error. */
   readonly #transfers = new Set<(error: Error) => void>();
 
@@ -285,8 +323,11 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     if (threshold !== undefined && !(Number.isSafeInteger(threshold) && threshold >= 0)) {
       throw new RangeError(`RaftNode: snapshotThreshold must be an integer ≥ 0, got ${threshold}`);
     }
+    const transportId = (options.transport as { id?: unknown } | undefined)?.id;
+    if (typeof transportId === 'string' && transportId !== options.id) throw new RangeError(`RaftNode: the transport is for node '${transportId}', not '${options.id}'`);
     this.id = options.id;
     this.#options = options;
+    this.#check = options.validateCommand === false ? null : (options.validateCommand ?? jsonProblem);
     this.#transport = options.transport;
     this.#storage = options.storage ?? new MemoryStorage();
     this.#stateMachine = options.stateMachine ?? (NOOP_STATE_MACHINE as StateMachine<C, R>);
@@ -318,7 +359,10 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    * storage the node is running as soon as this returns (the promise is already settled).
    */
   start(): Promise<void> {
-    if (this.#state !== 'new') return Promise.reject(new RaftError('ALREADY_STARTED', `node ${this.id} was already started`));
+    if (this.#state !== 'new') {
+      const hint = this.#state === 'stopped' ? ' and is stopped; it cannot be restarted: create a new RaftNode on the same storage' : '';
+      return Promise.reject(new RaftError('ALREADY_STARTED', `node ${this.id} was already started${hint}`));
+    }
     this.#state = 'starting';
     // Loading or booting failed: the node is stopped, whichever way the storage answered.
     const fail = (error: unknown): Promise<never> => {
@@ -328,12 +372,12 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     try {
       const loaded = this.#storage.load();
       // Any thenable counts as asynchronous (not only this realm's Promise).
-      if (typeof (loaded as Partial<PromiseLike<PersistedState>>).then !== 'function') {
+      if (typeof (loaded as Partial<PromiseLike<PersistedState>> | undefined)?.then !== 'function') {
         this.#boot(loaded as PersistedState);
         return Promise.resolve();
       }
       return Promise.resolve(loaded).then((state) => {
-        if (this.#state !== 'starting') throw new NodeStoppedError(this.id); // stopped while loading
+        if (this.#state !== 'starting') throw this.#stopped(); // stopped while loading
         this.#boot(state);
       }).catch(fail);
     } catch (error) {
@@ -343,6 +387,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
 
   /** Called by start() only while 'starting' (a node stopped while loading never gets here). */
   #boot(initialState: PersistedState): void {
+    validatePersistedState(initialState); // before anything is restored, armed or written
     const o = this.#options;
     if (initialState.snapshot !== undefined) this.#restoreStateMachine(initialState.snapshot);
     // The node's options include the core's (timings, flow control, modes); the core ignores the rest.
@@ -364,11 +409,12 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     this.#state = 'stopped';
     this.#cancelTimer?.();
     this.#cancelTimer = null;
-    this.#rejectPending(() => new NodeStoppedError(this.id));
+    const stopped = (): Error => this.#stopped();
+    this.#rejectPending(stopped);
     // Each finish deletes only its own entry: safe while iterating.
-    for (const read of this.#reads.values()) this.#finishRead(read, new NodeStoppedError(this.id));
-    this.#forwarder.stop();
-    for (const transfer of this.#transfers) transfer(new NodeStoppedError(this.id));
+    for (const read of this.#reads.values()) this.#finishRead(read, stopped());
+    this.#forwarder.stop(this.#stopCause);
+    for (const transfer of this.#transfers) transfer(stopped());
     await this.#transport.close();
     // A save already handed to storage must land before the storage is reused (e.g. a restart).
     await this.#inflightSave?.catch(() => undefined);
@@ -381,9 +427,9 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
 
   // ── State ────────────────────────────────────────────────────────────────────────────────
 
-  /** Follower, candidate or leader (a node that is not running reports its last role). */
-  get role(): Role {
-    return this.#core?.role ?? 'follower';
+  /** Follower, precandidate, candidate or leader; `'stopped'` once stopped (or crashed); `'follower'` before it started. */
+  get role(): NodeRole {
+    return this.#state === 'stopped' ? 'stopped' : (this.#core?.role ?? 'follower');
   }
   /** The current term. */
   get term(): number {
@@ -402,19 +448,26 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     return this.#core?.lastApplied ?? 0;
   }
 
-  /** The membership in force on this node (the latest in its log, committed or not). */
+  /** The membership in force on this node (the latest in its log, committed or not; on a stopped node, the last). */
   get membership(): Membership {
-    return this.#requireCore().membership;
+    return this.#lastCore().membership;
   }
 
-  /** Log entries `from`..`to` inclusive (default: the whole log). The entries are shared: do not mutate. */
+  /**
+   * Log entries `from`..`to` inclusive (default: the whole log; on a stopped node, as it was).
+   * The entries are shared: do not mutate. Throws {@link NodeStoppedError} before the node started.
+   */
   entries(from?: number, to?: number): LogEntry[] {
-    return this.#requireCore().entries(from, to);
+    return this.#lastCore().entries(from, to);
   }
 
-  /** A plain snapshot of the node's Raft state, for display. */
+  /**
+   * A plain snapshot of the node's Raft state, for display. On a stopped node, the state it
+   * stopped in (its `role` is then the last Raft role: check {@link running} or {@link role},
+   * which says `'stopped'`). Throws {@link NodeStoppedError} before the node started.
+   */
   status(): RaftStatus {
-    return this.#requireCore().status();
+    return this.#lastCore().status();
   }
 
   // ── Operations ───────────────────────────────────────────────────────────────────────────
@@ -438,6 +491,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    */
   submit(command: C, options?: { session?: SessionTag }): LogPosition {
     const core = this.#requireCore();
+    this.#validate(command);
     const position = core.propose(command, options?.session);
     this.#scheduleFlush();
     return position;
@@ -460,20 +514,33 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    * {@link NotLeaderError} only when the command was certainly not applied (no leader is known,
    * or every copy was refused), and with {@link TimeoutError} after `timeoutMs` (default twice
    * the maximum election timeout; the outcome is then unknown).
+   *
+   * On the leader, `timeoutMs` (no default) bounds the wait likewise: the call rejects with
+   * {@link TimeoutError} once it passed, and the entry may still commit later.
+   *
+   * A command that `validateCommand` refuses (by default, one with no JSON form) rejects with a
+   * {@link RaftError} `INVALID_COMMAND`, as {@link submit} throws.
    */
   propose(command: C, options?: { signal?: AbortSignal; timeoutMs?: number; session?: SessionTag }): Promise<ProposalResult<R>> {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
-    if (this.#options.forwardProposals === true && this.#core !== null && this.#core.role !== 'leader') {
-      return this.#forwarder.propose(command, options?.session, signal, options?.timeoutMs) as Promise<ProposalResult<R>>;
-    }
     let position: { index: number; term: number };
     try {
+      if (this.#options.forwardProposals === true && this.#core !== null && this.#core.role !== 'leader') {
+        this.#validate(command);
+        return this.#forwarder.propose(command, options?.session, signal, options?.timeoutMs) as Promise<ProposalResult<R>>;
+      }
       position = this.submit(command, options);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#awaitApplied(position, signal) as Promise<ProposalResult<R>>;
+    return this.#awaitApplied(position, signal, options?.timeoutMs) as Promise<ProposalResult<R>>;
+  }
+
+  /** Throws INVALID_COMMAND when the command check refuses `command`. */
+  #validate(command: C): void {
+    const problem = this.#check?.(command);
+    if (problem) throw new RaftError('INVALID_COMMAND', problem);
   }
 
   /**
@@ -501,11 +568,12 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     }
   }
 
-  /** Resolves once this node (the leader) applied the entry at `position`. Call in log order. */
-  #awaitApplied(position: LogPosition, signal: AbortSignal | undefined): Promise<ProposalResult> {
+  /** Resolves once this node (the leader) applied the entry at `position`, or `timeoutMs` passed. Call in log order. */
+  #awaitApplied(position: LogPosition, signal: AbortSignal | undefined, timeoutMs?: number): Promise<ProposalResult> {
     return new Promise<ProposalResult>((resolve, reject) => {
       const pending: Pending = { index: position.index, term: position.term, resolve, reject, cleanup: undefined };
-      if (signal) {
+      if (timeoutMs !== undefined) pending.cleanup = this.#guard('proposal (its outcome is unknown)', timeoutMs, signal, (error) => this.#settle(pending, error));
+      else if (signal) {
         const onAbort = (): void => this.#settle(pending, new AbortedError(signal.reason));
         signal.addEventListener('abort', onAbort, { once: true });
         pending.cleanup = () => signal.removeEventListener('abort', onAbort);
@@ -611,7 +679,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
    * caught up within `timeoutMs` (default 10 × the maximum election timeout; it stays a learner).
    */
   async addVoter(id: NodeId, options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<Membership> {
-    if (this.role !== 'leader') throw new NotLeaderError(this.id, this.leaderId);
+    if (this.#requireCore().role !== 'leader') throw new NotLeaderError(this.id, this.leaderId);
     const { voters, learners } = this.membership;
     // Already a voter (an earlier attempt's promotion survived): done once that is committed.
     if (voters.includes(id)) return committedMembership(this);
@@ -652,7 +720,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       };
       const cleanup = this.#guard(`catching up learner ${id}`, timeoutMs, signal, finish);
       const poll = (): void => {
-        if (this.#state !== 'running') return finish(new NodeStoppedError(this.id));
+        if (this.#state !== 'running') return finish(this.#stopped());
         const core = this.#core as RaftCore;
         if (core.role !== 'leader') return finish(new NotLeaderError(this.id, core.leaderId));
         const match = core.status().followers?.[id]?.matchIndex ?? 0;
@@ -852,6 +920,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
         this.#restoreStateMachine(snapshot);
       } catch (error) {
         // Its state would no longer match the log: stop rather than apply on top of it.
+        this.#stopCause = error;
         this.#report(new RaftError('RESTORE_FAILED', `node ${this.id}: restoring the leader's snapshot failed; the node stops`, { cause: error }));
         return void this.stop();
       }
@@ -1018,6 +1087,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
 
   #storageFailed(error: unknown): void {
     // Without durable state the node cannot keep Raft's promises: stop rather than risk them.
+    this.#stopCause = error;
     this.#report(new RaftError('STORAGE_FAILED', `node ${this.id}: storage failed; the node stops`, { cause: error }));
     void this.stop();
   }
@@ -1037,14 +1107,23 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   #notifyListeners<E extends keyof RaftNodeEvents>(event: E, ...args: Parameters<RaftNodeEvents[E]>): void {
     if (!hasListeners(this)) return;
     try {
-      (this.emit as (event: E, ...args: Parameters<RaftNodeEvents[E]>) => boolean)(event, ...args);
+      (this.emit as unknown as (event: E, ...args: Parameters<RaftNodeEvents[E]>) => boolean)(event, ...args);
     } catch (error) {
       this.#report(new RaftError('LISTENER_FAILED', `node ${this.id}: a '${event}' listener threw`, { cause: error }));
     }
   }
 
   #requireCore(): RaftCore {
-    if (this.#state !== 'running') throw new NodeStoppedError(this.id);
+    if (this.#state !== 'running') throw this.#stopped();
     return this.#core as RaftCore; // set before the node runs
+  }
+
+  /** The core, running or as it stopped; throws NodeStoppedError before the node started. */
+  #lastCore(): RaftCore {
+    return this.#core ?? this.#requireCore();
+  }
+
+  #stopped(): NodeStoppedError {
+    return new NodeStoppedError(this.id, this.#stopCause);
   }
 }

@@ -147,7 +147,9 @@ export class TimeoutError extends RaftError {
 }
 
 /**
- * Raised for calls on a node that is not running (not started yet, or stopped).
+ * Raised for calls on a node that is not running (not started yet, or stopped). When the node
+ * stopped because something failed (its storage, restoring a snapshot), `cause` is that error,
+ * on every rejection that follows from it.
  *
  * @example
  * ```ts
@@ -159,8 +161,8 @@ export class TimeoutError extends RaftError {
  * ```
  */
 export class NodeStoppedError extends RaftError {
-  constructor(nodeId: NodeId) {
-    super('STOPPED', `node ${nodeId} is not running`);
+  constructor(nodeId: NodeId, cause?: unknown) {
+    super('STOPPED', `node ${nodeId} is not running`, cause === undefined ? undefined : { cause });
     this.name = 'NodeStoppedError';
   }
 }

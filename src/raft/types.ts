@@ -139,7 +139,7 @@ export interface LogPosition {
  * import { Cluster, type Role } from 'raftkit';
  * const cluster = new Cluster({ size: 3, seed: 1 });
  * await cluster.waitForLeader();
- * const roles: Role[] = cluster.nodes.map((node) => node.role);
+ * const roles: Role[] = cluster.nodes.map((node) => node.status().role);
  * console.log(roles); // [ 'follower', 'leader', 'follower' ]
  * ```
  */

@@ -13,7 +13,8 @@ import { TraceBuffer, type TraceEvent } from './trace.js';
 import { VirtualScheduler } from './virtual-scheduler.js';
 
 /**
- * Options of a simulated {@link Cluster}. Give `size` (ids '1'..'N') or explicit `ids`.
+ * Options of a simulated {@link Cluster}. Give `size` (ids '1'..'N') or explicit `ids` (both
+ * only if they agree).
  *
  * @example
  * ```ts
@@ -246,14 +247,27 @@ export class Cluster<C = unknown, R = unknown> {
     return this.ids.filter((id) => !this.crashed.has(id) && this.node(id).running);
   }
 
-  /** The live leader with the highest term, if any. */
+  /**
+   * The live leader with the highest term that the network lets talk, both ways, with a
+   * majority of its voters (through partitions, disconnections and cuts; crashed voters count
+   * as reachable), if any: never one this cluster crashed, disconnected or put on a minority
+   * side, even while it still believes it leads.
+   */
   leader(): NodeId | undefined {
     let best: RaftNode<C, R> | undefined;
     for (const id of this.liveIds) {
       const node = this.node(id);
-      if (node.role === 'leader' && (best === undefined || node.term > best.term)) best = node;
+      if (node.role === 'leader' && (best === undefined || node.term > best.term) && this.reachesMajority(node)) best = node;
     }
     return best?.id;
+  }
+
+  /** Whether the network lets `node` talk both ways with a majority of its voters (itself included, if one). */
+  private reachesMajority(node: RaftNode<C, R>): boolean {
+    const { voters } = node.membership;
+    const net = this.network;
+    const reached = voters.filter((v) => v === node.id || (net.reachable(node.id, v) && net.reachable(v, node.id)));
+    return reached.length * 2 > voters.length;
   }
 
   /** Every command entry the node's current incarnation applied, in order (shared entries: do not mutate). */
@@ -666,6 +680,9 @@ function recording<C, R>(inner: StateMachine<C, R> | undefined, applied: Applied
 function clusterIds(options: ClusterOptions<unknown, unknown>): NodeId[] {
   if (options.ids !== undefined) {
     const ids = [...options.ids];
+    if (options.size !== undefined && options.size !== ids.length) {
+      throw new RangeError(`Cluster: size ${String(options.size)} does not match the ${ids.length} ids given (give size or ids)`);
+    }
     if (ids.length === 0) throw new RangeError('Cluster: ids must not be empty');
     if (!ids.every((id) => typeof id === 'string' && id.length > 0)) throw new TypeError('Cluster: ids must be non-empty strings');
     if (new Set(ids).size !== ids.length) throw new RangeError('Cluster: ids must be unique');

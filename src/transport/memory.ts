@@ -5,7 +5,8 @@
 
 import { EventEmitter } from 'eventemitter3';
 import { hasListeners } from '../runtime/listeners.js';
-import type { Random } from '../runtime/random.js';
+import { MathRandom, type Random } from '../runtime/random.js';
+import { RealScheduler } from '../runtime/real-scheduler.js';
 import type { Scheduler } from '../runtime/scheduler.js';
 import type { NodeId } from '../raft/types.js';
 import type { Envelope, Transport } from './transport.js';
@@ -61,10 +62,10 @@ export interface NetworkConditions {
  * ```
  */
 export interface InMemoryNetworkOptions extends NetworkConditions {
-  /** Time source on which deliveries are scheduled (a VirtualScheduler in simulations). */
-  scheduler: Scheduler;
-  /** Randomness for latency, drops and duplicates (a SeededRandom makes runs replayable). */
-  random: Random;
+  /** Time source on which deliveries are scheduled (a VirtualScheduler in simulations); default a {@link RealScheduler}. */
+  scheduler?: Scheduler;
+  /** Randomness for latency, drops and duplicates (a SeededRandom makes runs replayable); default {@link MathRandom}. */
+  random?: Random;
   /**
    * Whether to measure each message's size as `JSON.stringify(message).length` for
    * {@link InMemoryNetwork.stats} (default true). Set false in benchmarks: bytes are then 0.
@@ -375,6 +376,7 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
 
   /**
    * Creates a network. No endpoint exists until {@link InMemoryNetwork.transport} is called.
+   * With no options: the real clock, `Math.random`, no latency and no faults.
    *
    * @throws TypeError or RangeError for an invalid option.
    * @example
@@ -388,10 +390,10 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
    * });
    * ```
    */
-  constructor(options: InMemoryNetworkOptions) {
+  constructor(options: InMemoryNetworkOptions = {}) {
     super();
-    if (typeof options !== 'object' || options === null) throw new TypeError('InMemoryNetwork: options are required');
-    const { scheduler, random } = options;
+    if (typeof options !== 'object' || options === null) throw new TypeError('InMemoryNetwork: options must be an object');
+    const { scheduler = new RealScheduler(), random = new MathRandom() } = options;
     if (typeof scheduler?.schedule !== 'function' || typeof scheduler.now !== 'function') {
       throw new TypeError('InMemoryNetwork: options.scheduler must be a Scheduler');
     }
@@ -587,6 +589,23 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
       if (targets.size === 0) this.#cuts.delete(from);
     }
     this.#updateFaulty();
+  }
+
+  /**
+   * Whether a message sent now from `from` would get to `to` as far as partitions,
+   * disconnections and one-way cuts go (random drops and filters aside).
+   *
+   * @example
+   * ```ts
+   * import { InMemoryNetwork, VirtualScheduler, SeededRandom } from 'raftkit';
+   * const network = new InMemoryNetwork({ scheduler: new VirtualScheduler(), random: new SeededRandom(1) });
+   * network.cut('n1', 'n2');
+   * network.reachable('n1', 'n2'); // false
+   * network.reachable('n2', 'n1'); // true
+   * ```
+   */
+  reachable(from: NodeId, to: NodeId): boolean {
+    return !this.#faulty || this.#unreachable(from, to) === undefined;
   }
 
   /**

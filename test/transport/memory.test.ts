@@ -628,7 +628,8 @@ describe('InMemoryNetwork: options and determinism', () => {
     expect(make({ reorder: 'yes' })).toThrow(TypeError);
     expect(make({ countBytes: 1 })).toThrow(TypeError);
     expect(make({ scheduler: {} })).toThrow(TypeError);
-    expect(make({ random: undefined })).toThrow(TypeError);
+    expect(make({ random: {} })).toThrow(TypeError);
+    expect(make({ random: undefined })).not.toThrow(); // the default, MathRandom
     const network = new InMemoryNetwork({ scheduler, random });
     expect(() => network.configure({ latencyMs: 1, dropRate: 2 })).toThrow(RangeError);
   });
