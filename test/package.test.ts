@@ -58,6 +58,13 @@ afterAll(() => {
   if (dir !== '') rmSync(dir, { recursive: true, force: true });
 });
 
+describe('the built raftkit binary', () => {
+  it('prints the version in package.json (read at run time, next to dist/)', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    expect(execFileSync(process.execPath, [join(root, 'dist/cli.js'), '--version'], { encoding: 'utf8' })).toBe(`${pkg.version}\n`);
+  });
+});
+
 describe('a consumer type-checks against the built package', () => {
   it('the build wrote the declarations package.json names', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { types: string };
