@@ -6,10 +6,11 @@
  * `node_modules/raftkit` is a symlink to this checkout, so resolution goes through package.json
  * (`exports`, `types`, `typesVersions`) exactly as for an installed copy.
  *
- * `npm test` runs before `npm run build` (see .ci/run), so this builds first.
+ * `npm test` runs before `npm run build` (see .ci/run), so this builds first, with the build
+ * step of `npm run demo`, which must print nothing (the demo's output is what a reader wants).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,11 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string; types: string; scripts: Record<string, string> };
+/** `npm run demo` is `<build> && node dist/cli.js demo`. */
+const DEMO = /^(.+) && node dist\/cli\.js demo$/;
+const demoBuild = DEMO.exec(pkg.scripts.demo ?? '')?.[1] ?? 'tsup';
+let buildOutput = '';
 let dir = '';
 
 /** Uses both entry points; a module that resolves to no types (or to `any`) fails to compile. */
@@ -45,8 +51,11 @@ function typeCheck(files: string[], options: ts.CompilerOptions): string[] {
 }
 
 beforeAll(() => {
-  // Build once, so dist/ matches the sources (on a clean clone it does not exist yet).
-  execFileSync('npx', ['--no-install', 'tsup', '--silent'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  // Build once, so dist/ matches the sources (on a clean clone it does not exist yet), as npm run demo does.
+  const PATH = `${join(root, 'node_modules/.bin')}:${process.env.PATH ?? ''}`;
+  const build = spawnSync(demoBuild, { cwd: root, shell: true, encoding: 'utf8', env: { ...process.env, PATH } });
+  if (build.status !== 0) throw new Error(`${demoBuild} failed (${build.status}):\n${build.stdout}${build.stderr}`);
+  buildOutput = `${build.stdout}${build.stderr}`;
   dir = mkdtempSync(join(tmpdir(), 'raftkit-consumer-'));
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(root, join(dir, 'node_modules', 'raftkit'), 'dir');
@@ -58,16 +67,24 @@ afterAll(() => {
   if (dir !== '') rmSync(dir, { recursive: true, force: true });
 });
 
+describe('npm run demo', () => {
+  it('builds, then runs the demo', () => {
+    expect(pkg.scripts.demo).toMatch(DEMO);
+  });
+
+  it('builds silently: the demo is all it prints', () => {
+    expect(buildOutput.split('\n').filter((line) => line.trim() !== '')).toEqual([]);
+  });
+});
+
 describe('the built raftkit binary', () => {
   it('prints the version in package.json (read at run time, next to dist/)', () => {
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
     expect(execFileSync(process.execPath, [join(root, 'dist/cli.js'), '--version'], { encoding: 'utf8' })).toBe(`${pkg.version}\n`);
   });
 });
 
 describe('a consumer type-checks against the built package', () => {
   it('the build wrote the declarations package.json names', () => {
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { types: string };
     expect(() => readFileSync(join(root, pkg.types))).not.toThrow();
   });
 
