@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
@@ -52,7 +52,7 @@ function typeCheck(files: string[], options: ts.CompilerOptions): string[] {
 
 beforeAll(() => {
   // Build once, so dist/ matches the sources (on a clean clone it does not exist yet), as npm run demo does.
-  const PATH = `${join(root, 'node_modules/.bin')}:${process.env.PATH ?? ''}`;
+  const PATH = `${join(root, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}`;
   const build = spawnSync(demoBuild, { cwd: root, shell: true, encoding: 'utf8', env: { ...process.env, PATH } });
   if (build.status !== 0) throw new Error(`${demoBuild} failed (${build.status}):\n${build.stdout}${build.stderr}`);
   buildOutput = `${build.stdout}${build.stderr}`;
