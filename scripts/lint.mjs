@@ -64,7 +64,7 @@ const run = (command, args) => {
   }
 };
 run('npx', ['--no-install', 'publint', '--strict']);
-run('npx', ['--no-install', 'attw', '--pack', '.', '--profile', 'node16', '--format', 'table-flipped']);
+run('npx', ['--no-install', 'attw', '--pack', '.', '--format', 'table-flipped']);
 
 // 5. Tree-shaking: importing only LamportClock must not pull in Raft. Budgets: LamportClock 1 KB,
 // RaftNode + InMemoryNetwork 19 KB (KB = 1,024 B; raised from 15 KB to 18 KB for client sessions

@@ -1,6 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { electionExample, miniProject } from './examples/election.js';
 import { lamportExample } from './examples/lamport.js';
+
+const NODES = { min: 3, max: 99, fallback: 5 }; // simulate needs 3: one fails each round, a majority must remain
+const ROUNDS = { min: 1, max: 10_000, fallback: 3 };
+const SEED = 42;
 
 const HELP = `raftkit — Raft, logical clocks and a deterministic cluster simulator
 
@@ -10,12 +15,28 @@ Usage:
                                                    the mini project: each round a random node fails,
                                                    the live nodes elect a leader, the node recovers
   raftkit help                                     this text
+  raftkit version                                  the version of raftkit
+
+Options:
+  -h, --help      print this text (also after a command: raftkit simulate --help)
+  -v, --version   print the version
 
 Options of simulate:
-  --nodes N    cluster size, 3-99 (default 5)
-  --rounds R   number of rounds, 1-10000 (default 3)
-  --seed S     seed of the run; the same seed replays the same run (default 42)
+  --nodes N    cluster size, ${NODES.min}-${NODES.max} (default ${NODES.fallback})
+  --rounds R   number of rounds, ${ROUNDS.min}-${ROUNDS.max} (default ${ROUNDS.fallback})
+  --seed S     seed of the run (default ${SEED}): an integer or any text; the same seed
+               replays the same run. Attach a seed that starts with '-' with '=': --seed=-5
+
+Examples:
+  raftkit simulate --nodes 7 --rounds 5 --seed lecture-1
+  raftkit simulate --seed=-5
 `;
+
+/** The version in the package.json next to this module's directory (dist/ or src/). */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
 class UsageError extends Error {}
 
@@ -29,7 +50,7 @@ function integer(name: string, value: string | undefined, fallback: number, min:
 }
 
 function seedOf(value: string | undefined): number | string {
-  if (value === undefined) return 42;
+  if (value === undefined) return SEED;
   return /^-?\d+$/.test(value) && Number.isSafeInteger(Number(value)) ? Number(value) : value;
 }
 
@@ -44,13 +65,47 @@ async function demo(print: (line: string) => void): Promise<void> {
   (await miniProject({ nodes: 5, rounds: 3, seed: 42 })).forEach((line) => print(line));
 }
 
+/** What each option of `simulate` expects, for the messages about a missing value. */
+const EXPECTS: Record<string, string> = {
+  nodes: `an integer from ${NODES.min} to ${NODES.max}`,
+  rounds: `an integer from ${ROUNDS.min} to ${ROUNDS.max}`,
+  seed: 'an integer (negative ones too) or any text',
+};
+
+/** The options the CLI knows, which are never taken for a value. */
+const KNOWN_OPTION = /^(--(nodes|rounds|seed|help|version)(=.*)?|-[hv])$/;
+
+/**
+ * Catches `--name` followed by nothing or by something that starts with '-', which parseArgs
+ * reports as a missing or "ambiguous" argument, and says instead what the option expects (and,
+ * for a value that starts with '-', such as a negative seed, how to pass it).
+ */
+function checkValues(args: readonly string[]): void {
+  for (let i = 0; i < args.length && args[i] !== '--'; i++) {
+    const name = /^--(\w+)$/.exec(args[i]!)?.[1];
+    if (name === undefined || !Object.hasOwn(EXPECTS, name)) continue;
+    const next = args[i + 1];
+    if (next === undefined) throw new UsageError(`--${name} expects a value (${EXPECTS[name]}), got none`);
+    if (!next.startsWith('-')) continue;
+    // A negative number for --nodes or --rounds is out of range anyway: say so, as for --rounds=-1.
+    const range = name === 'nodes' ? NODES : name === 'rounds' ? ROUNDS : undefined;
+    if (range !== undefined && /^-\d/.test(next)) integer(name, next, range.fallback, range.min, range.max);
+    const hint = name === 'seed' && !KNOWN_OPTION.test(next) ? `; to pass ${JSON.stringify(next)} as the seed, attach it with '=': --seed=${next}` : '';
+    throw new UsageError(`--${name} expects a value (${EXPECTS[name]}), but ${JSON.stringify(next)} after it reads as an option${hint}`);
+  }
+}
+
 /** Runs the CLI with `argv` (without node and script); returns the exit code. */
 export async function main(argv: readonly string[], print: (line: string) => void, printError: (line: string) => void): Promise<number> {
   try {
     const [command, ...rest] = argv;
-    // `raftkit <command> --help` prints the usage too, as `raftkit help` does.
+    // `raftkit <command> --help` prints the usage too, as `raftkit help` does; --version likewise.
     if (rest.includes('--help') || rest.includes('-h')) {
       print(HELP);
+      return 0;
+    }
+    if (rest.includes('--version') || rest.includes('-v')) {
+      print(version());
       return 0;
     }
     switch (command) {
@@ -60,11 +115,17 @@ export async function main(argv: readonly string[], print: (line: string) => voi
       case '-h':
         print(HELP);
         return 0;
+      case 'version':
+      case '--version':
+      case '-v':
+        print(version());
+        return 0;
       case 'demo':
         parseArgs({ args: rest, options: {}, strict: true, allowPositionals: false });
         await demo(print);
         return 0;
       case 'simulate': {
+        checkValues(rest);
         const { values } = parseArgs({
           args: rest,
           options: { nodes: { type: 'string' }, rounds: { type: 'string' }, seed: { type: 'string' } },
@@ -72,8 +133,8 @@ export async function main(argv: readonly string[], print: (line: string) => voi
           allowPositionals: false,
         });
         const lines = await miniProject({
-          nodes: integer('nodes', values.nodes, 5, 3, 99),
-          rounds: integer('rounds', values.rounds, 3, 1, 10_000),
+          nodes: integer('nodes', values.nodes, NODES.fallback, NODES.min, NODES.max),
+          rounds: integer('rounds', values.rounds, ROUNDS.fallback, ROUNDS.min, ROUNDS.max),
           seed: seedOf(values.seed),
         });
         lines.forEach((line) => print(line));

@@ -3,8 +3,13 @@
  * leader-election mini project), determinism, and usage errors (exit code 2 with a clear message).
  */
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { main } from '../src/cli.js';
+import { miniProject } from '../src/examples/election.js';
 import { Cluster } from '../src/sim/cluster.js';
+
+const read = (file: string): string => readFileSync(new URL(`../${file}`, import.meta.url), 'utf8');
+const pkg = JSON.parse(read('package.json')) as { version: string };
 
 async function run(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
@@ -139,9 +144,14 @@ describe('usage errors exit with code 2 and a clear message', () => {
     [['simulate', '--nodes', ''], /--nodes must be an integer/],
     [['simulate', '--rounds', '0'], /--rounds must be an integer from 1 to/],
     [['simulate', '--rounds=-1'], /--rounds must be an integer from 1 to .*"-1"/],
-    [['simulate', '--rounds', '-1'], /--rounds/],
     [['simulate', '--rounds', '1e3'], /--rounds must be an integer/],
-    [['simulate', '--nodes'], /--nodes/],
+    [['simulate', '--nodes'], /--nodes expects a value \(an integer from 3 to 99\), got none/],
+    [['simulate', '--seed'], /--seed expects a value \(an integer \(negative ones too\) or any text\), got none/],
+    [['simulate', '--seed', '-5'], /--seed expects a value .*"-5" after it reads as an option; to pass "-5" as the seed, attach it with '=': --seed=-5/],
+    [['simulate', '--seed', '-x'], /to pass "-x" as the seed, attach it with '=': --seed=-x/],
+    [['simulate', '--seed', '--nodes', '5'], /--seed expects a value .*"--nodes" after it reads as an option$/m],
+    [['simulate', '--nodes', '-3'], /--nodes must be an integer from 3 to 99, got "-3"/],
+    [['simulate', '--rounds', '-1'], /--rounds must be an integer from 1 to 10000, got "-1"/],
     [['simulate', 'extra'], /extra/],
   ])('%j', async (argv, message) => {
     const { code, out, err } = await run(...argv);
@@ -154,12 +164,62 @@ describe('usage errors exit with code 2 and a clear message', () => {
   });
 
   it('help (and no command) prints usage and exits 0', async () => {
-    for (const argv of [['help'], [], ['--help'], ['-h'], ['simulate', '--help'], ['demo', '-h'], ['simulate', '--nodes', '3', '--help']]) {
+    for (const argv of [['help'], [], ['--help'], ['-h'], ['simulate', '--help'], ['demo', '-h'], ['simulate', '--nodes', '3', '--help'], ['help', 'simulate']]) {
       const { code, out, err } = await run(...argv);
       expect(code).toBe(0);
       expect(err).toEqual([]);
       expect(out.join('\n')).toMatch(/raftkit simulate/);
       expect(out.join('\n')).toMatch(/raftkit demo/);
     }
+  });
+});
+
+describe('raftkit --version and --help', () => {
+  it('--version, -v and version print the version in package.json', async () => {
+    for (const argv of [['--version'], ['-v'], ['version'], ['simulate', '--version'], ['demo', '-v']]) {
+      const { code, out, err } = await run(...argv);
+      expect(code, argv.join(' ')).toBe(0);
+      expect(err).toEqual([]);
+      expect(out).toEqual([pkg.version]);
+    }
+  });
+
+  it('the help lists every command and option, and its examples run', async () => {
+    const help = (await run('--help')).out.join('\n');
+    for (const command of ['demo', 'simulate', 'help', 'version']) expect(help).toMatch(new RegExp(`^  raftkit ${command}\\b`, 'm'));
+    for (const option of ['--nodes N', '--rounds R', '--seed S', '-h, --help', '-v, --version']) expect(help).toContain(option);
+    const examples = help.slice(help.indexOf('Examples:')).split('\n').slice(1).map((line) => line.trim()).filter((line) => line !== '');
+    expect(examples.length).toBeGreaterThanOrEqual(2);
+    for (const example of examples) {
+      const [binary, ...argv] = example.split(/\s+/);
+      expect(binary).toBe('raftkit');
+      const { code, out, err } = await run(...argv);
+      expect(err, example).toEqual([]);
+      expect(code, example).toBe(0);
+      expect(out.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('a negative seed, attached with =, is the number', async () => {
+    const { code, out } = await run('simulate', '--seed=-5');
+    expect(code).toBe(0);
+    expect(out).toEqual(await miniProject({ seed: -5 }));
+  });
+});
+
+describe('docs/simulation.md and the CLI agree', () => {
+  it('on the range of --nodes and --rounds, and on the defaults', async () => {
+    const doc = read('docs/simulation.md').replace(/\s+/g, ' ');
+    const stated = /`--nodes` is (\d+) to (\d+) \(default (\d+)\), `--rounds` (\d+) to ([\d,]+) \(default (\d+)\) and `--seed` defaults to (\d+)/.exec(doc);
+    expect(stated, 'the sentence on the options of simulate').not.toBeNull();
+    const [, nodesMin, nodesMax, nodes, roundsMin, roundsMax, rounds, seed] = stated!.map((n) => Number(n?.replace(/,/g, '')));
+    const help = (await run('help')).out.join('\n');
+    expect(help).toContain(`cluster size, ${nodesMin}-${nodesMax} (default ${nodes})`);
+    expect(help).toContain(`number of rounds, ${roundsMin}-${roundsMax} (default ${rounds})`);
+    expect(help).toContain(`(default ${seed})`);
+    // What the code accepts is what both say.
+    expect((await run('simulate', '--nodes', String(nodesMin), '--rounds', '1')).code).toBe(0);
+    expect((await run('simulate', '--nodes', String(nodesMin! - 1))).code).toBe(2);
+    expect((await run('simulate', '--nodes', String(nodesMax! + 1))).code).toBe(2);
   });
 });

@@ -163,7 +163,7 @@ function expectState(loaded: PersistedState, expected: { hardState?: PersistedSt
  *   },
  * });
  * const results = await runChecks(checks);
- * console.log(`${results.filter((r) => r.passed).length} of ${results.length} passed`); // 8 of 8 passed
+ * console.log(`${results.filter((r) => r.passed).length} of ${results.length} passed`); // 9 of 9 passed
  * ```
  */
 export function storageChecks(harness: StorageHarness): ConformanceCheck[] {

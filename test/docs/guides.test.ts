@@ -2,11 +2,18 @@
  * Runs every ```ts block of the Raft and simulation guides that is marked runnable (an
  * `<!-- run -->` line right before the block), so the guides cannot silently rot. Each block is
  * written to test/docs/.tmp/guides/ with `'raftkit'` resolved to src/index.ts, then imported:
- * vitest transpiles it, and top-level await works. Unmarked blocks are illustrations and are not run.
+ * vitest transpiles it, and top-level await works. Unmarked blocks are illustrations and are not run,
+ * except raft.md's file storage, which runs through every check of `raftkit/conformance`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { runChecks, storageChecks } from '../../src/conformance/index.js';
+import type { Storage } from '../../src/raft/storage.js';
+import ts from 'typescript';
 import { importSnippet, removeScratchDir, root, scratchDir, tmpRoot, writeSnippet } from '../support/snippets.js';
 
 const tmp = join(tmpRoot, 'guides');
@@ -62,5 +69,38 @@ describe.each(all)('$name', ({ file, code }) => {
     writeSnippet(file, code, 'Generated from the guides by test/docs/guides.test.ts.');
     const printed = await importSnippet(file);
     expect(printed.length).toBeGreaterThan(0);
+  });
+});
+
+describe('the file storage of docs/raft.md', () => {
+  it('passes every storage check of raftkit/conformance, reopened on the same file for every read', async () => {
+    const blocks = [...readFileSync(join(root, 'docs/raft.md'), 'utf8').matchAll(/^```ts\r?\n([\s\S]*?)^```[ \t]*$/gm)].map((m) => m[1] ?? '');
+    const code = blocks.find((block) => /^class WholeFileStorage\b/m.test(block));
+    expect(code, 'a ts block of docs/raft.md defines class WholeFileStorage').toBeDefined();
+    const file = join(tmp, 'whole-file-storage.ts');
+    writeSnippet(file, `${code}\nexport { WholeFileStorage };\n`, 'Generated from docs/raft.md by test/docs/guides.test.ts.');
+    const { WholeFileStorage } = (await import(pathToFileURL(file).href)) as { WholeFileStorage: new (path: string) => Storage };
+
+    const dirs: string[] = [];
+    const results = await runChecks(
+      storageChecks({
+        create: async () => {
+          const dir = await mkdtemp(join(tmpdir(), 'raftkit-file-storage-'));
+          dirs.push(dir);
+          const path = join(dir, 'raft.json');
+          return { storage: new WholeFileStorage(path), reopen: () => new WholeFileStorage(path), destroy: () => rm(dir, { recursive: true, force: true }) };
+        },
+      }),
+    );
+    expect(results.length).toBeGreaterThanOrEqual(9);
+    expect(results.filter((r) => !r.passed).map((r) => `${r.name}: ${(r.error as Error).message}`)).toEqual([]);
+    for (const dir of dirs) await expect(readFile(join(dir, 'raft.json'), 'utf8'), 'destroy() removed the file').rejects.toThrow(/ENOENT/);
+
+    // A reader pastes it into strict TypeScript: it type-checks under the project's settings.
+    const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
+    if (config === undefined) throw new Error('cannot read tsconfig.json');
+    const program = ts.createProgram([file], { ...config.options, noEmit: true, allowImportingTsExtensions: true });
+    const problems = ts.getPreEmitDiagnostics(program).filter((d) => d.file?.fileName === file);
+    expect(problems.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))).toEqual([]);
   });
 });
