@@ -8,6 +8,7 @@ import type { LogEntry, LogPosition, Membership, NodeId } from '../raft/types.js
 import { InMemoryNetwork, type NetworkConditions } from '../transport/memory.js';
 import { InvariantViolation, SafetyChecker } from './invariants.js';
 import { SeededRandom } from '../runtime/random.js';
+import { electionRounds, type RoundReport } from './mini-project.js';
 import { summarize } from './summary.js';
 import { TraceBuffer, type TraceEvent } from './trace.js';
 import { VirtualScheduler } from './virtual-scheduler.js';
@@ -96,34 +97,6 @@ export interface AppliedEntry<C = unknown> extends LogPosition {
 export interface ClusterProposalResult<R = unknown> extends ProposalResult<R> {
   /** The leader that accepted and applied the command. */
   readonly leaderId: NodeId;
-}
-
-/**
- * What one round of {@link Cluster.simulate} did.
- *
- * @example
- * ```ts
- * import { Cluster, type RoundReport } from 'raftkit';
- * const cluster = new Cluster({ size: 5, seed: 1 });
- * const rounds: RoundReport[] = await cluster.simulate({ rounds: 2 });
- * for (const round of rounds) console.log(round.failed, round.leader, `${round.votes}/${round.liveNodes}`); // 4 3 4/4 …
- * ```
- */
-export interface RoundReport {
-  /** The round number, from 1. */
-  readonly round: number;
-  /** The node that failed this round. */
-  readonly failed: NodeId;
-  /** The node elected among the live ones, or null for a split vote. */
-  readonly leader: NodeId | null;
-  /** Votes the leader received in its election (itself included); 0 on a split vote. */
-  readonly votes: number;
-  /** Nodes alive during the election. */
-  readonly liveNodes: number;
-  /** The term of the election. */
-  readonly term: number;
-  /** The narrated lines of the round. */
-  readonly lines: readonly string[];
 }
 
 /** Storage that lets the safety checker see each write before it happens. */
@@ -513,63 +486,11 @@ export class Cluster<C = unknown, R = unknown> {
    * an election and the live nodes vote (real Raft votes); then the failed node recovers.
    * Returns a report per round; `log` receives the narrated lines as they happen.
    */
-  async simulate(options: { rounds: number; log?: (line: string) => void }): Promise<RoundReport[]> {
-    const { rounds, log } = options;
-    if (!Number.isSafeInteger(rounds) || rounds < 1) throw new RangeError(`simulate: rounds must be a positive integer, got ${rounds}`);
-    if (this.ids.length < 3) throw new RangeError('simulate: needs at least 3 nodes (one fails each round, and the others must still be a majority)');
-    const [, maxTimeout] = this.options.electionTimeoutMs ?? [150, 300];
-    const reports: RoundReport[] = [];
-    await this.waitForLeader();
-    for (let round = 1; round <= rounds; round++) {
-      const lines: string[] = [];
-      const say = (line: string): void => {
-        lines.push(line);
-        log?.(line);
-      };
-      say(`--- Round ${round} ---`);
-      // Start from a settled cluster: every node follows one leader in one term.
-      await this.runUntil(() => this.settled(), { timeoutMs: 10 * maxTimeout });
-      const failed = this.random.pick(this.liveIds);
-      this.crash(failed);
-      say(`Node ${failed} failed`);
-      const live = this.liveIds;
-      // A fresh election among the live nodes: a random live node that is not leading campaigns
-      // (a forced election, past leader leases); only a leader of its term or a later one counts.
-      const standing = this.leader();
-      const candidate = this.node(this.random.pick(live.filter((id) => id !== standing)));
-      candidate.campaign();
-      const term = candidate.term;
-      const elected = (): NodeId | undefined => live.find((id) => this.node(id).role === 'leader' && this.node(id).term >= term);
-      await this.runUntil(() => elected() !== undefined, { timeoutMs: maxTimeout });
-      const leader = elected() ?? null;
-      let votes = 0;
-      let electionTerm = term;
-      if (leader !== null) {
-        await this.run(maxTimeout / 2); // let late votes arrive so the tally is complete
-        const status = this.node(leader).status();
-        votes = status.votes;
-        electionTerm = status.term;
-        say(`Node ${leader} elected with ${votes}/${live.length} votes`);
-      } else {
-        say('No leader elected — split vote');
-      }
-      this.restart(failed);
-      await this.run(maxTimeout);
-      say(`Node ${failed} recovered`);
-      reports.push({ round, failed, leader, votes, liveNodes: live.length, term: electionTerm, lines });
-    }
-    return reports;
+  simulate(options: { rounds: number; log?: (line: string) => void }): Promise<RoundReport[]> {
+    return electionRounds(this, this.random, this.options.electionTimeoutMs?.[1] ?? 300, options);
   }
 
   // ── Internals ────────────────────────────────────────────────────────────────────────────
-
-  /** Every live node is in the leader's term and knows the leader. */
-  private settled(): boolean {
-    const leader = this.leader();
-    if (leader === undefined) return false;
-    const term = this.node(leader).term;
-    return this.liveIds.every((id) => this.node(id).term === term && this.node(id).leaderId === leader);
-  }
 
   private boot(id: NodeId): void {
     const incarnation = (this.incarnations.get(id) ?? 0) + 1;

@@ -3,7 +3,8 @@
  * cluster's trace as the independent record of what happened.
  */
 import { expect } from 'vitest';
-import type { Cluster, RoundReport } from '../../src/sim/cluster.js';
+import type { Cluster } from '../../src/sim/cluster.js';
+import type { RoundReport } from '../../src/sim/mini-project.js';
 import type { TraceEvent } from '../../src/sim/trace.js';
 
 /**
