@@ -15,22 +15,16 @@ import { assertSessionTag } from '../raft/messages.js';
 import { answerOf, ClientSession, DEFAULT_SESSION_TIMEOUT_MS, type SessionTable, type SessionTag } from '../raft/sessions.js';
 import type { LogEntry, LogPosition, NodeId } from '../raft/types.js';
 import type { Cancel } from '../runtime/scheduler.js';
+import type { NodeHost } from './host.js';
 
 /** What the forwarder needs of its node. */
-export interface ForwardingHost {
-  readonly id: NodeId;
-  /** The running core (throws NodeStoppedError when the node is not running). */
-  core(): RaftCore;
+export interface ForwardingHost extends NodeHost {
   /** A request id unique to this incarnation. */
   requestId(): number;
   /** The node's session table (replaced when a snapshot is restored). */
   sessions(): SessionTable;
   /** Has the node flush what the core now has to send. */
   flush(core: RaftCore): void;
-  /** Arms a timeout and an abort listener that call `fail`; returns what disarms both. */
-  guard(what: string, timeoutMs: number | undefined, signal: AbortSignal | undefined, fail: (error: Error) => void): () => void;
-  schedule(delayMs: number, callback: () => void): Cancel;
-  now(): number;
   /** How long to wait before resending a request answered `unknown` (a heartbeat interval). */
   readonly retryMs: number;
   /** How long to wait before resending a request that is not applied yet, whatever was heard (a maximum election timeout). */

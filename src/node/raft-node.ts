@@ -2,7 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import { RaftCore } from '../raft/core.js';
 import type { MembershipChange } from '../raft/membership.js';
 import { validateTimings } from '../raft/options.js';
-import type { ReadState, Ready } from '../raft/ready.js';
+import type { Ready } from '../raft/ready.js';
 import type { RaftStatus } from '../raft/status.js';
 import {
   AbortedError,
@@ -14,7 +14,6 @@ import {
   NotLeaderError,
   RaftError,
   SessionExpiredError,
-  TimeoutError,
 } from '../raft/errors.js';
 import { validateMessage, type Message, type ValidationLimits } from '../raft/messages.js';
 import { alreadyAnswered, answerOf, ClientSession, DEFAULT_SESSION_TIMEOUT_MS, packSnapshot, SessionTable, unpackSnapshot, type SessionTag } from '../raft/sessions.js';
@@ -28,7 +27,11 @@ import { RealScheduler } from '../runtime/real-scheduler.js';
 import type { Cancel, Scheduler } from '../runtime/scheduler.js';
 import type { Transport } from '../transport/transport.js';
 import { eventKey, hasListeners, listens } from '../runtime/listeners.js';
-import { Forwarder } from './forwarding.js';
+import { waitUntilCaughtUp } from './catch-up.js';
+import { Forwarder, type ForwardingHost } from './forwarding.js';
+import { guardOf } from './host.js';
+import { Proposals } from './proposals.js';
+import { Reads } from './reads.js';
 
 /** Per-message and per-entry events: checked before each, since emitting costs even with no listener. */
 const RECEIVE = eventKey('receive');
@@ -186,27 +189,6 @@ export interface ProposalResult<R = unknown> extends LogPosition {
   readonly result: R;
 }
 
-/** A read waiting for its index (-1 until known) and then for the state machine to apply it. */
-interface PendingRead {
-  readonly id: number;
-  index: number;
-  readonly resolve: (index: number) => void;
-  readonly reject: (error: Error) => void;
-  readonly cleanup: () => void;
-}
-
-/**
- * A proposal waiting to be applied; `resolve` is null once answered. Always created with every
- * field, in this order (one object shape, so the hot path stays monomorphic).
- */
-interface Pending {
-  readonly index: number;
-  readonly term: number;
-  resolve: ((value: ProposalResult) => void) | null;
-  readonly reject: (error: Error) => void;
-  cleanup: (() => void) | undefined;
-}
-
 const NOOP_STATE_MACHINE: StateMachine = { apply: () => undefined };
 
 /**
@@ -275,14 +257,16 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   #applyingReady = false;
   #compactRequested = false;
   #snapshotFailedAt = 0;
-  private readonly pending: Pending[] = [];
-  #pendingHead = 0;
+  /** Proposals appended here, waiting to be applied. */
+  readonly #proposals: Proposals;
   /** Linearizable reads: waiting for their read index, then for it to be applied. */
-  readonly #reads = new Map<number, PendingRead>();
+  readonly #reads: Reads;
   /** Ids of requests to the leader (reads, forwards): from a random base per incarnation, so no answer meant for an earlier incarnation is ever taken for one of this one's. */
   #requestSeq = 0;
   /** Proposals forwarded to the leader, made exactly once by client sessions. */
   readonly #forwarder: Forwarder;
+  /** What the trackers see of this node (shared by all of them). */
+  readonly #host: ForwardingHost;
   /** The replicated record of client sessions (thesis §6.3): rebuilt from the log and snapshots on every start. */
   #sessions = new SessionTable();
   /** The save handed to storage and not yet confirmed, if any: nothing else is persisted meanwhile. */
@@ -338,18 +322,21 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       maxSnapshotChunk: Math.max(options.snapshotChunkSize ?? 0, 16 * 2 ** 20),
     };
     validateTimings(options.electionTimeoutMs, options.heartbeatIntervalMs);
-    this.#forwarder = new Forwarder({
+    const host: ForwardingHost = (this.#host = {
       id: this.id,
       core: () => this.#requireCore(),
       requestId: () => this.#requestId(),
       sessions: () => this.#sessions,
       flush: (core) => this.#flushSoon(core),
-      guard: (what, timeoutMs, signal, fail) => this.#guard(what, timeoutMs, signal, fail),
+      guard: guardOf(this.#scheduler, options),
       schedule: (delayMs, callback) => this.#scheduler.schedule(delayMs, callback),
       now: () => this.#scheduler.now(),
       retryMs: options.heartbeatIntervalMs ?? 50,
       resendMs: options.electionTimeoutMs?.[1] ?? 300,
     });
+    this.#forwarder = new Forwarder(host);
+    this.#proposals = new Proposals(host);
+    this.#reads = new Reads(host);
   }
 
   // ── Lifecycle ────────────────────────────────────────────────────────────────────────────
@@ -410,9 +397,8 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     this.#cancelTimer?.();
     this.#cancelTimer = null;
     const stopped = (): Error => this.#stopped();
-    this.#rejectPending(stopped);
-    // Each finish deletes only its own entry: safe while iterating.
-    for (const read of this.#reads.values()) this.#finishRead(read, stopped());
+    this.#proposals.reject(stopped);
+    this.#reads.fail(stopped);
     this.#forwarder.stop(this.#stopCause);
     for (const transfer of this.#transfers) transfer(stopped());
     await this.#transport.close();
@@ -534,7 +520,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#awaitApplied(position, signal, options?.timeoutMs) as Promise<ProposalResult<R>>;
+    return this.#proposals.wait(position, signal, options?.timeoutMs) as Promise<ProposalResult<R>>;
   }
 
   /** Throws INVALID_COMMAND when the command check refuses `command`. */
@@ -562,24 +548,10 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       }
       const position = core.openSession(timeoutMs);
       this.#scheduleFlush();
-      return this.#awaitApplied(position, signal).then(() => new ClientSession(position.index));
+      return this.#proposals.wait(position, signal).then(() => new ClientSession(position.index));
     } catch (error) {
       return Promise.reject(error);
     }
-  }
-
-  /** Resolves once this node (the leader) applied the entry at `position`, or `timeoutMs` passed. Call in log order. */
-  #awaitApplied(position: LogPosition, signal: AbortSignal | undefined, timeoutMs?: number): Promise<ProposalResult> {
-    return new Promise<ProposalResult>((resolve, reject) => {
-      const pending: Pending = { index: position.index, term: position.term, resolve, reject, cleanup: undefined };
-      if (timeoutMs !== undefined) pending.cleanup = this.#guard('proposal (its outcome is unknown)', timeoutMs, signal, (error) => this.#settle(pending, error));
-      else if (signal) {
-        const onAbort = (): void => this.#settle(pending, new AbortedError(signal.reason));
-        signal.addEventListener('abort', onAbort, { once: true });
-        pending.cleanup = () => signal.removeEventListener('abort', onAbort);
-      }
-      this.pending.push(pending);
-    });
   }
 
   /**
@@ -608,7 +580,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
         if (error) reject(error);
         else resolve(target);
       };
-      const cancel = this.#guard(`transferring leadership to ${target}`, options?.timeoutMs, undefined, finish);
+      const cancel = this.#host.guard(`transferring leadership to ${target}`, options?.timeoutMs, undefined, finish);
       const onLeader = (leaderId: NodeId | null): void => {
         if (leaderId === target) finish(undefined);
       };
@@ -684,7 +656,8 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     // Already a voter (an earlier attempt's promotion survived): done once that is committed.
     if (voters.includes(id)) return committedMembership(this);
     if (!learners.includes(id)) await this.addLearner(id, options);
-    await this.#waitUntilCaughtUp(id, options?.timeoutMs ?? 10 * (this.#options.electionTimeoutMs?.[1] ?? 300), options?.signal);
+    const o = this.#options;
+    await waitUntilCaughtUp(this.#host, id, options?.timeoutMs ?? 10 * (o.electionTimeoutMs?.[1] ?? 300), options?.signal, o.heartbeatIntervalMs ?? 50, o.electionTimeoutMs?.[0] ?? 150);
     return this.promote(id, options);
   }
 
@@ -698,41 +671,10 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     } catch (error) {
       return Promise.reject(error);
     }
-    const done = this.#awaitApplied(position, signal);
+    const done = this.#proposals.wait(position, signal);
     // Only now tell listeners (a 'membership' listener may propose): pending stays in log order.
     this.#afterInput(core);
     return done.then(({ result }) => result as Membership);
-  }
-
-  /** Rounds of replication to `id` until one ends within a minimum election timeout. */
-  #waitUntilCaughtUp(id: NodeId, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
-    const interval = this.#options.heartbeatIntervalMs ?? 50;
-    const roundLimit = this.#options.electionTimeoutMs?.[0] ?? 150;
-    return new Promise<void>((resolve, reject) => {
-      let roundStart = this.#scheduler.now();
-      let target = this.#requireCore().lastLogIndex;
-      let cancelPoll: Cancel = () => undefined;
-      const finish = (error?: Error): void => {
-        cancelPoll();
-        cleanup();
-        if (error) reject(error);
-        else resolve();
-      };
-      const cleanup = this.#guard(`catching up learner ${id}`, timeoutMs, signal, finish);
-      const poll = (): void => {
-        if (this.#state !== 'running') return finish(this.#stopped());
-        const core = this.#core as RaftCore;
-        if (core.role !== 'leader') return finish(new NotLeaderError(this.id, core.leaderId));
-        const match = core.status().followers?.[id]?.matchIndex ?? 0;
-        if (match >= target) {
-          if (this.#scheduler.now() - roundStart <= roundLimit) return finish();
-          roundStart = this.#scheduler.now(); // it took too long: the learner is still behind
-          target = core.lastLogIndex;
-        }
-        cancelPoll = this.#scheduler.schedule(interval, poll);
-      };
-      poll();
-    });
   }
 
   /** The next request id of this incarnation. */
@@ -768,53 +710,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise<number>((resolve, reject) => {
-      const read: PendingRead = {
-        id,
-        index: -1,
-        resolve,
-        reject,
-        cleanup: this.#guard('read', options?.timeoutMs, signal, (e) => this.#finishRead(read, e)),
-      };
-      this.#reads.set(id, read);
-    });
-  }
-
-  #readSettled(state: ReadState): void {
-    const read = this.#reads.get(state.id);
-    // Timed out or aborted meanwhile, or answered already (the first answer to a copy is as good as any).
-    if (read === undefined || read.index >= 0) return;
-    if (!state.ok) return this.#finishRead(read, new NotLeaderError(this.id, this.leaderId));
-    read.index = state.index;
-  }
-
-  /** Answers every read whose index this node has applied. */
-  #resolveReads(): void {
-    if (this.#reads.size === 0) return;
-    const applied = this.lastApplied;
-    for (const read of this.#reads.values()) if (read.index >= 0 && read.index <= applied) this.#finishRead(read, undefined);
-  }
-
-  #finishRead(read: PendingRead, error: Error | undefined): void {
-    if (!this.#reads.delete(read.id)) return;
-    read.cleanup();
-    if (error) read.reject(error);
-    else read.resolve(read.index);
-  }
-
-  /**
-   * Arms a timeout (by default twice the maximum election timeout) and an abort listener that
-   * call `fail`; returns what disarms both.
-   */
-  #guard(what: string, timeoutMs: number | undefined, signal: AbortSignal | undefined, fail: (error: Error) => void): () => void {
-    timeoutMs ??= 2 * (this.#options.electionTimeoutMs?.[1] ?? 300);
-    const cancelTimer = this.#scheduler.schedule(timeoutMs, () => fail(new TimeoutError(what, timeoutMs)));
-    const onAbort = (): void => fail(new AbortedError(signal?.reason));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    return () => {
-      cancelTimer();
-      signal?.removeEventListener('abort', onAbort);
-    };
+    return this.#reads.wait(id, signal, options?.timeoutMs);
   }
 
   // ── The driver loop ──────────────────────────────────────────────────────────────────────
@@ -924,7 +820,9 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
         this.#report(new RaftError('RESTORE_FAILED', `node ${this.id}: restoring the leader's snapshot failed; the node stops`, { cause: error }));
         return void this.stop();
       }
-      this.#snapshotInstalled(snapshot.index);
+      // Entries through it were never applied here one by one: answers that waited on them are unknown.
+      this.#forwarder.restored(snapshot.index);
+      this.#proposals.restored(snapshot.index);
       this.#notifyListeners('snapshot', { index: snapshot.index, term: snapshot.term, installed: true });
     }
     const notifyApply = listens(this, APPLY);
@@ -937,9 +835,9 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     core.advance(ready);
     if (this.#state !== 'running') return; // a listener stopped the node
     this.#maybeCompact(core);
-    for (const read of ready.reads) this.#readSettled(read);
+    this.#reads.settled(ready.reads, core.leaderId);
     for (const forward of ready.forwarded) this.#forwarder.answered(forward);
-    this.#resolveReads();
+    this.#reads.applied(core.lastApplied);
     this.#notify(core);
     // advance() may have set the core a new deadline (a commit to pass on). Measured from the last
     // catch-up, without reading the clock again: at worst it fires a save's duration late.
@@ -975,17 +873,6 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     this.#sessions = sessions;
   }
 
-  /** Entries through `index` were never applied here one by one: answers that waited on them are unknown. */
-  #snapshotInstalled(index: number): void {
-    const unknown = (at: number): RaftError => new RaftError('OUTCOME_UNKNOWN', `node ${this.id}: proposal ${at} was applied within a snapshot`);
-    this.#forwarder.restored(index);
-    // Proposals kept when it stepped down as leader (committed, not yet applied here).
-    while (this.#pendingHead < this.pending.length && (this.pending[this.#pendingHead] as Pending).index <= index) {
-      const p = this.pending[this.#pendingHead++] as Pending;
-      this.#settle(p, unknown(p.index));
-    }
-  }
-
   #apply(entry: LogEntry, notify: boolean): void {
     let result: unknown;
     let failure: Error | undefined;
@@ -1017,45 +904,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       if (this.#forwarder.busy) this.#forwarder.sessionOpened(entry);
     } else if (entry.kind === 'config') result = entry.membership;
     // Proposals are answered in log order; anything below this index was overwritten.
-    while (this.#pendingHead < this.pending.length) {
-      const p = this.pending[this.#pendingHead] as Pending;
-      if (p.index > entry.index) break;
-      this.#pendingHead++;
-      if (p.index < entry.index || p.term !== entry.term) this.#settle(p, new LeadershipLostError(this.id, p.index));
-      else if (failure) this.#settle(p, failure);
-      else this.#settle(p, undefined, { index: at.index, term: at.term, result });
-    }
-    if (this.#pendingHead === this.pending.length) {
-      if (this.#pendingHead > 0) {
-        this.pending.length = 0;
-        this.#pendingHead = 0;
-      }
-    } else if (this.#pendingHead >= 1024 && this.#pendingHead * 2 >= this.pending.length) {
-      // Under sustained load the queue is never empty: drop answered proposals in chunks.
-      this.pending.splice(0, this.#pendingHead);
-      this.#pendingHead = 0;
-    }
-  }
-
-  #settle(p: Pending, error: Error | undefined, value?: ProposalResult): void {
-    const resolve = p.resolve;
-    if (resolve === null) return;
-    p.resolve = null;
-    p.cleanup?.();
-    if (error) p.reject(error);
-    else resolve(value as ProposalResult);
-  }
-
-  /** Rejects the proposals waiting for entries after `above` (all by default); the others stay queued. */
-  #rejectPending(makeError: (p: Pending) => Error, above = -1): void {
-    let keep = this.#pendingHead;
-    while (keep < this.pending.length && (this.pending[keep] as Pending).index <= above) keep++;
-    for (let i = keep; i < this.pending.length; i++) {
-      const p = this.pending[i] as Pending;
-      this.#settle(p, makeError(p));
-    }
-    if (keep === this.#pendingHead) this.#pendingHead = keep = 0; // none kept: start the queue afresh
-    this.pending.length = keep;
+    this.#proposals.applied(entry, at, result, failure);
   }
 
   /** Emits events for whatever changed since observers were last told. */
@@ -1066,7 +915,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     }
     if (core.role !== this.#seenRole) {
       // Entries it committed before stepping down are still applied here, and answered then.
-      if (this.#seenRole === 'leader') this.#rejectPending((p) => new LeadershipLostError(this.id, p.index), core.commitIndex);
+      if (this.#seenRole === 'leader') this.#proposals.reject((index) => new LeadershipLostError(this.id, index), core.commitIndex);
       this.#seenRole = core.role;
       this.#notifyListeners('role', core.role, core.term);
     }
@@ -1111,6 +960,11 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     } catch (error) {
       this.#report(new RaftError('LISTENER_FAILED', `node ${this.id}: a '${event}' listener threw`, { cause: error }));
     }
+  }
+
+  /** The queue of proposals waiting here (answered ones are dropped in chunks), for inspection. */
+  private get pending(): readonly unknown[] {
+    return this.#proposals.queue;
   }
 
   #requireCore(): RaftCore {
