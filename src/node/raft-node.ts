@@ -52,8 +52,9 @@ export interface RaftNodeOptions<C = unknown, R = unknown> {
   /** This node's id, unique in the cluster. */
   readonly id: NodeId;
   /**
-   * The voters of a new cluster (this node is one, listed or not). Once the log or a snapshot
-   * holds a membership, that one is in force and this is ignored. Not needed with `join`.
+   * The peers of a new cluster: the other voters (this node is one; listing it too is harmless,
+   * so every node can be given the same list). Once the log or a snapshot holds a membership,
+   * that one is in force and this is ignored. Not needed with `join`.
    */
   readonly peers?: readonly NodeId[];
   /**
