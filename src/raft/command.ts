@@ -9,6 +9,7 @@
  * with no string built unless something is wrong.
  */
 export function jsonProblem(command: unknown): string | undefined {
+  if (typeof command === 'string') return undefined; // the common case, kept out of the walk
   const found = walk(command, undefined);
   return found && `command${found}`;
 }
