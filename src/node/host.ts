@@ -32,11 +32,17 @@ export function guardOf(scheduler: Scheduler, options: { readonly electionTimeou
   return (what, timeoutMs, signal, fail) => {
     timeoutMs ??= 2 * (options.electionTimeoutMs?.[1] ?? 300);
     const cancelTimer = scheduler.schedule(timeoutMs, () => fail(new TimeoutError(what, timeoutMs)));
-    const onAbort = (): void => fail(new AbortedError(signal?.reason));
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const stopListening = signal && onAbort(signal, fail);
     return () => {
       cancelTimer();
-      signal?.removeEventListener('abort', onAbort);
+      stopListening?.();
     };
   };
+}
+
+/** Calls `fail` with an AbortedError (its cause the signal's reason) when `signal` aborts; returns what stops listening. */
+export function onAbort(signal: AbortSignal, fail: (error: Error) => void): () => void {
+  const listener = (): void => fail(new AbortedError(signal.reason));
+  signal.addEventListener('abort', listener, { once: true });
+  return () => signal.removeEventListener('abort', listener);
 }

@@ -3,9 +3,9 @@
  * order as their entries are applied, or rejected when leadership is lost, a snapshot covers
  * them, the caller gives up, or the node stops.
  */
-import { AbortedError, LeadershipLostError, RaftError } from '../raft/errors.js';
+import { LeadershipLostError, RaftError } from '../raft/errors.js';
 import type { LogPosition } from '../raft/types.js';
-import type { NodeHost } from './host.js';
+import { onAbort, type NodeHost } from './host.js';
 import type { ProposalResult } from './raft-node.js';
 
 /**
@@ -39,11 +39,7 @@ export class Proposals {
     return new Promise<ProposalResult>((resolve, reject) => {
       const pending: Pending = { index: position.index, term: position.term, resolve, reject, cleanup: undefined };
       if (timeoutMs !== undefined) pending.cleanup = this.#host.guard('proposal (its outcome is unknown)', timeoutMs, signal, (error) => this.#settle(pending, error));
-      else if (signal) {
-        const onAbort = (): void => this.#settle(pending, new AbortedError(signal.reason));
-        signal.addEventListener('abort', onAbort, { once: true });
-        pending.cleanup = () => signal.removeEventListener('abort', onAbort);
-      }
+      else if (signal) pending.cleanup = onAbort(signal, (error) => this.#settle(pending, error));
       this.queue.push(pending);
     });
   }
