@@ -2,44 +2,26 @@
  * The role machine of Raft: follower, pre-candidate, candidate and leader, and how each answers
  * its inputs. The rest lives beside it: progress (what a leader knows of each follower), quorum
  * (majorities), membership (changes as pure functions), reads (ReadIndex rounds and the lease),
- * snapshot transfer (chunks), and the options, Ready and status records.
+ * forwarded proposals, snapshot transfer (chunks), and the options, Ready and status records.
  *
  * Reading order: state, inputs, step, ready/advance, election, replication, commit, then the
- * client requests and membership glue.
+ * leader's reads and the membership in force.
  */
 import { MembershipError, NotLeaderError, TransferError } from './errors.js';
+import { answerForwarded, proposeResponse, type ForwardedIds } from './forwarded.js';
 import { RaftLog } from './log.js';
 import { changed, configEntryAt, configOf, membershipOf, type Config, type MembershipChange } from './membership.js';
-import type {
-  AppendEntries,
-  AppendEntriesResponse,
-  InstallSnapshot,
-  InstallSnapshotResponse,
-  Message,
-  PreVote,
-  PreVoteResponse,
-  Propose,
-  ProposeOutcome,
-  ProposeResponse,
-  ReadIndex,
-  ReadIndexResponse,
-  RequestVote,
-  RequestVoteResponse,
-  TimeoutNow,
-} from './messages.js';
 import { assertSessionTag } from './messages.js';
+import type { AppendEntries, AppendEntriesResponse, InstallSnapshot, InstallSnapshotResponse, Message, PreVote, PreVoteResponse, Propose, ReadIndex, ReadIndexResponse, RequestVote, RequestVoteResponse, TimeoutNow } from './messages.js';
 import { settingsOf, type RaftCoreOptions, type Settings } from './options.js';
-import { acknowledge, becomeProbe, becomeReplicate, becomeSnapshot, isPaused, newProgress, pipelineStalled, sentAppend, type Progress } from './progress.js';
-import { countVoters, quorumValue } from './quorum.js';
+import { acknowledge, backUpTo, becomeProbe, becomeReplicate, becomeSnapshot, isPaused, mostUpToDate, pipelineStalled, sentAppend, syncProgress, type Progress } from './progress.js';
+import { countVoters, majorityValue, quorumActive } from './quorum.js';
 import { confirmRounds, joinRound, leaseHolds, newReads, nextRound, takeWaiting, type ReadRequest, type Reads } from './reads.js';
 import type { ForwardState, ReadState, Ready } from './ready.js';
 import type { SessionTag } from './sessions.js';
-import { chunkAt, receiveChunk, type IncomingSnapshot } from './snapshot-transfer.js';
-import type { FollowerProgress, RaftStatus } from './status.js';
+import { chunkMessage, receiveChunk, type IncomingSnapshot } from './snapshot-transfer.js';
+import { statusOf, type RaftStatus } from './status.js';
 import type { LogEntry, LogPosition, Membership, NodeId, Role, Snapshot } from './types.js';
-
-/** How many forwarded proposal ids a leader remembers per follower, to answer duplicates. */
-const FORWARD_MEMORY = 1024;
 
 /** How long (ms) a leader holds back a message that would only carry a new commit index, hoping to send it with entries. */
 const COMMIT_DELAY_MS = 1;
@@ -130,7 +112,7 @@ export class RaftCore {
   #transferee: NodeId | null = null;
   #transferElapsed = 0;
   /** The ids of proposals each follower forwarded in this term, and where they landed. */
-  readonly #forwardedIds = new Map<NodeId, Map<number, number>>();
+  readonly #forwardedIds: ForwardedIds = new Map();
   /** Appends may be due: sent when the next Ready is taken, so proposals batch. */
   #replicationDue = false;
   /**
@@ -228,25 +210,7 @@ export class RaftCore {
 
   /** A plain, JSON-serialisable snapshot of this node's state. */
   status(): RaftStatus {
-    const status = {
-      id: this.id,
-      role: this.#role,
-      term: this.#term,
-      votedFor: this.#votedFor,
-      leaderId: this.#leaderId,
-      commitIndex: this.#commitIndex,
-      lastApplied: this.#lastApplied,
-      lastLogIndex: this.#log.lastIndex,
-      lastLogTerm: this.#log.lastTerm,
-      votes: this.#votesGranted.size,
-      snapshotIndex: this.#log.snapshotIndex,
-      membership: this.#config.membership,
-      membershipIndex: this.#config.membershipIndex,
-    };
-    if (this.#role !== 'leader') return status;
-    const followers: Record<NodeId, FollowerProgress> = Object.create(null);
-    for (const [id, pr] of this.#progress) followers[id] = { matchIndex: pr.match, nextIndex: pr.next };
-    return { ...status, followers };
+    return statusOf(this, this.#config.membershipIndex, this.#progress);
   }
 
   // ── Inputs ────────────────────────────────────────────────────────────────────────────────
@@ -273,7 +237,7 @@ export class RaftCore {
       if (this.#settings.checkQuorum && this.#electionElapsed >= this.#settings.electionTimeoutMs[0]) {
         this.#electionElapsed = 0;
         // Cut off from a majority: stop serving.
-        if (!this.#quorumActive()) return this.#becomeFollower(this.#term, null);
+        if (!quorumActive(this.#progress, this.#config.voters, this.#config.quorum, this.id)) return this.#becomeFollower(this.#term, null);
       }
       this.#heartbeatElapsed += ms;
       if (this.#heartbeatElapsed >= this.#settings.heartbeatIntervalMs) {
@@ -376,7 +340,7 @@ export class RaftCore {
    */
   transferLeadership(to?: NodeId): NodeId {
     if (this.#role !== 'leader') throw new NotLeaderError(this.id, this.#leaderId);
-    const target = to ?? this.#mostUpToDateFollower();
+    const target = to ?? mostUpToDate(this.#progress, this.#config.voters);
     if (target === undefined || !this.#progress.has(target) || !this.#config.voters.has(target)) {
       throw new TransferError('TRANSFER_FAILED', `cannot transfer leadership to ${String(target)}: not a voting follower of ${this.id}`, target ?? null);
     }
@@ -481,7 +445,7 @@ export class RaftCore {
       case 'InstallSnapshotResponse':
         return this.#onSnapshotResponse(message);
       case 'Propose':
-        return this.#onForwardedProposal(message);
+        return this.#send(answerForwarded(this, this.#forwardedIds, message));
       case 'ProposeResponse':
         this.#forwardStates.push({ id: message.id, index: message.index, term: message.term, outcome: message.outcome });
         return;
@@ -507,7 +471,7 @@ export class RaftCore {
     } else if (m.type === 'InstallSnapshot') {
       this.#answerSnapshot(m, 0, false);
     } else if (m.type === 'Propose') {
-      this.#answerForward(m, 0, 'unknown'); // it may have led that term and appended a copy then
+      this.#send(proposeResponse(this.id, this.#term, m, 0, 'unknown')); // it may have led that term and appended a copy then
     } else if (m.type === 'ReadIndex') {
       this.#settleRead(m, 0, false);
     } else if (m.type === 'RequestVote') {
@@ -685,7 +649,7 @@ export class RaftCore {
     this.#reads.sentAt.fill(-Infinity);
     this.#forwardedIds.clear();
     this.#transferTried = false;
-    this.#syncProgress(); // (none yet: only a leader has progress)
+    syncProgress(this.#progress, this.#config.peers, this.#config.voters, this.#log.lastIndex + 1); // (none yet: only a leader has progress)
     // A no-op from the new term lets the leader commit everything before it (Figure 8).
     this.#log.push({ index: this.#log.lastIndex + 1, term: this.#term, kind: 'noop' });
     this.#replicationDue = true;
@@ -717,17 +681,13 @@ export class RaftCore {
     }
     // Skip entries we already hold; truncate only at a real conflict, so a stale or duplicated
     // message can never remove entries that match.
-    for (; i < entries.length; i++) {
-      const entry = entries[i] as LogEntry;
-      const existing = this.#log.term(entry.index);
-      if (existing === undefined) break;
-      if (existing !== entry.term) {
-        // Only a faulty or hostile peer contradicts a committed entry: refuse it, change nothing.
-        if (entry.index <= this.#commitIndex) return;
-        this.#log.truncateFrom(entry.index);
-        if (this.#config.membershipIndex >= entry.index) this.#recomputeMembership(); // the membership it set is gone
-        break;
-      }
+    i = this.#log.firstNotHeld(entries, i);
+    const conflict = i < entries.length && this.#log.term((entries[i] as LogEntry).index) !== undefined ? (entries[i] as LogEntry).index : 0;
+    if (conflict > 0) {
+      // Only a faulty or hostile peer contradicts a committed entry: refuse it, change nothing.
+      if (conflict <= this.#commitIndex) return;
+      this.#log.truncateFrom(conflict);
+      if (this.#config.membershipIndex >= conflict) this.#recomputeMembership(); // the membership it set is gone
     }
     if (i < entries.length) this.#appendToLog(i === 0 ? entries : entries.slice(i));
     const commit = Math.min(m.leaderCommit, matched);
@@ -807,20 +767,7 @@ export class RaftCore {
   #sendSnapshot(to: NodeId, pr: Progress): boolean {
     if (pr.state !== 'snapshot' || pr.snapshot === null) becomeSnapshot(pr, this.#latestSnapshot as Snapshot);
     if (pr.paused) return false;
-    const snapshot = pr.snapshot as Snapshot;
-    const { offset, data, done } = chunkAt(snapshot.data, pr.snapshotOffset, this.#settings.snapshotChunkSize);
-    this.#send<InstallSnapshot>({
-      type: 'InstallSnapshot',
-      from: this.id,
-      to,
-      term: this.#term,
-      index: snapshot.index,
-      lastTerm: snapshot.term,
-      membership: snapshot.membership,
-      offset,
-      data,
-      done,
-    });
+    this.#send(chunkMessage(this.id, to, this.#term, pr.snapshot as Snapshot, pr.snapshotOffset, this.#settings.snapshotChunkSize));
     pr.paused = true; // one chunk at a time: the next goes when this one is acknowledged
     return true;
   }
@@ -888,16 +835,6 @@ export class RaftCore {
     }
   }
 
-  /** Check-quorum: did a majority (this leader included) answer since the last check? Resets the marks. */
-  #quorumActive(): boolean {
-    let active = this.#config.voters.has(this.id) ? 1 : 0;
-    for (const [id, pr] of this.#progress) {
-      if (pr.recentActive && this.#config.voters.has(id)) active++;
-      pr.recentActive = false;
-    }
-    return active >= this.#config.quorum;
-  }
-
   #onAppendResponse(m: AppendEntriesResponse): void {
     if (this.#role !== 'leader') return;
     const pr = this.#progress.get(m.from);
@@ -920,12 +857,7 @@ export class RaftCore {
     }
     // A rejection: ignore it when it answers a message we have moved past.
     if (m.index <= pr.match || pr.state === 'snapshot' || (pr.state === 'probe' && m.index !== pr.next - 1)) return;
-    let next = m.conflictIndex;
-    if (m.conflictTerm > 0) {
-      const last = this.#log.lastIndexOfTerm(m.conflictTerm, m.index);
-      if (last > 0) next = last + 1;
-    }
-    becomeProbe(pr, Math.min(next, m.index));
+    becomeProbe(pr, backUpTo(this.#log, m.index, m.conflictIndex, m.conflictTerm));
     this.#replicationDue = true;
   }
 
@@ -947,18 +879,6 @@ export class RaftCore {
       pr.paused = false;
     }
     this.#replicationDue = true;
-  }
-
-  #mostUpToDateFollower(): NodeId | undefined {
-    let best: NodeId | undefined;
-    let bestMatch = -1;
-    for (const [id, pr] of this.#progress) {
-      if (pr.match > bestMatch && this.#config.voters.has(id)) {
-        best = id;
-        bestMatch = pr.match;
-      }
-    }
-    return best;
   }
 
   #sendTimeoutNow(to: NodeId): void {
@@ -991,7 +911,7 @@ export class RaftCore {
       // Thesis §4.2.2: a leader that removed itself leads until that change commits, then hands
       // over to the most up-to-date voter at once (no election timeout lost) and steps down.
       if (!this.#config.voters.has(this.id) && this.#commitIndex >= this.#config.membershipIndex) {
-        const successor = this.#mostUpToDateFollower();
+        const successor = mostUpToDate(this.#progress, this.#config.voters);
         if (successor !== undefined) this.#sendTimeoutNow(successor);
         this.#becomeFollower(this.#term, null);
       }
@@ -1000,15 +920,10 @@ export class RaftCore {
 
   /** The highest value a majority of voters has reached: this node's is `own`, each follower's is `of` its progress. */
   #quorumValue(own: number, of: (pr: Progress) => number): number {
-    // On every acknowledgement: no allocation, and an insertion sort (clusters are small).
-    const values = this.#scratch;
-    let n = 0;
-    if (this.#config.voters.has(this.id)) values[n++] = own;
-    for (const pr of this.#progress.values()) if (pr.voter) values[n++] = of(pr);
-    return quorumValue(values, n, this.#config.quorum);
+    return majorityValue(this.#progress, this.#config.voters, this.#config.quorum, this.id, own, of, this.#scratch);
   }
 
-  // ── Client requests: reads and forwarded proposals ────────────────────────────────────────
+  // ── Reads ─────────────────────────────────────────────────────────────────────────────────
 
   #leaderRead(request: ReadRequest): void {
     // The commit index may lag until this term commits.
@@ -1048,33 +963,6 @@ export class RaftCore {
     for (const request of takeWaiting(this.#reads)) this.#settleRead(request, 0, false);
   }
 
-  /**
-   * Every copy of one Propose carries the term it was sent in, and only the leader of exactly
-   * that term appends it (step() answered every other term). A node leads a term at most once,
-   * so its memory of this leadership covers every copy it ever appended.
-   */
-  #onForwardedProposal(m: Propose): void {
-    // Not leading this term: if it never campaigned in it, it never led it, so no copy was ever
-    // appended (or will be). Otherwise it may have led it before stepping down (or restarting).
-    if (this.#role !== 'leader') return this.#answerForward(m, 0, this.#votedFor === this.id ? 'unknown' : 'refused');
-    // Transports duplicate messages: a repeat gets the first answer, not a second entry.
-    let seen = this.#forwardedIds.get(m.from);
-    if (seen === undefined) this.#forwardedIds.set(m.from, (seen = new Map()));
-    let index = seen.get(m.id);
-    if (index === undefined) {
-      // Handing over: not now, but a copy that arrives after the transfer gives up is appended.
-      if (this.#transferee !== null) return this.#answerForward(m, 0, 'unknown');
-      index = m.kind === 'session' ? this.openSession(m.timeoutMs as number).index : this.propose(m.command, m.session).index;
-      seen.set(m.id, index);
-      if (seen.size > FORWARD_MEMORY) seen.delete(seen.keys().next().value as number);
-    }
-    this.#answerForward(m, index, 'appended');
-  }
-
-  #answerForward(m: Propose, index: number, outcome: ProposeOutcome): void {
-    this.#send<ProposeResponse>({ type: 'ProposeResponse', from: this.id, to: m.from, term: this.#term, id: m.id, index, outcome });
-  }
-
   // ── Membership ────────────────────────────────────────────────────────────────────────────
 
   /** Appends entries to the log; a membership they carry is in force at once (thesis §4.1). */
@@ -1101,18 +989,8 @@ export class RaftCore {
   #setMembership(membership: Membership, index: number): void {
     this.#config = configOf(membership, index, this.id);
     if (this.#role !== 'leader') return;
-    this.#syncProgress();
+    syncProgress(this.#progress, this.#config.peers, this.#config.voters, this.#log.lastIndex + 1);
     if (this.#transferee !== null && !this.#config.voters.has(this.#transferee)) this.#transferee = null;
-  }
-
-  /** Leader: progress for exactly the other members; one that is new starts after the log's end. */
-  #syncProgress(): void {
-    for (const id of this.#progress.keys()) if (!this.#config.peers.includes(id)) this.#progress.delete(id); // (safe while iterating a Map)
-    for (const id of this.#config.peers) {
-      const pr = this.#progress.get(id);
-      if (pr === undefined) this.#progress.set(id, newProgress(this.#log.lastIndex + 1, this.#config.voters.has(id)));
-      else pr.voter = this.#config.voters.has(id);
-    }
   }
 
   // ── Helpers ───────────────────────────────────────────────────────────────────────────────

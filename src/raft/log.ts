@@ -77,6 +77,13 @@ export class RaftLog {
     if (this.#persisted >= index) this.#persisted = index - 1;
   }
 
+  /** The position of the first of `entries[from..]` this log does not hold as it is (absent, or of another term); `entries.length` when it holds them all. */
+  firstNotHeld(entries: readonly LogEntry[], from: number): number {
+    let i = from;
+    while (i < entries.length && this.term((entries[i] as LogEntry).index) === (entries[i] as LogEntry).term) i++;
+    return i;
+  }
+
   /** The first index holding `term`, searching back from `from` while the term holds. */
   firstIndexOfTerm(term: number, from: number): number {
     let index = from;

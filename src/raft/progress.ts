@@ -20,7 +20,8 @@
  * - in replicate state, `inflight` ascends, and each is below `next`;
  * - `snapshot` is set exactly in snapshot state.
  */
-import type { Snapshot } from './types.js';
+import type { RaftLog } from './log.js';
+import type { NodeId, Snapshot } from './types.js';
 
 /** The state of one follower, as its leader sees it (Figure 2's nextIndex and matchIndex, plus flow control). */
 export interface Progress {
@@ -128,4 +129,41 @@ export function pipelineStalled(pr: Progress): boolean {
   const stalled = pr.state === 'replicate' && oldest > 0 && oldest === pr.oldestInflightAtHeartbeat;
   pr.oldestInflightAtHeartbeat = stalled ? 0 : oldest; // (a stalled follower is probed: nothing is in flight)
   return stalled;
+}
+
+/** Keeps a leader's `progress` for exactly `peers`; one that is new is probed from `next`. */
+export function syncProgress(progress: Map<NodeId, Progress>, peers: readonly NodeId[], voters: ReadonlySet<NodeId>, next: number): void {
+  for (const id of progress.keys()) if (!peers.includes(id)) progress.delete(id); // (safe while iterating a Map)
+  for (const id of peers) {
+    const pr = progress.get(id);
+    if (pr === undefined) progress.set(id, newProgress(next, voters.has(id)));
+    else pr.voter = voters.has(id);
+  }
+}
+
+/** The voting follower that holds the most of the log, if any. */
+export function mostUpToDate(progress: ReadonlyMap<NodeId, Progress>, voters: ReadonlySet<NodeId>): NodeId | undefined {
+  let best: NodeId | undefined;
+  let bestMatch = -1;
+  for (const [id, pr] of progress) {
+    if (pr.match > bestMatch && voters.has(id)) {
+      best = id;
+      bestMatch = pr.match;
+    }
+  }
+  return best;
+}
+
+/**
+ * Where to probe after a follower refused an append after `index` (fast backup, thesis §5.3):
+ * its hint `conflictIndex`, or, when it names the term it holds there (`conflictTerm`), just
+ * after the leader's last entry of that term in `log`.
+ */
+export function backUpTo(log: RaftLog, index: number, conflictIndex: number, conflictTerm: number): number {
+  let next = conflictIndex;
+  if (conflictTerm > 0) {
+    const last = log.lastIndexOfTerm(conflictTerm, index);
+    if (last > 0) next = last + 1;
+  }
+  return Math.min(next, index);
 }

@@ -3,7 +3,7 @@
  * join only within one snapshot of one leader (another may serialise its state differently).
  */
 import type { InstallSnapshot } from './messages.js';
-import type { Snapshot } from './types.js';
+import type { NodeId, Snapshot } from './types.js';
 
 /** A snapshot a follower is receiving: from which leader (and term), and the chunks so far. */
 export interface IncomingSnapshot {
@@ -15,11 +15,12 @@ export interface IncomingSnapshot {
   length: number;
 }
 
-/** The chunk of `data` that starts at `offset` (clamped to the end): at most `size` characters, and whether it is the last. */
-export function chunkAt(data: string, offset: number, size: number): { readonly offset: number; readonly data: string; readonly done: boolean } {
-  const start = Math.min(offset, data.length);
-  const chunk = data.slice(start, start + size);
-  return { offset: start, data: chunk, done: start + chunk.length >= data.length };
+/** The InstallSnapshot carrying the chunk of `snapshot` that starts at `offset` (clamped to the end): at most `size` characters. */
+export function chunkMessage(from: NodeId, to: NodeId, term: number, snapshot: Snapshot, offset: number, size: number): InstallSnapshot {
+  const start = Math.min(offset, snapshot.data.length);
+  const data = snapshot.data.slice(start, start + size);
+  const done = start + data.length >= snapshot.data.length;
+  return { type: 'InstallSnapshot', from, to, term, index: snapshot.index, lastTerm: snapshot.term, membership: snapshot.membership, offset: start, data, done };
 }
 
 /** What a follower makes of a chunk: the transfer in progress, where the sender should resume, and the snapshot once complete. */

@@ -1,6 +1,7 @@
 /**
  * What a node reports about itself: plain, JSON-serialisable records for display and tests.
  */
+import type { Progress } from './progress.js';
 import type { Membership, NodeId, Role } from './types.js';
 
 /**
@@ -64,4 +65,14 @@ export interface FollowerProgress {
   readonly matchIndex: number;
   /** The next index the leader will send it. */
   readonly nextIndex: number;
+}
+
+/** The status of `core` (its public face), which set its membership at `membershipIndex`; a leader adds its `progress` of each follower. */
+export function statusOf(core: Omit<RaftStatus, 'membershipIndex' | 'followers'>, membershipIndex: number, progress: ReadonlyMap<NodeId, Progress>): RaftStatus {
+  const { id, role, term, votedFor, leaderId, commitIndex, lastApplied, lastLogIndex, lastLogTerm, votes, snapshotIndex, membership } = core;
+  const status = { id, role, term, votedFor, leaderId, commitIndex, lastApplied, lastLogIndex, lastLogTerm, votes, snapshotIndex, membership, membershipIndex };
+  if (role !== 'leader') return status;
+  const followers: Record<NodeId, FollowerProgress> = Object.create(null);
+  for (const [id, pr] of progress) followers[id] = { matchIndex: pr.match, nextIndex: pr.next };
+  return { ...status, followers };
 }
