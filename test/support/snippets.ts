@@ -19,6 +19,8 @@ export const root = fileURLToPath(new URL('../../', import.meta.url));
 export const entry = join(root, 'src/index.ts');
 /** What `'raftkit/conformance'` resolves to in a snippet. */
 export const conformanceEntry = join(root, 'src/conformance/index.ts');
+/** What `'raftkit/node'` resolves to in a snippet. */
+export const nodeEntry = join(root, 'src/node-only/index.ts');
 /** Where snippets are written; git-ignored (test/docs/.gitignore). */
 export const tmpRoot = join(root, 'test/docs/.tmp');
 
@@ -40,11 +42,12 @@ export function removeScratchDir(dir: string): void {
   }
 }
 
-/** The snippet's source with every `from 'raftkit'` (and `'raftkit/conformance'`) import pointing at its source. */
+/** The snippet's source with every `from 'raftkit'` (and `'raftkit/conformance'`, `'raftkit/node'`) import pointing at its source. */
 export function resolveRaftkit(code: string): string {
   return code
     .replace(/from\s+(['"])raftkit\1/g, `from ${JSON.stringify(entry)}`)
-    .replace(/from\s+(['"])raftkit\/conformance\1/g, `from ${JSON.stringify(conformanceEntry)}`);
+    .replace(/from\s+(['"])raftkit\/conformance\1/g, `from ${JSON.stringify(conformanceEntry)}`)
+    .replace(/from\s+(['"])raftkit\/node\1/g, `from ${JSON.stringify(nodeEntry)}`);
 }
 
 /** Writes `code` (with `'raftkit'` resolved) to `file`, below a one-line `// header` comment. */

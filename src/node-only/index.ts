@@ -1,0 +1,15 @@
+/**
+ * `raftkit/node`: what runs only on Node.js. {@link FileStorage}, a durable `Storage`
+ * in a directory (a write-ahead log with snapshots and crash recovery), and the
+ * {@link FileSystem} it works through.
+ *
+ * @packageDocumentation
+ * @module raftkit/node
+ */
+
+export { FileStorage, jsonCodec } from './file-storage.js';
+export type { FileStorageOptions, FileStorageStats, RecoveryReport, StorageWarning, Codec } from './file-storage.js';
+export { StorageError, StorageCorruptionError } from './errors.js';
+export type { StorageErrorCode } from './errors.js';
+export { nodeFileSystem } from './file-system.js';
+export type { FileSystem, FileHandle } from './file-system.js';
