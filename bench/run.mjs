@@ -2,6 +2,7 @@
 // Writes bench/results/latest.json. Not part of `npm test`: timings depend on the machine.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { startRaftkit, simulatorSpeed, memoryAfter } from './raftkit.mjs';
+import { diskProbe, startDurable, recoveryTime, durableMemoryAfter } from './durable.mjs';
 import { bundleSizes } from '../scripts/bundle-size.mjs';
 
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 3);
@@ -101,6 +102,27 @@ for (const concurrency of [1, 16, 64, 256, 1024]) {
   }
 }
 
+// Durable: each node on its own FileStorage directory, all on this machine's one disk.
+log('disk: sequential 4 KiB write + fdatasync');
+const probes = await trials('disk', () => diskProbe(1000));
+row('disk limit: 4 KiB write + fdatasync, sequential', 'disk', '/s', probes.map((r) => r.perSecond), { p50: median(probes.map((r) => r.meanMs)) });
+const durable = { name: 'raftkit', start: startDurable };
+for (const concurrency of [1, 16, 256]) {
+  log(`durable throughput, ${concurrency} outstanding`);
+  const runs = await trials('durable', () => throughput(durable, concurrency));
+  row(`durable commits/s (FileStorage), ${concurrency === 1 ? '1 sequential client' : `${concurrency} concurrent`}`, 'raftkit', '/s', runs.map((r) => r.perSecond), {
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    allApplied: runs.every((r) => r.appliedEverywhere),
+    lost: median(runs.map((r) => r.failed)),
+  });
+}
+const recoveryBytes = Number(process.env.BENCH_RECOVERY_BYTES ?? 2 ** 30);
+log(`recovery of a ${(recoveryBytes / 2 ** 30).toFixed(2)} GiB log`);
+const recovered = await recoveryTime(recoveryBytes);
+log(`  ${recovered.entries.toLocaleString('en-US')} entries of 1 KiB, ${(recovered.bytes / 2 ** 20).toFixed(0)} MiB: open + load in ${recovered.ms.toFixed(0)} ms`);
+row(`recovery ms: open + load of a ${(recovered.bytes / 2 ** 30).toFixed(2)} GiB log (${recovered.entries.toLocaleString('en-US')} entries of 1 KiB)`, 'raftkit', 'ms', [recovered.ms]);
+
 log('simulator speed');
 const idle = await trials('idle', () => simulatorSpeed({ virtualMs: 600_000, proposalsPerSecond: 0, dropRate: 0 }));
 row('simulator ×real time, 5 nodes idle (600 virtual s)', 'raftkit', '×', idle.map((r) => r.speedup));
@@ -116,6 +138,12 @@ for (const compaction of [false, true]) {
   log(`  ${what}: heap ${(mem.heapBefore / 2 ** 20).toFixed(1)} MB before, ${(mem.heapUsed / 2 ** 20).toFixed(1)} MB after; log lengths ${mem.logLength.join('/')}`);
   row(`heap MB after ${(memoryProposals / 1e6).toFixed(1)}M proposals of 100 B (3 nodes, ${what})`, 'raftkit', 'MB', [mem.heapUsed / 2 ** 20]);
 }
+
+const durableProposals = Number(process.env.BENCH_DURABLE_PROPOSALS ?? 1_000_000);
+log(`memory: ${durableProposals.toLocaleString('en-US')} durable proposals`);
+const durableMem = await durableMemoryAfter(durableProposals);
+log(`  heap ${(durableMem.heapBefore / 2 ** 20).toFixed(1)} MB before, ${(durableMem.heapUsed / 2 ** 20).toFixed(1)} MB after (${durableMem.seconds.toFixed(1)} s)`);
+row(`heap MB after ${(durableProposals / 1e6).toFixed(1)}M durable proposals of 100 B (3 nodes on FileStorage, snapshot every 10,000)`, 'raftkit', 'MB', [durableMem.heapUsed / 2 ** 20]);
 
 for (const size of await bundleSizes()) row(`bundle min+gzip: ${size.label}`, 'raftkit', 'B', [size.gzip]);
 
