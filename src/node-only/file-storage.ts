@@ -698,15 +698,25 @@ async function recover(fs: FileSystem, root: string, codec: Codec, onWarning: (w
   let bytesRead = 0;
   let tornTail: RecoveryReport['tornTail'];
   const segments: Segment[] = [];
+  // Each segment is read while the one before it is replayed.
+  const read = (i: number): Promise<Uint8Array> | undefined => {
+    const seq = seqs[i];
+    if (seq === undefined) return undefined;
+    const reading = fs.readFile(`${root}/${pad(seq)}.wal`);
+    reading.catch(() => undefined); // (awaited below; not an unhandled rejection if replay stops first)
+    return reading;
+  };
+  let next = read(0);
   for (const [i, seq] of seqs.entries()) {
     const path = `${root}/${pad(seq)}.wal`;
     const isLast = i === seqs.length - 1;
     let bytes: Uint8Array;
     try {
-      bytes = await fs.readFile(path);
+      bytes = await (next as Promise<Uint8Array>);
     } catch (error) {
       throw ioError(path, 'reading', error);
     }
+    next = read(i + 1);
     bytesRead += bytes.length;
     const scanned = scan(bytes);
     let size = bytes.length;
