@@ -39,7 +39,7 @@ interface Member {
 }
 
 const SEED = Number(process.env.RAFTKIT_SEED ?? 7);
-const RUN_MS = process.env.RAFTKIT_DEEP === '1' ? 20_000 : 5_000;
+const ROUNDS = process.env.RAFTKIT_DEEP === '1' ? 60 : 15;
 let work = '';
 afterAll(async () => {
   if (work !== '') await rm(work, { recursive: true, force: true });
@@ -102,12 +102,12 @@ describe('a 3-node cluster on FileStorage', () => {
     };
     const clients = Array.from({ length: 8 }, client);
 
+    // Every fifth round restarts the whole cluster; the others one node, picked at random.
     let singleRestarts = 0;
     let fullRestarts = 0;
-    const deadline = Date.now() + RUN_MS;
-    while (Date.now() < deadline) {
+    for (let round = 1; round <= ROUNDS; round++) {
       await new Promise((r) => setTimeout(r, random.int(150, 400)));
-      if (random.int(0, 3) === 0) {
+      if (round % 5 === 0) {
         for (const id of ids) await stop(id);
         for (const id of ids) await start(id);
         for (const id of ids) checkRestarted(id);
@@ -132,15 +132,15 @@ describe('a 3-node cluster on FileStorage', () => {
       return nodes.every((n) => n.lastApplied === commit) && nodes.some((n) => n.role === 'leader');
     };
     while (!done() && Date.now() < settled) await new Promise((r) => setTimeout(r, 20));
-    expect(done(), 'the cluster settles').toBe(true);
+    const statuses = (): string => JSON.stringify([...members.values()].map((m) => ({ ...m.node.status(), followers: undefined })));
+    expect(done(), `the cluster settles: ${statuses()}`).toBe(true);
     const journals = [...members.values()].map((m) => m.journal.items);
-    for (const items of journals) expect(items).toEqual(journals[0]);
+    for (const items of journals) expect(items, `journals of lengths ${journals.map((j) => j.length).join(', ')}: ${statuses()}`).toEqual(journals[0]);
     const applied = new Set(journals[0]);
     const lost = [...acknowledged].filter((command) => !applied.has(command));
     expect(lost, `seed ${SEED}: acknowledged but not applied`).toEqual([]);
-    expect(acknowledged.size).toBeGreaterThan(500);
-    expect(singleRestarts + fullRestarts).toBeGreaterThan(5);
-    expect(fullRestarts).toBeGreaterThan(0);
+    expect(acknowledged.size, `${acknowledged.size} of ${proposed} proposals acknowledged`).toBeGreaterThan(200);
+    expect([singleRestarts, fullRestarts]).toEqual([ROUNDS - Math.floor(ROUNDS / 5), Math.floor(ROUNDS / 5)]);
     for (const id of ids) await stop(id);
   }, 60_000);
 });
