@@ -3,6 +3,7 @@
  * segments, plus snapshot files. Every `save` is one record; saves that arrive while a sync is
  * in flight share the next write and sync (group commit). See docs/storage.md for the format.
  */
+import { isAscii } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import type { PersistedState, Storage, StorageUpdate } from '../raft/storage.js';
 import type { HardState, LogEntry, Snapshot } from '../raft/types.js';
@@ -53,7 +54,11 @@ export interface Codec {
  */
 export const jsonCodec: Codec = {
   encode: (value) => Buffer.from(JSON.stringify(value), 'utf8'),
-  decode: (bytes) => JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as unknown,
+  decode: (bytes) => {
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // ASCII (the common case) decodes as Latin-1 at three times the speed of UTF-8: recovery decodes the whole log.
+    return JSON.parse(buffer.toString(isAscii(buffer) ? 'latin1' : 'utf8')) as unknown;
+  },
 };
 
 /**
