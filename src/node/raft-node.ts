@@ -782,15 +782,20 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
         }
       }
       if (saving === undefined) {
-        this.#completeReady(core, ready);
+        this.#completeReady(core, ready, false);
         continue;
       }
+      // Thesis §10.2.1: a leader writes to its disk while its appends travel. None of its messages
+      // depends on that write (its term and vote are already durable, or hardState would be set),
+      // and it counts its own entries toward a commit only once advance() confirms them durable.
+      const early = ready.hardState === null && core.role === 'leader';
+      if (early) this.#send(ready.messages);
       this.#inflightSave = saving;
       saving.then(
         () => {
           this.#inflightSave = null;
           if (this.#state !== 'running') return;
-          this.#completeReady(core, ready);
+          this.#completeReady(core, ready, early);
           this.#flush();
         },
         (error: unknown) => this.#storageFailed(error),
@@ -798,10 +803,11 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     }
   }
 
-  #completeReady(core: RaftCore, ready: Ready): void {
+  /** Sends `messages` (each with a `send` event when someone listens). */
+  #send(messages: readonly Message[]): void {
     // Per-message and per-entry events cost a call each: skip them when nobody listens.
     const notifySend = listens(this, SEND);
-    for (const message of ready.messages) {
+    for (const message of messages) {
       if (notifySend) this.#notifyListeners('send', message);
       try {
         this.#transport.send(message.to, message);
@@ -810,6 +816,11 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
         this.#report(new RaftError('TRANSPORT_FAILED', `node ${this.id}: sending ${message.type} to ${message.to} threw`, { cause: error }));
       }
     }
+  }
+
+  /** What follows a Ready's save: send its messages (unless `sent` already), restore, apply, advance. */
+  #completeReady(core: RaftCore, ready: Ready, sent: boolean): void {
+    if (!sent) this.#send(ready.messages);
     const snapshot = ready.snapshot;
     if (snapshot !== null && snapshot.index > core.lastApplied) {
       // The leader sent a snapshot: it replaces the state machine (and answers nothing pending here).

@@ -49,6 +49,12 @@ export interface ClusterOptions<C = unknown, R = unknown> {
   readonly checkInvariants?: boolean;
   /** How many trace events to keep, newest last (default 10,000; 0 turns tracing off). */
   readonly traceLimit?: number;
+  /**
+   * How long (virtual ms, drawn per save) each node's saves take to reach its simulated disk.
+   * Default: none, a save is durable at once. A crash loses the saves still in flight, as a power
+   * cut would, so this tests what a node sends before its writes are durable.
+   */
+  readonly diskLatencyMs?: readonly [number, number];
 }
 
 /**
@@ -99,14 +105,73 @@ export interface ClusterProposalResult<R = unknown> extends ProposalResult<R> {
   readonly leaderId: NodeId;
 }
 
-/** Storage that lets the safety checker see each write before it happens. */
+/** The simulated disk's write latency: each save lands after `latency` virtual ms. */
+interface Disk {
+  readonly scheduler: VirtualScheduler;
+  latency(): number;
+}
+
+/**
+ * Storage that lets the safety checker see each write before it happens. On a simulated disk
+ * with latency, a save lands (and is checked) only when its time comes, and a crash loses it.
+ */
 class CheckedStorage extends MemoryStorage {
-  constructor(private readonly before: (storage: CheckedStorage, update: StorageUpdate) => void) {
+  /** Bumped at each crash: a save from an earlier epoch never lands. */
+  private epoch = 0;
+  constructor(
+    private readonly before: (storage: CheckedStorage, update: StorageUpdate) => void,
+    private readonly disk: Disk | null,
+  ) {
     super();
   }
   override save(update: StorageUpdate): void {
+    if (this.disk !== null) return this.saveLater(update, this.disk) as unknown as void;
     this.before(this, update);
     super.save(update);
+  }
+  /** The machine lost power: saves in flight never land. */
+  powerCut(): void {
+    this.epoch++;
+  }
+  private saveLater(update: StorageUpdate, disk: Disk): PromiseLike<void> {
+    const epoch = this.epoch;
+    const write = new DiskWrite();
+    disk.scheduler.schedule(disk.latency(), () => {
+      if (epoch !== this.epoch) return;
+      try {
+        this.before(this, update);
+        super.save(update);
+        write.settle(true, undefined);
+      } catch (error) {
+        write.settle(false, error);
+      }
+    });
+    return write;
+  }
+}
+
+/**
+ * A save in flight on the simulated disk. It runs its callbacks in the scheduler event that
+ * lands it: a Promise would run them only once the simulation yields, long after that virtual
+ * time. (Only what RaftNode uses: `then(ok, fail)` and `catch`.)
+ */
+class DiskWrite implements PromiseLike<void> {
+  private outcome: { ok: boolean; error: unknown } | null = null;
+  private readonly callbacks: Array<[(() => void) | undefined, ((error: unknown) => void) | undefined]> = [];
+  settle(ok: boolean, error: unknown): void {
+    this.outcome = { ok, error };
+    for (const [onOk, onFail] of this.callbacks.splice(0)) (ok ? onOk?.() : onFail?.(error));
+  }
+  then<A = void, B = never>(onOk?: ((value: void) => A | PromiseLike<A>) | null, onFail?: ((error: unknown) => B | PromiseLike<B>) | null): PromiseLike<A | B> {
+    const ok = onOk === null || onOk === undefined ? undefined : () => void onOk();
+    const fail = onFail === null || onFail === undefined ? undefined : (error: unknown) => void onFail(error);
+    if (this.outcome === null) this.callbacks.push([ok, fail]);
+    else if (this.outcome.ok) ok?.();
+    else fail?.(this.outcome.error);
+    return this as unknown as PromiseLike<A | B>;
+  }
+  catch(onFail: (error: unknown) => unknown): PromiseLike<void> {
+    return this.then(undefined, onFail) as PromiseLike<void>;
   }
 }
 
@@ -120,6 +185,17 @@ function timeoutOf(who: string, options: { timeoutMs?: number }, fallback = 10_0
 }
 
 const DEFAULT_LATENCY: readonly [number, number] = [1, 10];
+
+/** The simulated disk for `diskLatencyMs`, or null for saves durable at once. */
+function diskOf(latencyMs: readonly [number, number] | undefined, scheduler: VirtualScheduler, random: SeededRandom): Disk | null {
+  if (latencyMs === undefined) return null;
+  const [min, max] = latencyMs;
+  if (!(Number.isFinite(min) && Number.isFinite(max) && min >= 0 && max >= min)) {
+    throw new RangeError(`Cluster: diskLatencyMs must be [min, max] with 0 ≤ min ≤ max, got [${String(min)}, ${String(max)}]`);
+  }
+  const disk = random.fork('disk');
+  return { scheduler, latency: () => min + disk.next() * (max - min) };
+}
 
 /**
  * A deterministic simulation of a Raft cluster: N {@link RaftNode}s on one virtual clock, one
@@ -162,6 +238,7 @@ export class Cluster<C = unknown, R = unknown> {
   private session: ClientSession | null = null;
   private readonly checker: SafetyChecker | null;
   private readonly traceBuffer: TraceBuffer;
+  private readonly disk: Disk | null;
 
   constructor(options: ClusterOptions<C, R>) {
     this.options = options;
@@ -175,6 +252,7 @@ export class Cluster<C = unknown, R = unknown> {
     this.checker = options.checkInvariants === false ? null : new SafetyChecker();
     this.scheduler = new VirtualScheduler(this.checker === null ? {} : { onEvent: () => this.throwIfViolated() });
     this.traceBuffer = new TraceBuffer(options.traceLimit ?? 10_000);
+    this.disk = diskOf(options.diskLatencyMs, this.scheduler, this.random);
     this.network = new InMemoryNetwork<Message>({
       scheduler: this.scheduler,
       random: this.random.fork('network'),
@@ -415,6 +493,7 @@ export class Cluster<C = unknown, R = unknown> {
     const node = this.node(id);
     if (this.crashed.has(id)) return;
     this.crashed.add(id);
+    this.storages.get(id)?.powerCut();
     void node.stop();
     this.record({ time: this.now, kind: 'crash', node: id });
   }
@@ -497,7 +576,7 @@ export class Cluster<C = unknown, R = unknown> {
     this.incarnations.set(id, incarnation);
     let storage = this.storages.get(id);
     if (storage === undefined) {
-      storage = new CheckedStorage((s, update) => this.checkPersist(id, s, update));
+      storage = new CheckedStorage((s, update) => this.checkPersist(id, s, update), this.disk);
       this.storages.set(id, storage);
     }
     const o = this.options;

@@ -36,7 +36,7 @@ async function hop(): Promise<void> {
 }
 
 /** Runs one seeded history: the same seed gives the same run, byte for byte. */
-export async function runHistory(seed: number, options: { durationMs?: number } = {}): Promise<HistoryRun> {
+export async function runHistory(seed: number, options: { durationMs?: number; diskLatencyMs?: readonly [number, number] } = {}): Promise<HistoryRun> {
   const random = new SeededRandom(`history:${seed}`);
   const size = random.pick([3, 3, 5]);
   const forwarding = random.pick(['none', 'some', 'all'] as const);
@@ -47,6 +47,7 @@ export async function runHistory(seed: number, options: { durationMs?: number } 
     size,
     seed,
     network: { latencyMs: [1, 8], duplicateRate: 0.1 },
+    ...(options.diskLatencyMs && { diskLatencyMs: options.diskLatencyMs }),
     stateMachine: (id) => {
       const store = new KeyValueStore();
       stores.set(id, store);
