@@ -6,6 +6,8 @@
  * by the slow-disk histories in test/raft/linearizable.test.ts.
  */
 import { describe, expect, it } from 'vitest';
+import { RaftCore } from '../../src/raft/core.js';
+import { SeededRandom } from '../../src/runtime/random.js';
 import { Cluster } from '../../src/sim/cluster.js';
 
 describe("a leader's own write runs in parallel with its appends", () => {
@@ -33,5 +35,18 @@ describe("a leader's own write runs in parallel with its appends", () => {
     expect(leader.commitIndex).toBeLessThan(index); // its only copy is not on disk yet
     await cluster.run(2);
     expect(leader.commitIndex).toBe(index);
+  });
+
+  it('the core counts the leader toward a majority only for entries advance() confirmed durable', () => {
+    const core = new RaftCore({ id: '1', peers: ['2', '3'], random: new SeededRandom(1) });
+    core.campaign();
+    core.advance(core.ready());
+    core.step({ type: 'RequestVoteResponse', from: '2', to: '1', term: 1, voteGranted: true });
+    const noop = core.ready(); // the leader's no-op: its own write, not yet confirmed
+    const ack = (index: number) => core.step({ type: 'AppendEntriesResponse', from: '2', to: '1', term: 1, success: true, index, conflictIndex: 0, conflictTerm: 0, round: 0 });
+    ack(1);
+    expect(core.commitIndex).toBe(0); // one follower, and the leader's copy is not durable: no majority
+    core.advance(noop);
+    expect(core.commitIndex).toBe(1); // now it is
   });
 });
