@@ -204,7 +204,7 @@ function diskOf(latencyMs: readonly [number, number] | undefined, scheduler: Vir
  *
  * Storage given through `nodeOptions` must save synchronously (as {@link MemoryStorage} does):
  * the simulation runs its events without yielding, so a save that resolves a promise would
- * only complete after `run` returns.
+ * only complete after `run` returns. To simulate a slow disk, use `diskLatencyMs`.
  *
  * @example
  * ```ts
