@@ -4,8 +4,8 @@
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RaftNode, InMemoryNetwork, RealScheduler, MathRandom } from '../dist/esm/index.js';
 import { FileStorage } from '../dist/esm/node-only/index.js';
+import { startRaftkit } from './raftkit.mjs';
 
 const PAYLOAD = 'x'.repeat(100);
 
@@ -27,47 +27,17 @@ export async function diskProbe(ms = 1000) {
   return { perSecond: (writes / elapsed) * 1000, meanMs: elapsed / writes };
 }
 
-class Counter {
-  applied = 0;
-  apply() {
-    return ++this.applied;
-  }
-  snapshot() {
-    return String(this.applied);
-  }
-  restore(snapshot) {
-    this.applied = Number(snapshot);
-  }
-}
-
 /** A 3-node cluster on real timers, each node on a FileStorage in its own new directory; resolves once node 1 leads. */
-export async function startDurable(options = {}) {
+export async function startDurable(nodeOptions = {}) {
   const root = await mkdtemp(join(tmpdir(), 'raftkit-durable-'));
-  const scheduler = new RealScheduler();
-  const random = new MathRandom();
-  const network = new InMemoryNetwork({ scheduler, random, countBytes: false });
-  const ids = ['1', '2', '3'];
-  const machines = ids.map(() => new Counter());
-  const storages = await Promise.all(ids.map((id) => FileStorage.open(join(root, id))));
-  const nodes = ids.map(
-    (id, i) =>
-      new RaftNode({ id, peers: ids, transport: network.transport(id), storage: storages[i], stateMachine: machines[i], scheduler, random, ...options }),
-  );
-  await Promise.all(nodes.map((n) => n.start()));
-  nodes[0].campaign();
-  await new Promise((resolve) => {
-    const check = () => (nodes[0].role === 'leader' ? resolve() : setTimeout(check, 1));
-    check();
-  });
-  const leader = nodes[0];
+  const storages = new Map();
+  for (const id of ['1', '2', '3']) storages.set(id, await FileStorage.open(join(root, id)));
+  const cluster = await startRaftkit({ storage: (id) => storages.get(id), nodeOptions });
   return {
-    propose: (command) => leader.propose(command),
-    appliedEverywhere: (count) => machines.every((m) => m.applied >= count),
-    applied: () => machines.map((m) => m.applied),
-    syncs: () => storages.map((s) => s.stats().syncs),
+    ...cluster,
     stop: async () => {
-      await Promise.all(nodes.map((n) => n.stop()));
-      await Promise.all(storages.map((s) => s.close()));
+      await cluster.stop();
+      for (const storage of storages.values()) await storage.close();
       await rm(root, { recursive: true, force: true });
     },
   };

@@ -21,15 +21,19 @@ class SnapshottingCounter extends CountingStateMachine {
   }
 }
 
-/** Starts a 3-node cluster on real timers; resolves once a leader is elected. */
-export async function startRaftkit() {
+/**
+ * Starts a 3-node cluster on real timers; resolves once node 1 leads. `storage(id)` gives each
+ * node its storage (default MemoryStorage), `nodeOptions` any other RaftNode options.
+ */
+export async function startRaftkit({ storage, nodeOptions = {} } = {}) {
   const scheduler = new RealScheduler();
   const random = new MathRandom();
   const network = new InMemoryNetwork({ scheduler, random, countBytes: false });
   const ids = ['1', '2', '3'];
   const machines = ids.map(() => new SnapshottingCounter());
   const nodes = ids.map(
-    (id, i) => new RaftNode({ id, peers: ids, transport: network.transport(id), stateMachine: machines[i], scheduler, random }),
+    (id, i) =>
+      new RaftNode({ id, peers: ids, transport: network.transport(id), stateMachine: machines[i], scheduler, random, ...(storage && { storage: storage(id) }), ...nodeOptions }),
   );
   await Promise.all(nodes.map((n) => n.start()));
   nodes[0].campaign();

@@ -14,38 +14,26 @@ const count = Number(process.env.RAFTKIT_HISTORIES ?? (deep ? 5_000 : 400));
 const SEEDS = only !== undefined ? [Number(only)] : Array.from({ length: count }, (_, i) => i + 1);
 const BATCH = 25;
 
-describe('client histories under a nemesis are linearizable', () => {
-  for (let from = 0; from < SEEDS.length; from += BATCH) {
-    const seeds = SEEDS.slice(from, from + BATCH);
-    it(`seeds ${seeds[0]}–${seeds[seeds.length - 1]}`, async () => {
-      const failures: string[] = [];
-      let operations = 0;
-      for (const seed of seeds) {
-        const run = await runHistory(seed);
-        operations += run.history.length;
-        if (run.result.ok !== true) failures.push(explain(run));
-      }
-      expect(failures, failures.join('\n\n')).toEqual([]);
-      expect(operations).toBeGreaterThan(seeds.length * 20); // the clients did work
-    });
-  }
-});
+/** Registers the history runs of `seeds`, in batches. */
+function histories(title: string, seeds: readonly number[], options: Parameters<typeof runHistory>[1] = {}): void {
+  describe(title, () => {
+    for (let from = 0; from < seeds.length; from += BATCH) {
+      const batch = seeds.slice(from, from + BATCH);
+      it(`seeds ${batch[0]}–${batch[batch.length - 1]}`, async () => {
+        const failures: string[] = [];
+        let operations = 0;
+        for (const seed of batch) {
+          const run = await runHistory(seed, options);
+          operations += run.history.length;
+          if (run.result.ok !== true) failures.push(explain(run));
+        }
+        expect(failures, failures.join('\n\n')).toEqual([]);
+        expect(operations).toBeGreaterThan(batch.length * 20); // the clients did work
+      });
+    }
+  });
+}
 
+histories('client histories under a nemesis are linearizable', SEEDS);
 const DISK_SEEDS = only !== undefined ? [Number(only)] : Array.from({ length: deep ? 2_000 : 200 }, (_, i) => i + 1);
-
-describe('client histories on a slow disk, leaders writing in parallel with their appends, are linearizable', () => {
-  for (let from = 0; from < DISK_SEEDS.length; from += BATCH) {
-    const seeds = DISK_SEEDS.slice(from, from + BATCH);
-    it(`seeds ${seeds[0]}–${seeds[seeds.length - 1]}`, async () => {
-      const failures: string[] = [];
-      let operations = 0;
-      for (const seed of seeds) {
-        const run = await runHistory(seed, { diskLatencyMs: [0.5, 4] });
-        operations += run.history.length;
-        if (run.result.ok !== true) failures.push(explain(run));
-      }
-      expect(failures, failures.join('\n\n')).toEqual([]);
-      expect(operations).toBeGreaterThan(seeds.length * 20);
-    });
-  }
-});
+histories('client histories on a slow disk, leaders writing in parallel with their appends, are linearizable', DISK_SEEDS, { diskLatencyMs: [0.5, 4] });
