@@ -1,0 +1,104 @@
+/**
+ * The counters of a {@link TcpTransport}, shaped like {@link InMemoryNetwork}'s statistics
+ * (messages and bytes, in total and by message type) with what a real network adds: why
+ * messages were dropped, why connections were refused, what waits in the send queues.
+ */
+import type { TrafficCounts, TypeCounts } from '../transport/memory.js';
+import type { RefusalReason } from './tcp-errors.js';
+
+/**
+ * Why a {@link TcpTransport} dropped a message it was given to send:
+ * - `queue-full`: the peer's send queue was full (in messages or bytes), so the oldest message
+ *   made room for a newer one;
+ * - `frame-too-large`: the encoded message is larger than `maxFrameBytes`;
+ * - `encode-error`: the codec could not encode it (a BigInt, a cycle);
+ * - `unknown-peer`: it is addressed to a node that is not among the peers;
+ * - `closed`: the transport closed (or the peer was removed) while it waited in a queue;
+ * - `no-listener`: it arrived before `listen` was called (counted on the receiving side).
+ *
+ * A message written to a connection that then broke may be lost without being counted, as on
+ * any network: Raft resends.
+ *
+ * @example
+ * ```ts
+ * import type { SendDropReason } from 'raftkit/node';
+ * const overload: SendDropReason = 'queue-full';
+ * ```
+ */
+export type SendDropReason = 'queue-full' | 'frame-too-large' | 'encode-error' | 'unknown-peer' | 'closed' | 'no-listener';
+
+/**
+ * A snapshot of a {@link TcpTransport}'s counters since it was created. Bytes are the encoded
+ * size of each message (the frame payload, without the 4-byte length prefix).
+ *
+ * @example
+ * ```ts
+ * import { TcpTransport, type TcpTransportStats } from 'raftkit/node';
+ * const transport = await TcpTransport.open({ id: 'a', peers: { b: '127.0.0.1:1' }, listen: '127.0.0.1:0' });
+ * transport.send('b', { type: 'Ping', from: 'a', to: 'b' });
+ * const stats: TcpTransportStats = transport.stats();
+ * console.log(stats.sent.messages, stats.queued.messages, stats.dropReasons['queue-full']); // 1 1 0
+ * await transport.close();
+ * ```
+ */
+export interface TcpTransportStats {
+  /** Every message given to `send` while open, including those then dropped. */
+  sent: TrafficCounts;
+  /** Every message received and handed to the handler. */
+  delivered: TrafficCounts;
+  /** Every message dropped, by type (see {@link TcpTransportStats.dropReasons} for why). */
+  dropped: TrafficCounts;
+  /** Dropped messages by reason. */
+  dropReasons: Record<SendDropReason, number>;
+  /** Inbound connections refused or closed for cause, by reason. */
+  refused: Record<RefusalReason, number>;
+  /** What waits in the send queues now, over all peers and lanes (the analogue of `inFlight`). */
+  queued: { messages: number; bytes: number };
+  /** Connections open now, past their handshake: dialled by this node, and accepted by it. */
+  connections: { outbound: number; inbound: number };
+  /** Outbound connection attempts, and how many of them failed (refused, timed out, broken before the handshake). */
+  dials: { attempts: number; failures: number };
+}
+
+/** Messages and bytes, in total and by type. */
+export class TrafficCounter {
+  messages = 0;
+  bytes = 0;
+  readonly #byType = new Map<string, TypeCounts>();
+
+  add(type: string, bytes: number): void {
+    this.messages++;
+    this.bytes += bytes;
+    const entry = this.#byType.get(type);
+    if (entry === undefined) this.#byType.set(type, { messages: 1, bytes });
+    else {
+      entry.messages++;
+      entry.bytes += bytes;
+    }
+  }
+
+  snapshot(): TrafficCounts {
+    const byType = Object.create(null) as Record<string, TypeCounts>;
+    for (const [type, c] of this.#byType) byType[type] = { messages: c.messages, bytes: c.bytes };
+    return { messages: this.messages, bytes: this.bytes, byType };
+  }
+}
+
+/** A count per key of a fixed set, all starting at 0. */
+export function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
+  return Object.fromEntries(keys.map((key) => [key, 0])) as Record<K, number>;
+}
+
+export const SEND_DROP_REASONS: readonly SendDropReason[] = ['queue-full', 'frame-too-large', 'encode-error', 'unknown-peer', 'closed', 'no-listener'];
+export const REFUSAL_REASONS: readonly RefusalReason[] = [
+  'unknown-node',
+  'wrong-cluster',
+  'wrong-node',
+  'bad-handshake',
+  'handshake-timeout',
+  'tls',
+  'frame-too-large',
+  'decode-error',
+  'misaddressed',
+  'too-many-connections',
+];
