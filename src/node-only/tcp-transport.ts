@@ -292,6 +292,7 @@ export class TcpTransport implements Transport {
       this.#server.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
         const reason = error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? 'handshake-timeout' : 'tls';
         this.#refuse(reason, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, undefined, `TLS handshake failed: ${error.message}`);
+        socket.destroy(); // Node reports a handshake timeout but leaves the socket open
       });
     }
     this.#server.on('drop', (data?: { remoteAddress?: string; remotePort?: number }) => {
