@@ -5,11 +5,12 @@
  */
 import { isAscii } from 'node:buffer';
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { PersistedState, Storage, StorageUpdate } from '../raft/storage.js';
 import type { HardState, LogEntry, Snapshot } from '../raft/types.js';
 import { StorageCorruptionError, StorageError } from './errors.js';
 import { nodeFileSystem, type FileHandle, type FileSystem } from './file-system.js';
-import { frame, recordAt, scan, SNAPSHOT, STATE, UPDATE } from './records.js';
+import { BATCH, BATCH_BYTES, batchMark, frame, recordAt, scan, SNAPSHOT, STATE, UPDATE } from './records.js';
 
 /** The store's marker file, naming its format and version. */
 const META = 'raftkit-store.json';
@@ -17,8 +18,10 @@ const FORMAT = 'raftkit-file-storage';
 const VERSION = 1;
 const LOCK = 'LOCK';
 const SEGMENT_FILE = /^(\d{16})\.wal$/;
-const SNAPSHOT_FILE = /^snapshot-(\d{16})\.snap$/;
+const SNAPSHOT_FILE = /^snapshot-(\d{16})-(\d{16})\.snap$/;
 const pad = (n: number): string => String(n).padStart(16, '0');
+/** A snapshot's file is named by its index and term: a snapshot at the same index in another term never replaces it. */
+const snapshotName = ({ index, term }: SnapshotId): string => `snapshot-${pad(index)}-${pad(term)}.snap`;
 
 /**
  * How records' payloads become bytes and back. The default is JSON (UTF-8); a codec must
@@ -66,7 +69,8 @@ export const jsonCodec: Codec = {
  * - `TORN_TAIL`: the log's last record was incomplete or damaged (a write cut short by a crash:
  *   it was never acknowledged) and was cut off at `offset`, `bytes` long;
  * - `STALE_LOCK`: the lock of a process that no longer runs was taken over;
- * - `CLEANUP_FAILED`: an old segment or snapshot could not be deleted (it is retried after the next snapshot).
+ * - `CLEANUP_FAILED`: an old segment or snapshot file could not be deleted. It stays, and so do
+ *   the segments after it (the log on disk keeps no gaps); the next snapshot tries again.
  *
  * @example
  * ```ts
@@ -197,10 +201,15 @@ export interface FileStorageStats {
   readonly segments: number;
 }
 
+interface SnapshotId {
+  readonly index: number;
+  readonly term: number;
+}
+
 /** A segment's opening record: the state the log had reached when the segment began. */
 interface StateRecord {
   readonly hardState: HardState;
-  readonly snapshot: { readonly index: number; readonly term: number } | null;
+  readonly snapshot: SnapshotId | null;
   readonly lastIndex: number;
 }
 
@@ -309,6 +318,7 @@ export class FileStorage implements Storage {
   // The store as every save so far leaves it (queued ones included): what the next save is checked against.
   #offset: number;
   #snapshotTerm: number;
+  #hasSnapshot: boolean;
   /** The terms of the entries after the snapshot, in order. */
   #terms: number[];
   #hardState: HardState;
@@ -317,14 +327,16 @@ export class FileStorage implements Storage {
   #written: StateRecord;
   readonly #segments: Segment[];
   #file: FileHandle | null = null;
-  /** Indexes of the snapshot files on disk, ascending. */
-  readonly #snapshotFiles: number[];
+  /** The snapshot files on disk, oldest first. */
+  readonly #snapshotFiles: SnapshotId[];
 
   #queue: Job[] = [];
   #writing: Promise<void> | null = null;
+  /** A load() reading the store again: writes wait for it (it must see the files at rest). */
+  #reading: Promise<unknown> | null = null;
   #failure: StorageError | null = null;
   #closed = false;
-  /** The state recovered at open, handed out by the first load(). */
+  /** The state recovered at open, handed out by the first load() if no save came before it. */
   #recovered: PersistedState | null;
   #stats = { saves: 0, writes: 0, syncs: 0, bytes: 0, snapshots: 0 };
 
@@ -341,6 +353,7 @@ export class FileStorage implements Storage {
     this.#recovered = state;
     this.#offset = state.snapshot?.index ?? 0;
     this.#snapshotTerm = state.snapshot?.term ?? 0;
+    this.#hasSnapshot = state.snapshot !== undefined;
     this.#terms = state.entries.map((e) => e.term);
     this.#hardState = state.hardState;
     this.#written = this.#stateRecord();
@@ -359,16 +372,26 @@ export class FileStorage implements Storage {
     if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(`FileStorage.open: dir must be a non-empty path, got ${String(dir)}`);
     const settings = settingsOf(options);
     const fs = settings.fileSystem;
-    const root = dir.length > 1 ? dir.replace(/\/+$/, '') : dir;
-    const fresh = await inspect(fs, root);
-    if (fresh) await fs.mkdir(root).catch((error: unknown) => Promise.reject(ioError(root, 'creating', error)));
-    await lock(fs, root, settings.onWarning);
+    const root = resolve(dir);
+    // Claimed in this process before the first await, so that two opens at once cannot both pass.
+    const held = opened(fs);
+    if (held.has(root)) throw new StorageError('LOCKED', `${root}/${LOCK}`, `${root} is already open in this process; close that FileStorage first`);
+    held.add(root);
+    let locked = false;
     try {
+      const fresh = await inspect(fs, root);
+      if (fresh) {
+        await fs.mkdir(root).catch((error: unknown) => Promise.reject(ioError(root, 'creating', error)));
+        await fs.syncDir(dirname(root)).catch((error: unknown) => Promise.reject(ioError(dirname(root), 'syncing', error)));
+      }
+      await lock(fs, root, settings.onWarning);
+      locked = true;
       if (fresh) await writeMeta(fs, root);
-      const recovered = await recover(fs, root, settings.codec, settings.onWarning);
+      const recovered = await recover(fs, root, settings.codec, settings.onWarning, true);
       return new FileStorage(root, settings, recovered);
     } catch (error) {
-      await unlock(fs, root);
+      held.delete(root);
+      if (locked) await fs.unlink(`${root}/${LOCK}`).catch(() => undefined);
       throw error;
     }
   }
@@ -388,12 +411,16 @@ export class FileStorage implements Storage {
 
   async #reload(): Promise<PersistedState> {
     this.#assertOpen();
-    await this.#writing;
+    while (this.#reading !== null || this.#writing !== null) await (this.#reading ?? this.#writing);
     if (this.#failure !== null) throw this.#failure;
-    await this.#file?.close();
-    this.#file = null;
-    const { state } = await recover(this.#fs, this.dir, this.#codec, this.#onWarning);
-    return state;
+    // (Synchronously after the loop: no write can begin before this is set, and each waits for it.)
+    const reading = recover(this.#fs, this.dir, this.#codec, this.#onWarning, false);
+    this.#reading = reading;
+    try {
+      return (await reading).state;
+    } finally {
+      this.#reading = null;
+    }
   }
 
   /**
@@ -425,9 +452,11 @@ export class FileStorage implements Storage {
     } catch (error) {
       return Promise.reject(new TypeError(`FileStorage: the update cannot be encoded: ${String(error)}`, { cause: error }));
     }
-    // Checked and encoded: now it is the store's next state.
+    // Checked and encoded: now it is the store's next state (and a first load() must read it back).
+    this.#recovered = null;
     if (hardState !== undefined) this.#hardState = hardState;
     if (snapshot !== undefined) {
+      this.#hasSnapshot = true;
       if (keep) this.#terms.splice(0, snapshot.index - this.#offset);
       else this.#terms = [];
       this.#offset = snapshot.index;
@@ -453,7 +482,7 @@ export class FileStorage implements Storage {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#writing;
+    while (this.#reading !== null || this.#writing !== null) await (this.#reading ?? this.#writing)?.catch(() => undefined);
     await this.#file?.close().catch(() => undefined);
     this.#file = null;
     await unlock(this.#fs, this.dir);
@@ -468,20 +497,23 @@ export class FileStorage implements Storage {
   }
 
   #stateRecord(): StateRecord {
-    const snapshot = this.#offset === 0 && this.#snapshotTerm === 0 ? null : { index: this.#offset, term: this.#snapshotTerm };
+    const snapshot = this.#hasSnapshot ? { index: this.#offset, term: this.#snapshotTerm } : null;
     return { hardState: this.#hardState, snapshot, lastIndex: this.#offset + this.#terms.length };
   }
 
   /** Writes the queue, a batch at a time: every save waiting when a write starts shares it and its sync. */
   async #drain(): Promise<void> {
     await null; // (so that #writing is set before this can end)
+    while (this.#reading !== null) await this.#reading.catch(() => undefined);
     while (this.#queue.length > 0 && this.#failure === null) {
       const batch = this.#queue;
       this.#queue = [];
       try {
         for (const job of batch) if (job.snapshot !== undefined) await this.#writeSnapshot(job.snapshot);
         const file = await this.#segmentFor();
-        const bytes = batch.length === 1 ? (batch[0] as Job).bytes : Buffer.concat(batch.map((job) => job.bytes));
+        // One write: the batch's mark (its length, so that recovery can tell a torn write from damage), then its records.
+        const length = BATCH_BYTES + batch.reduce((sum, job) => sum + job.bytes.length, 0);
+        const bytes = Buffer.concat([batchMark(length), ...batch.map((job) => job.bytes)], length);
         const segment = this.#segments[this.#segments.length - 1] as Segment;
         await file.append(bytes).catch((error: unknown) => Promise.reject(ioError(segment.path, 'writing', error)));
         segment.size += bytes.length;
@@ -547,7 +579,7 @@ export class FileStorage implements Storage {
 
   /** Writes a snapshot's file: to a temporary name, synced, renamed, and the directory synced. */
   async #writeSnapshot(snapshot: Snapshot): Promise<void> {
-    const path = `${this.dir}/snapshot-${pad(snapshot.index)}.snap`;
+    const path = `${this.dir}/${snapshotName(snapshot)}`;
     const temporary = `${path}.tmp`;
     try {
       await this.#fs.unlink(temporary).catch((error: unknown) => (codeOf(error) === 'ENOENT' ? undefined : Promise.reject(error)));
@@ -563,24 +595,36 @@ export class FileStorage implements Storage {
     } catch (error) {
       throw ioError(path, 'writing snapshot', error);
     }
-    if (!this.#snapshotFiles.includes(snapshot.index)) this.#snapshotFiles.push(snapshot.index);
-    this.#snapshotFiles.sort((a, b) => a - b);
+    if (!this.#snapshotFiles.some((file) => file.index === snapshot.index && file.term === snapshot.term)) this.#snapshotFiles.push({ index: snapshot.index, term: snapshot.term });
     this.#stats.snapshots++;
   }
 
   /**
    * After a snapshot is durable: deletes the oldest segments whose every entry it covers (never
-   * the one being written), and the snapshot files older than the ones kept.
+   * the one being written), and the snapshot files older than the ones kept. Oldest first, and
+   * it stops at a file it cannot delete: the segments left are always a run without gaps.
    */
   async #compact(): Promise<void> {
     const covered = this.#written.snapshot?.index ?? 0;
-    const doomed: string[] = [];
-    while (this.#segments.length > 1 && (this.#segments[0] as Segment).maxIndex <= covered) doomed.push((this.#segments.shift() as Segment).path);
-    while (this.#snapshotFiles.length > this.#keepSnapshots) doomed.push(`${this.dir}/snapshot-${pad(this.#snapshotFiles.shift() as number)}.snap`);
-    for (const path of doomed) {
-      await this.#fs.unlink(path).catch((error: unknown) => {
-        if (codeOf(error) !== 'ENOENT') this.#onWarning({ code: 'CLEANUP_FAILED', path, message: `could not delete ${path}: ${codeOf(error) ?? String(error)}` });
-      });
+    while (this.#segments.length > 1 && (this.#segments[0] as Segment).maxIndex <= covered) {
+      if (!(await this.#delete((this.#segments[0] as Segment).path))) break;
+      this.#segments.shift();
+    }
+    while (this.#snapshotFiles.length > this.#keepSnapshots) {
+      if (!(await this.#delete(`${this.dir}/${snapshotName(this.#snapshotFiles[0] as SnapshotId)}`))) break;
+      this.#snapshotFiles.shift();
+    }
+  }
+
+  /** Deletes a file made obsolete; false (with a warning) when it cannot. */
+  async #delete(path: string): Promise<boolean> {
+    try {
+      await this.#fs.unlink(path);
+      return true;
+    } catch (error) {
+      if (codeOf(error) === 'ENOENT') return true;
+      this.#onWarning({ code: 'CLEANUP_FAILED', path, message: `could not delete ${path}: ${codeOf(error) ?? String(error)}` });
+      return false;
     }
   }
 }
@@ -591,11 +635,21 @@ function settingsOf(options: FileStorageOptions): Required<FileStorageOptions> {
   if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1) throw new RangeError(`FileStorage: segmentBytes must be a positive integer, got ${String(segmentBytes)}`);
   if (keepSnapshots !== 1 && keepSnapshots !== 2) throw new RangeError(`FileStorage: keepSnapshots must be 1 or 2, got ${String(keepSnapshots)}`);
   if (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function') throw new TypeError('FileStorage: codec must have encode() and decode()');
-  const onWarning = options.onWarning ?? ((warning: StorageWarning) => process.emitWarning(warning.message, { type: 'RaftkitStorageWarning', code: warning.code }));
+  const report = options.onWarning ?? ((warning: StorageWarning) => process.emitWarning(warning.message, { type: 'RaftkitStorageWarning', code: warning.code }));
+  const onWarning = (warning: StorageWarning): void => {
+    try {
+      report(warning);
+    } catch {
+      // A listener that throws must not stop a write or a recovery: the warning was for it alone.
+    }
+  };
   return { sync, segmentBytes, keepSnapshots, codec, fileSystem, onWarning };
 }
 
-/** Whether `root` is to become a new store (missing or empty); throws unless it is one already. Writes nothing. */
+/**
+ * Whether `root` is to become a new store: missing, empty, or holding only what a creation cut
+ * short leaves (a raftkit lock, temporary files). Throws unless it is a store already. Writes nothing.
+ */
 async function inspect(fs: FileSystem, root: string): Promise<boolean> {
   let names: string[];
   try {
@@ -605,7 +659,11 @@ async function inspect(fs: FileSystem, root: string): Promise<boolean> {
     if (codeOf(error) === 'ENOTDIR') throw new StorageError('NOT_A_STORE', root, `${root} is not a directory, so it cannot be a raftkit store`, { cause: error });
     throw ioError(root, 'reading', error);
   }
-  if (names.length === 0) return true;
+  if (names.every((name) => name.startsWith(LOCK) || name.endsWith('.tmp'))) {
+    // A lock and no marker: a creation cut short (or under way: the lock will tell).
+    const lockText = names.includes(LOCK) ? await readLock(fs, `${root}/${LOCK}`) : undefined;
+    if (lockText === undefined || parseLock(lockText) !== null) return true;
+  }
   const path = `${root}/${META}`;
   if (!names.includes(META)) throw new StorageError('NOT_A_STORE', root, `${root} holds files but no ${META}: it is not a raftkit store (nothing was written)`);
   let meta: { format?: unknown; version?: unknown } | undefined;
@@ -626,6 +684,7 @@ async function inspect(fs: FileSystem, root: string): Promise<boolean> {
 async function writeMeta(fs: FileSystem, root: string): Promise<void> {
   const path = `${root}/${META}`;
   try {
+    await fs.unlink(`${path}.tmp`).catch((error: unknown) => (codeOf(error) === 'ENOENT' ? undefined : Promise.reject(error))); // (a creation cut short)
     const file = await fs.open(`${path}.tmp`, 'create');
     await file.append(Buffer.from(`${JSON.stringify({ format: FORMAT, version: VERSION })}\n`));
     await file.datasync();
@@ -637,31 +696,84 @@ async function writeMeta(fs: FileSystem, root: string): Promise<void> {
   }
 }
 
-/** Takes the store's lock file; one left by a process that no longer runs is taken over. */
+/** The text of a lock file, or undefined when there is none (a read that fails otherwise throws: it proves nothing stale). */
+async function readLock(fs: FileSystem, path: string): Promise<string | undefined> {
+  try {
+    return Buffer.from(await fs.readFile(path)).toString('utf8');
+  } catch (error) {
+    if (codeOf(error) === 'ENOENT') return undefined;
+    throw ioError(path, 'reading', error);
+  }
+}
+
+/** A lock's owner: `pid\nboot id\n`, or null when the text is no raftkit lock. */
+function parseLock(text: string): { pid: number; boot: string } | null {
+  const match = /^(\d+)\n([^\n]*)\n$/.exec(text);
+  return match === null ? null : { pid: Number(match[1]), boot: match[2] as string };
+}
+
+/** Names this process's temporary lock files apart from each other (and, by the pid, from other processes'). */
+let lockSerial = 0;
+
+/**
+ * Takes the store's lock, the file `LOCK` holding `pid\nboot id\n`. It is written under a
+ * temporary name and linked into place, so that it appears whole or not at all, and only one of
+ * several processes linking it at once succeeds. A lock left by a process that no longer runs (or
+ * from an earlier boot) is taken over, and only under a second lock, `LOCK.takeover`: else two
+ * processes that both judged it stale could each delete it, the second deleting the first's new
+ * one. A takeover that a crash cut short leaves `LOCK.takeover` behind; opening then fails with
+ * `LOCKED`, naming the file to delete.
+ */
 async function lock(fs: FileSystem, root: string, onWarning: (warning: StorageWarning) => void): Promise<void> {
   const path = `${root}/${LOCK}`;
-  const held = opened(fs);
-  if (held.has(root)) throw new StorageError('LOCKED', path, `${root} is already open in this process; close that FileStorage first`);
-  for (let attempt = 0; ; attempt++) {
+  const takeover = `${path}.takeover`;
+  const temporary = `${path}.${process.pid}.${++lockSerial}.tmp`;
+  try {
+    const file = await fs.open(temporary, 'create');
+    await file.append(Buffer.from(`${process.pid}\n${BOOT_ID}\n`));
+    await file.close();
+  } catch (error) {
+    throw ioError(temporary, 'creating', error);
+  }
+  const exclusive = async (to: string): Promise<boolean> => {
     try {
-      const file = await fs.open(path, 'create');
-      await file.append(Buffer.from(`${process.pid}\n${BOOT_ID}\n`));
-      await file.close();
-      held.add(root);
-      return;
+      await fs.link(temporary, to);
+      return true;
     } catch (error) {
-      if (codeOf(error) !== 'EEXIST' || attempt > 0) throw ioError(path, 'creating', error);
+      if (codeOf(error) === 'EEXIST') return false;
+      throw ioError(to, 'creating', error);
     }
-    // Held by a process that runs: the lock was written whole, in this boot, by another pid that is alive.
-    // (The same pid is an earlier incarnation: a container restarts with the same pid. A store open
-    // in this process was refused above.)
-    const [, owner, boot] = /^(\d+)\n([^\n]*)\n$/.exec(Buffer.from(await fs.readFile(path).catch(() => new Uint8Array())).toString('utf8')) ?? [];
-    const pid = Number(owner);
-    if (owner !== undefined && boot === BOOT_ID && pid !== process.pid && processAlive(pid)) {
-      throw new StorageError('LOCKED', path, `${root} is in use by process ${pid} (${path}); stop it first (or delete the lock if that process is not raftkit)`);
+  };
+  try {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (await exclusive(path)) return;
+      const seen = await readLock(fs, path);
+      if (seen === undefined) continue; // released meanwhile
+      const owner = parseLock(seen);
+      // Held by a process that runs: written in this boot by another pid that is alive. (The same pid
+      // is an earlier incarnation: a container restarts with the same pid. A store open in this
+      // process was refused before.)
+      if (owner !== null && owner.boot === BOOT_ID && owner.pid !== process.pid && processAlive(owner.pid)) {
+        throw new StorageError('LOCKED', path, `${root} is in use by process ${owner.pid} (${path}); stop it first (or delete the lock if that process is not raftkit)`);
+      }
+      if (!(await exclusive(takeover))) {
+        const by = parseLock((await readLock(fs, takeover)) ?? '');
+        const gone = by !== null && !(by.boot === BOOT_ID && processAlive(by.pid));
+        throw new StorageError('LOCKED', takeover, gone ? `${root}: taking over its stale lock was cut short (${takeover}, left by process ${by.pid}); delete that file if no raftkit process is opening the store` : `${root}: another process is taking over its stale lock`);
+      }
+      try {
+        // Under the takeover lock only this process deletes LOCK, and none can replace it before: it is still the one judged stale, or gone.
+        if ((await readLock(fs, path)) === seen) {
+          await fs.unlink(path).catch((error: unknown) => (codeOf(error) === 'ENOENT' ? undefined : Promise.reject(ioError(path, 'taking over', error))));
+          onWarning({ code: 'STALE_LOCK', path, message: `${path} was left by process ${owner?.pid ?? '(unknown)'}, which no longer runs: taken over` });
+        }
+      } finally {
+        await fs.unlink(takeover).catch(() => undefined);
+      }
     }
-    await fs.unlink(path).catch(() => undefined);
-    onWarning({ code: 'STALE_LOCK', path, message: `${path} was left by process ${owner ?? '(unknown)'}, which no longer runs: taken over` });
+    throw new StorageError('LOCKED', path, `${root}: its lock keeps changing hands (other processes are opening it)`);
+  } finally {
+    await fs.unlink(temporary).catch(() => undefined);
   }
 }
 
@@ -674,27 +786,38 @@ interface Recovered {
   readonly state: PersistedState;
   readonly report: RecoveryReport;
   readonly segments: Segment[];
-  readonly snapshotFiles: number[];
+  readonly snapshotFiles: SnapshotId[];
 }
 
 /**
- * Reads the store: replays every segment's records in order, cuts a torn tail off the last
- * one, and loads the snapshot the log names. Entries the snapshot covers may live in deleted
- * segments: until a snapshot covers them they are holes (`holesTo`), and one left at the end
- * means records are missing.
+ * Reads the store: replays the segments' records in order, and loads the snapshot the log names.
+ * Entries the snapshot covers may live in deleted segments: until a snapshot covers them they are
+ * holes (`holesTo`), and one left at the end means records are missing. With `repair`, it then
+ * cuts a torn tail off the last segment and deletes what crashes left half-made; it changes
+ * nothing before it has judged the whole store sound.
  */
-async function recover(fs: FileSystem, root: string, codec: Codec, onWarning: (warning: StorageWarning) => void): Promise<Recovered> {
+async function recover(fs: FileSystem, root: string, codec: Codec, onWarning: (warning: StorageWarning) => void, repair: boolean): Promise<Recovered> {
   let names: string[];
   try {
     names = await fs.readdir(root);
   } catch (error) {
     throw ioError(root, 'reading', error);
   }
-  const seqs = names.flatMap((name) => SEGMENT_FILE.exec(name)?.[1] ?? []).map(Number).sort((a, b) => a - b);
-  const snapshotFiles = names.flatMap((name) => SNAPSHOT_FILE.exec(name)?.[1] ?? []).map(Number).sort((a, b) => a - b);
-  for (const name of names) if (name.endsWith('.tmp')) await fs.unlink(`${root}/${name}`).catch(() => undefined); // a write a crash cut short
+  const allSeqs = names.flatMap((name) => SEGMENT_FILE.exec(name)?.[1] ?? []).map(Number).sort((a, b) => a - b);
+  // Segments before a gap in the numbering are what a compaction cut short left behind: the segment
+  // after the gap opens with the whole state, and its snapshot must cover what they held (a hole).
+  let from = 0;
+  for (let i = 1; i < allSeqs.length; i++) if (allSeqs[i] !== (allSeqs[i - 1] as number) + 1) from = i;
+  const seqs = allSeqs.slice(from);
+  const snapshotFiles = names
+    .flatMap((name) => {
+      const match = SNAPSHOT_FILE.exec(name);
+      return match === null ? [] : [{ index: Number(match[1]), term: Number(match[2]) }];
+    })
+    .sort((a, b) => a.index - b.index || a.term - b.term);
 
   let hardState: HardState = { term: 0, votedFor: null };
+  let hasSnapshot = false;
   let offset = 0;
   let snapshotTerm = 0;
   let holesTo = 0;
@@ -702,7 +825,8 @@ async function recover(fs: FileSystem, root: string, codec: Codec, onWarning: (w
   let records = 0;
   let bytesRead = 0;
   let tornTail: RecoveryReport['tornTail'];
-  const segments: Segment[] = [];
+  const segments: Segment[] = allSeqs.slice(0, from).map((seq) => ({ seq, path: `${root}/${pad(seq)}.wal`, maxIndex: 0, size: 0 })); // (deleted at the next snapshot)
+  const leftovers = segments.length;
   // Each segment is read while the one before it is replayed.
   const read = (i: number): Promise<Uint8Array> | undefined => {
     const seq = seqs[i];
@@ -714,7 +838,6 @@ async function recover(fs: FileSystem, root: string, codec: Codec, onWarning: (w
   let next = read(0);
   for (const [i, seq] of seqs.entries()) {
     const path = `${root}/${pad(seq)}.wal`;
-    const isLast = i === seqs.length - 1;
     let bytes: Uint8Array;
     try {
       bytes = await (next as Promise<Uint8Array>);
@@ -727,24 +850,16 @@ async function recover(fs: FileSystem, root: string, codec: Codec, onWarning: (w
     let size = bytes.length;
     if (scanned.badAt !== undefined) {
       if (scanned.badAt === 0) throw new StorageCorruptionError(path, 0, 'the segment does not open with an intact record');
-      if (!isLast) throw new StorageCorruptionError(path, scanned.badAt, 'a record failed its checksum in a segment that is not the last');
-      if (scanned.intactAfter) throw new StorageCorruptionError(path, scanned.badAt, 'a damaged record is followed by intact ones, so it is not a torn write');
-      // The last write, cut short by a crash: it was never acknowledged. Cut it off.
-      tornTail = { path, offset: scanned.badAt, bytes: bytes.length - scanned.badAt };
-      try {
-        const file = await fs.open(path, 'append');
-        await file.truncate(scanned.badAt);
-        await file.datasync();
-        await file.close();
-      } catch (error) {
-        throw ioError(path, 'repairing', error);
-      }
-      size = scanned.badAt;
-      onWarning({ code: 'TORN_TAIL', path, offset: scanned.badAt, bytes: tornTail.bytes, message: `${path}: cut off a torn last record (${tornTail.bytes} bytes at byte ${scanned.badAt}), a write a crash cut short` });
+      if (i !== seqs.length - 1) throw new StorageCorruptionError(path, scanned.badAt, 'a record failed its checksum in a segment that is not the last');
+      if (scanned.tornFrom === undefined) throw new StorageCorruptionError(path, scanned.badAt, 'a damaged record is followed by a later write, so it is not a torn one');
+      // The last write, cut short by a crash: it was never acknowledged. It is cut off below.
+      tornTail = { path, offset: scanned.tornFrom, bytes: bytes.length - scanned.tornFrom };
+      size = scanned.tornFrom;
     }
     if (scanned.records[0]?.type !== STATE) throw new StorageCorruptionError(path, 0, 'a segment must open with its state record');
     let maxIndex = 0;
     for (const [k, record] of scanned.records.entries()) {
+      if (record.type === BATCH) continue;
       let value: unknown;
       try {
         value = codec.decode(record.payload);
@@ -756,8 +871,18 @@ async function recover(fs: FileSystem, root: string, codec: Codec, onWarning: (w
         if (k !== 0) throw new StorageCorruptionError(path, record.offset, 'a segment opening in the middle of a segment');
         const opening = value as StateRecord;
         maxIndex = opening.lastIndex;
-        if (segments.length > 0) continue; // the segments before it said the same
+        if (segments.length > leftovers) {
+          // The segments before it must end in the state it opens with.
+          const same =
+            opening.hardState?.term === hardState.term &&
+            opening.hardState.votedFor === hardState.votedFor &&
+            (opening.snapshot === null ? !hasSnapshot : hasSnapshot && opening.snapshot.index === offset && opening.snapshot.term === snapshotTerm) &&
+            opening.lastIndex === holesTo + entries.length;
+          if (!same) throw new StorageCorruptionError(path, 0, 'the segment opens with a state that the segments before it do not end in');
+          continue;
+        }
         hardState = opening.hardState;
+        hasSnapshot = opening.snapshot !== null;
         offset = opening.snapshot?.index ?? 0;
         snapshotTerm = opening.snapshot?.term ?? 0;
         holesTo = opening.lastIndex; // entries in deleted segments: a later snapshot covers them
@@ -771,6 +896,7 @@ async function recover(fs: FileSystem, root: string, codec: Codec, onWarning: (w
         if (keep && index >= holesTo) entries.splice(0, index - holesTo);
         else if (!keep) entries = [];
         holesTo = keep ? Math.max(holesTo, index) : index;
+        hasSnapshot = true;
         offset = index;
         snapshotTerm = term;
       }
@@ -790,26 +916,54 @@ async function recover(fs: FileSystem, root: string, codec: Codec, onWarning: (w
     }
     segments.push({ seq, path, maxIndex, size });
   }
-  if (holesTo > offset) throw new StorageCorruptionError(segments[0]?.path ?? root, 0, `log entries ${offset + 1}..${holesTo} are missing (a segment was deleted or lost)`);
+  if (holesTo > offset) throw new StorageCorruptionError(segments[leftovers]?.path ?? root, 0, `log entries ${offset + 1}..${holesTo} are missing (a segment was deleted or lost)`);
 
   let snapshot: Snapshot | undefined;
-  if (offset > 0 || snapshotTerm > 0) {
-    const path = `${root}/snapshot-${pad(offset)}.snap`;
+  const named = { index: offset, term: snapshotTerm };
+  if (hasSnapshot) {
+    const path = `${root}/${snapshotName(named)}`;
     let bytes: Uint8Array;
     try {
       bytes = await fs.readFile(path);
     } catch (error) {
-      if (codeOf(error) === 'ENOENT') throw new StorageCorruptionError(path, 0, `the log names a snapshot at index ${offset}, but its file is missing`);
+      if (codeOf(error) === 'ENOENT') throw new StorageCorruptionError(path, 0, `the log names a snapshot at index ${offset} (term ${snapshotTerm}), but its file is missing`);
       throw ioError(path, 'reading', error);
     }
     const record = recordAt(bytes, 0);
     if (record === undefined || record.type !== SNAPSHOT) throw new StorageCorruptionError(path, 0, 'the snapshot file failed its checksum');
-    snapshot = codec.decode(record.payload) as Snapshot;
-    if (snapshot.index !== offset || snapshot.term !== snapshotTerm) throw new StorageCorruptionError(path, 0, `the file holds the snapshot at ${snapshot.index} (term ${snapshot.term}), not at ${offset} (term ${snapshotTerm})`);
+    try {
+      snapshot = codec.decode(record.payload) as Snapshot;
+    } catch (error) {
+      throw new StorageCorruptionError(path, 0, `the snapshot does not decode (${String(error)})`);
+    }
+    if (snapshot?.index !== offset || snapshot.term !== snapshotTerm) throw new StorageCorruptionError(path, 0, `the file holds the snapshot at ${String(snapshot?.index)} (term ${String(snapshot?.term)}), not at ${offset} (term ${snapshotTerm})`);
+  }
+  // A snapshot file the log does not name, newer than the one it does: a crash came before the log named it.
+  const unnamed = (file: SnapshotId): boolean => !hasSnapshot || file.index > offset || (file.index === offset && file.term !== snapshotTerm);
+
+  const last = segments[segments.length - 1];
+  if (repair && last !== undefined && segments.length > leftovers) {
+    // What was read is durable before anyone acts on it: a write whose sync failed (or was never
+    // made) may still be in the page cache, readable now and lost at the next power cut.
+    try {
+      const file = await fs.open(last.path, 'append');
+      if (tornTail !== undefined) await file.truncate(tornTail.offset);
+      await file.datasync();
+      await file.close();
+    } catch (error) {
+      throw ioError(last.path, 'syncing', error);
+    }
+    if (tornTail !== undefined) {
+      const { path, offset: at, bytes } = tornTail;
+      onWarning({ code: 'TORN_TAIL', path, offset: at, bytes, message: `${path}: cut off a torn last write (${bytes} bytes at byte ${at}), which a crash cut short` });
+    }
+  }
+  if (repair) {
+    // Writes a crash cut short (not the lock's: those belong to processes opening the store now).
+    for (const name of names) if (name.endsWith('.tmp') && !name.startsWith(`${LOCK}.`)) await fs.unlink(`${root}/${name}`).catch(() => undefined);
+    for (const file of snapshotFiles) if (unnamed(file)) await fs.unlink(`${root}/${snapshotName(file)}`).catch(() => undefined);
   }
   const state: PersistedState = snapshot === undefined ? { hardState, entries } : { hardState, snapshot, entries };
-  const report = { segments: segments.length, records, entries: entries.length, bytes: bytesRead, snapshotIndex: offset, ...(tornTail === undefined ? {} : { tornTail }) };
-  // A snapshot file newer than the log's: written, but a crash came before the log named it.
-  for (const index of snapshotFiles) if (index > offset) await fs.unlink(`${root}/snapshot-${pad(index)}.snap`).catch(() => undefined);
-  return { state, report, segments, snapshotFiles: snapshotFiles.filter((index) => index <= offset) };
+  const report = { segments: segments.length - leftovers, records, entries: entries.length, bytes: bytesRead, snapshotIndex: offset, ...(tornTail === undefined ? {} : { tornTail }) };
+  return { state, report, segments, snapshotFiles: snapshotFiles.filter((file) => !unnamed(file)) };
 }

@@ -4,7 +4,7 @@
  * not synced at a power cut, tears writes, and fails with EIO or ENOSPC.
  */
 import { constants } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 
 /**
  * An open file, written only at its end (what {@link FileSystem.open} returns).
@@ -70,6 +70,8 @@ export interface FileSystem {
   open(path: string, mode: 'append' | 'create'): Promise<FileHandle>;
   /** Renames a file, replacing any at `to` (durable once the directory is synced). */
   rename(from: string, to: string): Promise<void>;
+  /** Gives the file at `from` a second name `to`; fails with EEXIST when `to` exists (so a file appears whole, or not at all). */
+  link(from: string, to: string): Promise<void>;
   /** Deletes a file. */
   unlink(path: string): Promise<void>;
   /** Makes the directory's entries (files created, renamed, deleted) durable. */
@@ -107,6 +109,7 @@ export const nodeFileSystem: FileSystem = {
     };
   },
   rename: (from, to) => rename(from, to),
+  link: (from, to) => link(from, to),
   unlink: (path) => unlink(path),
   async syncDir(path) {
     const dir = await open(path, 'r');

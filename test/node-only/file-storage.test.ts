@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runChecks, storageChecks } from '../../src/conformance/index.js';
-import { FileStorage, StorageCorruptionError, StorageError, type StorageWarning } from '../../src/node-only/index.js';
+import { FileStorage, jsonCodec, StorageCorruptionError, StorageError, type StorageWarning } from '../../src/node-only/index.js';
 import { MemoryStorage, type PersistedState, type StorageUpdate } from '../../src/raft/storage.js';
 import type { LogEntry } from '../../src/raft/types.js';
 import { SeededRandom } from '../../src/runtime/random.js';
@@ -152,7 +152,7 @@ describe('FileStorage on a real directory', () => {
     }
     const { readdir } = await import('node:fs/promises');
     const names = await readdir(dir);
-    expect(names.filter((n) => n.endsWith('.snap'))).toEqual(['snapshot-0000000000000195.snap', 'snapshot-0000000000000295.snap']);
+    expect(names.filter((n) => n.endsWith('.snap'))).toEqual(['snapshot-0000000000000195-0000000000000001.snap', 'snapshot-0000000000000295-0000000000000001.snap']);
     expect(names.filter((n) => n.endsWith('.wal')).length).toBeLessThan(4);
     await storage.close();
     const reopened = await FileStorage.open(dir, quiet);
@@ -189,7 +189,8 @@ function nextUpdate(state: PersistedState, random: SeededRandom, serial: number)
   }
   const roll = random.int(0, 9);
   if (roll < 2 && last > offset) {
-    const index = random.int(offset + 1, last);
+    // Now and then a snapshot at the stored one's index, in another term: it must not replace the stored file before the log names it.
+    const index = offset > 0 && random.int(0, 9) === 0 ? offset : random.int(offset + 1, last);
     const keep = random.int(0, 3) > 0;
     update.snapshot = { index, term: keep ? termAt(index) : termAt(index) + 100, membership: { voters: ['n1', 'n2', 'n3'], learners: [] }, data: `snapshot ${serial} ${'x'.repeat(random.int(0, 300))}` };
     return update;
@@ -223,10 +224,16 @@ describe('FileStorage on a simulated disk', () => {
         let state = base;
         for (let step = 0; step < steps * 4; step++) {
           const action = random.int(0, 19);
-          if (action === 0 || step === steps * 4 - 1) {
-            // A power cut, with saves perhaps still in flight; then a restart.
-            disk.powerCut();
-            cuts++;
+          if (action === 0 || action === 3 || step === steps * 4 - 1) {
+            // A power cut, with saves perhaps still in flight; or a clean close. Then a restart.
+            if (action === 3) {
+              await Promise.allSettled(pending);
+              await storage.close();
+              disk.clearFaults();
+            } else {
+              disk.powerCut();
+              cuts++;
+            }
             await Promise.allSettled(pending);
             storage = await open();
             const loaded = await storage.load();
@@ -241,6 +248,8 @@ describe('FileStorage on a simulated disk', () => {
           if (action === 1) {
             disk.failNext(random.int(0, 1) === 0 ? 'datasync' : 'append', random.int(0, 1) === 0 ? 'EIO' : 'ENOSPC');
           }
+          if (action === 2) disk.failNext('unlink', 'EIO', /\.wal$/); // a compaction that cannot delete a segment
+
           const update = nextUpdate(state, random, step);
           state = stateAfter(state, [update]);
           const n = issued.push(update);
@@ -300,5 +309,203 @@ describe('FileStorage on a simulated disk', () => {
     disk.powerCut();
     const reopened = await FileStorage.open('/s', { fileSystem: disk.fileSystem(), ...quiet });
     expect((await reopened.load()).snapshot?.data).toBe('state');
+  });
+});
+
+describe('FileStorage: compaction, recovery and the lock, where they once went wrong', () => {
+  const big = (index: number, term: number): LogEntry => ({ index, term, kind: 'command', command: `c${index} ${'z'.repeat(300)}` });
+  const membership = { voters: ['a', 'b', 'c'], learners: [] };
+  /** A store of four segments: 1 (term 1, entry 1), 2 (term 2, entry 2), 3 (entry 3), and 4, which names a snapshot at 2. */
+  async function fourSegments(disk: SimulatedDisk, root: string, beforeSnapshot?: () => void): Promise<FileStorage> {
+    const storage = await FileStorage.open(root, { fileSystem: disk.fileSystem(), segmentBytes: 200, ...quiet });
+    await storage.load();
+    await storage.save({ hardState: { term: 1, votedFor: 'a' }, entries: [big(1, 1)] });
+    await storage.save({ hardState: { term: 2, votedFor: 'b' }, entries: [big(2, 2)] });
+    await storage.save({ entries: [big(3, 2)] });
+    beforeSnapshot?.();
+    await storage.save({ snapshot: { index: 2, term: 2, membership, data: 'through 2' } });
+    return storage;
+  }
+
+  it('a segment that compaction cannot delete stays, with those after it (regression: a gap made recovery replay an old hard state)', async () => {
+    const disk = new SimulatedDisk(() => 0.5);
+    const warnings: string[] = [];
+    const storage = await fourSegments(disk, '/s', () => disk.failNext('unlink', 'EIO', /0001\.wal$/));
+    await storage.close();
+    expect(disk.list('/s').filter((n) => n.endsWith('.wal'))).toEqual(['0000000000000001.wal', '0000000000000002.wal', '0000000000000003.wal', '0000000000000004.wal']);
+    const reopened = await FileStorage.open('/s', { fileSystem: disk.fileSystem(), onWarning: (w) => warnings.push(w.code) });
+    const state = await reopened.load();
+    expect(state.hardState).toEqual({ term: 2, votedFor: 'b' });
+    expect(state.entries.map((e) => e.index)).toEqual([3]);
+    // The next snapshot deletes them.
+    await reopened.save({ entries: [big(4, 2)] });
+    await reopened.save({ snapshot: { index: 4, term: 2, membership, data: 'through 4' } });
+    expect(disk.list('/s').filter((n) => n.endsWith('.wal'))).not.toContain('0000000000000001.wal');
+    await reopened.close();
+  });
+
+  it('recovers from the segments after a gap in the numbering when the snapshot covers what is missing, and refuses otherwise', async () => {
+    const disk = new SimulatedDisk(() => 0.5);
+    const storage = await fourSegments(disk, '/g', () => disk.failNext('unlink', 'EIO', /0001\.wal$/));
+    await storage.close();
+    await disk.fileSystem().unlink('/g/0000000000000002.wal'); // as a compaction's deletions that were not all made durable
+    const reopened = await FileStorage.open('/g', { fileSystem: disk.fileSystem(), ...quiet });
+    expect((await reopened.load()).hardState).toEqual({ term: 2, votedFor: 'b' });
+    expect(reopened.recovery.segments).toBe(2);
+    await reopened.close();
+    // Segment 3 holds entry 3, which no snapshot covers: without it the log has a hole.
+    await disk.fileSystem().unlink('/g/0000000000000003.wal');
+    await expect(FileStorage.open('/g', { fileSystem: disk.fileSystem(), ...quiet })).rejects.toThrow(/log entries 3\.\.3 are missing/);
+  });
+
+  it('refuses a segment that opens with a state the segments before it do not end in', async () => {
+    const disk = new SimulatedDisk(() => 0.5);
+    await (await fourSegments(disk, '/x')).close();
+    // The same history, except for the vote in term 2. (In /x, the snapshot at 2 compacted segments 1 and 2 away.)
+    const other = await FileStorage.open('/y', { fileSystem: disk.fileSystem(), segmentBytes: 200, ...quiet });
+    await other.load();
+    await other.save({ hardState: { term: 1, votedFor: 'a' }, entries: [big(1, 1)] });
+    await other.save({ hardState: { term: 2, votedFor: 'c' }, entries: [big(2, 2)] });
+    await other.save({ entries: [big(3, 2)] });
+    await other.close();
+    const fs = disk.fileSystem();
+    await fs.unlink('/x/0000000000000003.wal');
+    const copy = await fs.open('/x/0000000000000003.wal', 'create');
+    await copy.append(disk.bytes('/y/0000000000000003.wal') as Buffer);
+    await copy.datasync();
+    const error = await FileStorage.open('/x', { fileSystem: disk.fileSystem(), ...quiet }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageCorruptionError);
+    // Replayed from the other store's segment 3, the vote is c; segment 4 opens with b.
+    expect((error as StorageCorruptionError).message).toMatch(/0004\.wal is corrupt at byte 0: the segment opens with a state that the segments before it do not end in/);
+  });
+
+  it('cuts a torn last write whose pages were written out of order (damage with intact records after it), and refuses damage that a later write follows', async () => {
+    const { scan } = await import('../../src/node-only/records.js');
+    const dir = await tempDir();
+    const storage = await FileStorage.open(dir, quiet);
+    await storage.load();
+    await storage.save({ entries: [entry(1, 1)] });
+    await Promise.all([storage.save({ entries: [entry(2, 1)] }), storage.save({ entries: [entry(3, 1)] })]); // one write
+    await storage.close();
+    const segment = join(dir, '0000000000000001.wal');
+    const bytes = Buffer.from(await readFile(segment));
+    const records = scan(bytes).records;
+    const lastBatch = records.filter((r) => r.type === 4).at(-1)?.offset as number;
+    const [second] = records.filter((r) => r.offset > lastBatch && r.type === 2);
+    // Entry 2's record lost a page; entry 3's, written after it in the same write, survived.
+    const torn = Buffer.from(bytes);
+    const at = (second?.offset as number) + 12;
+    torn[at] = (torn[at] as number) ^ 0xff;
+    await writeFile(segment, torn);
+    const warnings: StorageWarning[] = [];
+    const repaired = await FileStorage.open(dir, { onWarning: (w) => warnings.push(w) });
+    expect(warnings.map((w) => [w.code, w.offset])).toEqual([['TORN_TAIL', lastBatch]]);
+    expect((await repaired.load()).entries.map((e) => e.index)).toEqual([1]);
+    await repaired.save({ entries: [entry(2, 1), entry(3, 1)] });
+    await repaired.save({ entries: [entry(4, 1)] }); // a later write
+    await repaired.close();
+    // Now the same damage to entries 2–3's write is followed by a later, synced one: damage, not a tear.
+    const after = Buffer.from(await readFile(segment));
+    after[lastBatch + 30] = (after[lastBatch + 30] as number) ^ 0xff;
+    await writeFile(segment, after);
+    await expect(FileStorage.open(dir, quiet)).rejects.toThrow(/a damaged record is followed by a later write/);
+  });
+
+  it('keeps the snapshot the log names when a snapshot at the same index in another term was written but never named (regression: its file was replaced)', async () => {
+    const disk = new SimulatedDisk(() => 0.5);
+    const storage = await FileStorage.open('/t', { fileSystem: disk.fileSystem(), ...quiet });
+    await storage.load();
+    await storage.save({ entries: [entry(1, 1), entry(2, 1)] });
+    await storage.save({ snapshot: { index: 2, term: 1, membership, data: 'named' } });
+    disk.failNext('append', 'EIO', /\.wal$/); // the snapshot's file is written, the record naming it is not
+    await expect(storage.save({ snapshot: { index: 2, term: 5, membership, data: 'never named' } })).rejects.toMatchObject({ code: 'IO_FAILED' });
+    disk.powerCut();
+    const reopened = await FileStorage.open('/t', { fileSystem: disk.fileSystem(), ...quiet });
+    expect((await reopened.load()).snapshot).toMatchObject({ index: 2, term: 1, data: 'named' });
+    expect(disk.list('/t').filter((n) => n.endsWith('.snap'))).toEqual(['snapshot-0000000000000002-0000000000000001.snap']);
+  });
+
+  it('recovers a snapshot at index 0, and reports an undecodable snapshot file as corrupt', async () => {
+    const disk = new SimulatedDisk(() => 0.5);
+    const storage = await FileStorage.open('/z', { fileSystem: disk.fileSystem(), ...quiet });
+    await storage.load();
+    await storage.save({ snapshot: { index: 0, term: 0, membership, data: 'empty' } });
+    await storage.close();
+    const reopened = await FileStorage.open('/z', { fileSystem: disk.fileSystem(), ...quiet });
+    expect((await reopened.load()).snapshot).toMatchObject({ index: 0, term: 0, data: 'empty' });
+    await reopened.close();
+    const throwing = { encode: jsonCodec.encode, decode: (bytes: Uint8Array) => (bytes.length > 200 ? (() => { throw new SyntaxError('bad') })() : jsonCodec.decode(bytes)) };
+    const d2 = new SimulatedDisk(() => 0.5);
+    const s2 = await FileStorage.open('/w', { fileSystem: d2.fileSystem(), ...quiet });
+    await s2.save({ entries: [entry(1, 1)] });
+    await s2.save({ snapshot: { index: 1, term: 1, membership, data: 'x'.repeat(300) } });
+    await s2.close();
+    await expect(FileStorage.open('/w', { fileSystem: d2.fileSystem(), codec: throwing, ...quiet })).rejects.toThrow(/snapshot-0000000000000001-0000000000000001\.snap is corrupt at byte 0: the snapshot does not decode/);
+  });
+
+  it('the first load() after a save reads the save back; a load() during saves sees each whole', async () => {
+    const disk = new SimulatedDisk(() => 0.5);
+    const storage = await FileStorage.open('/l', { fileSystem: disk.fileSystem(), ...quiet });
+    await storage.save({ entries: [entry(1, 1)] });
+    expect((await storage.load()).entries.map((e) => e.index)).toEqual([1]);
+    const saves = Array.from({ length: 20 }, (_, i) => storage.save({ entries: [entry(i + 2, 1)] }));
+    const loaded = await storage.load();
+    await Promise.all(saves);
+    expect(loaded.entries.map((e) => e.index)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1)); // it waited for the saves before it
+    expect(storage.recovery.tornTail).toBeUndefined();
+    expect((await storage.load()).entries).toHaveLength(21);
+    await storage.close();
+  });
+
+  it('a warning listener that throws stops nothing', async () => {
+    const disk = new SimulatedDisk(() => 0.5);
+    const onWarning = (): void => {
+      throw new Error('listener bug');
+    };
+    const storage = await fourSegments(disk, '/w2', () => disk.failNext('unlink', 'EIO', /0001\.wal$/));
+    await storage.close();
+    const reopened = await FileStorage.open('/w2', { fileSystem: disk.fileSystem(), segmentBytes: 200, onWarning });
+    await reopened.save({ entries: [big(4, 2)] });
+    disk.failNext('unlink', 'EIO', /0001\.wal$/);
+    await reopened.save({ snapshot: { index: 4, term: 2, membership, data: 'through 4' } }); // warns CLEANUP_FAILED, and resolves
+    await reopened.save({ entries: [big(5, 2)] });
+    await reopened.close();
+  });
+
+  it('two opens at once in one process: one wins, the other is LOCKED; a relative path names the same store', async () => {
+    const dir = await tempDir();
+    const results = await Promise.allSettled([FileStorage.open(dir, quiet), FileStorage.open(dir, quiet)]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toMatchObject({ code: 'LOCKED' });
+    const { relative } = await import('node:path');
+    await expect(FileStorage.open(relative(process.cwd(), dir), quiet)).rejects.toMatchObject({ code: 'LOCKED' });
+    await expect(FileStorage.open(`${dir}/`, quiet)).rejects.toMatchObject({ code: 'LOCKED' });
+    await (results.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<FileStorage>).value.close();
+  });
+
+  it('a lock that cannot be read is not taken over; a store whose creation was cut short opens as a new one', async () => {
+    const disk = new SimulatedDisk(() => 0.5);
+    await (await FileStorage.open('/k', { fileSystem: disk.fileSystem(), ...quiet })).close();
+    const fs = disk.fileSystem();
+    const held = await fs.open('/k/LOCK', 'create');
+    await held.append(Buffer.from('1\nsome-boot\n'));
+    disk.failNext('readFile', 'EACCES', /LOCK$/);
+    await expect(FileStorage.open('/k', { fileSystem: disk.fileSystem(), ...quiet })).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    expect(disk.list('/k')).toContain('LOCK');
+
+    // A crash after the lock was taken and before the marker was renamed into place.
+    await fs.mkdir('/new');
+    const lock = await fs.open('/new/LOCK', 'create');
+    await lock.append(Buffer.from('999999999\nother-boot\n'));
+    await (await fs.open('/new/raftkit-store.json.tmp', 'create')).append(Buffer.from('{"fo'));
+    const warnings: string[] = [];
+    const created = await FileStorage.open('/new', { fileSystem: disk.fileSystem(), onWarning: (w) => warnings.push(w.code) });
+    expect(warnings).toEqual(['STALE_LOCK']);
+    expect(disk.list('/new')).toEqual(['LOCK', 'raftkit-store.json']);
+    await created.close();
+    // But a directory with a LOCK that is no raftkit lock, and nothing else, is not a store.
+    await fs.mkdir('/foreign');
+    await (await fs.open('/foreign/LOCK', 'create')).append(Buffer.from('someone else'));
+    await expect(FileStorage.open('/foreign', { fileSystem: disk.fileSystem(), ...quiet })).rejects.toMatchObject({ code: 'NOT_A_STORE' });
   });
 });

@@ -5,7 +5,8 @@
  * - a file's bytes are durable only up to its last `datasync`;
  * - a name (a file created, renamed or deleted) is durable only once its directory is synced;
  * - at a power cut, everything else is lost, except that the unsynced end of a file may survive
- *   in part: a random prefix of it (a torn write);
+ *   in part: a random prefix of it (a torn write), in which some sectors may read back as zeros
+ *   (the disk wrote some of the write's pages and not others);
  * - any operation can be made to fail (EIO, ENOSPC, EACCES); a failed sync makes nothing durable.
  *
  * After {@link SimulatedDisk.powerCut}, handles and views from before the cut fail with EIO (the
@@ -18,7 +19,7 @@ interface Inode {
   durable: Buffer;
 }
 
-type Op = 'append' | 'datasync' | 'open' | 'rename' | 'unlink' | 'syncDir' | 'readdir' | 'readFile' | 'mkdir';
+type Op = 'append' | 'datasync' | 'open' | 'rename' | 'link' | 'unlink' | 'syncDir' | 'readdir' | 'readFile' | 'mkdir';
 
 const fsError = (code: string, op: string, path: string): Error => Object.assign(new Error(`${code}: ${op} ${path}`), { code });
 const parentOf = (path: string): string => path.slice(0, Math.max(1, path.lastIndexOf('/')));
@@ -42,7 +43,15 @@ export class SimulatedDisk {
     this.#faults.push(path === undefined ? { op, code } : { op, code, path });
   }
 
-  /** Loses what was not made durable; the unsynced end of each file survives as a random prefix. */
+  /** Forgets the faults not yet triggered. */
+  clearFaults(): void {
+    this.#faults = [];
+  }
+
+  /** The granularity of a scattered tear: small, so that one record may lose some sectors and keep others. */
+  static readonly SECTOR_BYTES = 32;
+
+  /** Loses what was not made durable; the unsynced end of each file survives as a random prefix, perhaps with holes. */
   powerCut(): void {
     this.#boot++;
     this.#faults = [];
@@ -55,6 +64,12 @@ export class SimulatedDisk {
         const extends_ = data.length > durable.length && data.subarray(0, durable.length).equals(durable);
         const kept = extends_ ? Math.floor(this.#random() * (data.length - durable.length + 1)) : 0;
         const content = Buffer.from(extends_ ? data.subarray(0, durable.length + kept) : durable);
+        if (kept > 0 && this.#random() < 0.3) {
+          // Some sectors of what survived were never written: they read back as zeros.
+          for (let at = durable.length; at < content.length; at += SimulatedDisk.SECTOR_BYTES) {
+            if (this.#random() < 0.3) content.fill(0, at, Math.min(content.length, at + SimulatedDisk.SECTOR_BYTES));
+          }
+        }
         after = { data: content, durable: Buffer.from(content) };
         seen.set(inode, after);
       }
@@ -143,6 +158,13 @@ export class SimulatedDisk {
         const inode = this.#live.get(from);
         if (inode === undefined) throw fsError('ENOENT', 'rename', from);
         this.#live.delete(from);
+        this.#live.set(to, inode);
+      },
+      link: async (from, to) => {
+        check('link', from);
+        const inode = this.#live.get(from);
+        if (inode === undefined) throw fsError('ENOENT', 'link', from);
+        if (this.#live.has(to)) throw fsError('EEXIST', 'link', to);
         this.#live.set(to, inode);
       },
       unlink: async (path) => {
