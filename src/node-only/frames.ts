@@ -56,7 +56,7 @@ export class FrameDecoder {
    * {@link FrameTooLargeError} on a prefix above the limit, after the frames before it.
    */
   push(chunk: Buffer, onFrame: (payload: Buffer) => void): void {
-    this.#chunks.push(chunk);
+    if (chunk.byteLength > 0) this.#chunks.push(chunk);
     this.#buffered += chunk.byteLength;
     for (;;) {
       if (this.#need < 0) {
@@ -74,6 +74,7 @@ export class FrameDecoder {
 
   /** Removes and returns the first `n` buffered bytes (`n` ≤ what is buffered). */
   #take(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0); // an empty frame: there may be no chunk left to slice
     this.#buffered -= n;
     const first = this.#chunks[0] as Buffer;
     if (first.byteLength >= n) {

@@ -11,6 +11,9 @@ import { FrameDecoder, FrameTooLargeError } from './frames.js';
 import { MAX_HANDSHAKE_BYTES, parseHello, refusalFrame, welcomeFrame, type Hello, type Lane } from './handshake.js';
 import type { RefusalReason } from './tcp-errors.js';
 
+/** TCP keep-alive probes start after this much idle time. */
+const KEEPALIVE_MS = 10_000;
+
 /** What an inbound connection needs from its transport. */
 export interface InboundContext {
   readonly self: NodeId;
@@ -47,6 +50,7 @@ export class InboundConnection {
   ) {
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.setNoDelay(true);
+    socket.setKeepAlive(true, KEEPALIVE_MS); // a peer that vanished without a FIN is noticed
     socket.on('data', (chunk: Buffer) => this.#data(chunk));
     socket.on('error', () => undefined); // a reset peer; 'close' follows
     socket.on('close', () => {

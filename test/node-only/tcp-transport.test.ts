@@ -217,6 +217,19 @@ describe('hostile peers are refused and counted, and the transport keeps working
     await expectRefusedThenWorking(a, b, 'decode-error', 1);
   });
 
+  it('empty frames: as a handshake, and after one', async () => {
+    const [a, b] = await pair(quick);
+    const first = rawConnect(leftovers, a.address!.port);
+    first.socket.write(frameHeader(0));
+    await eventually('the first connection to close', first.closed);
+    expect(first.reply()).toEqual({ raftkit: 1, ok: false, refused: 'bad-handshake' });
+    const second = rawConnect(leftovers, a.address!.port);
+    second.socket.write(Buffer.concat([hello('raftkit', 'b', 'a'), frameHeader(0)]));
+    await eventually('the second connection to close', second.closed);
+    expect(a.stats().refused['bad-handshake']).toBe(1);
+    await expectRefusedThenWorking(a, b, 'decode-error', 1);
+  });
+
   it('a message that claims another sender than the handshake', async () => {
     const [a, b] = await pair(quick);
     const received = inbox(a);
@@ -353,6 +366,13 @@ describe('connections', () => {
     const late = rawConnect(leftovers, a.address!.port);
     await eventually('a new connection to be refused', late.closed);
     expect(late.frames).toEqual([]);
+  });
+
+  it('open() rejects with LISTEN_FAILED for an address in use, and leaves nothing open', async () => {
+    const a = await open('a');
+    const failure = await TcpTransport.open({ id: 'b', peers: {}, listen: a.address! }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TcpTransportError);
+    expect((failure as TcpTransportError).code).toBe('LISTEN_FAILED');
   });
 
   it('removePeer closes its connections and refuses it from then on', async () => {
