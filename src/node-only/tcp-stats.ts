@@ -53,11 +53,26 @@ export interface TcpTransportStats {
   /** Inbound connections refused or closed for cause, by reason. */
   refused: Record<RefusalReason, number>;
   /** What waits in the send queues now, over all peers and lanes (the analogue of `inFlight`). */
-  queued: { messages: number; bytes: number };
+  queued: {
+    /** Messages waiting. */
+    messages: number;
+    /** Their encoded bytes. */
+    bytes: number;
+  };
   /** Connections open now, past their handshake: dialled by this node, and accepted by it. */
-  connections: { outbound: number; inbound: number };
+  connections: {
+    /** Connections this node dialled (at most two per peer: one per lane). */
+    outbound: number;
+    /** Connections this node accepted. */
+    inbound: number;
+  };
   /** Outbound connection attempts, and how many of them failed (refused, timed out, broken before the handshake). */
-  dials: { attempts: number; failures: number };
+  dials: {
+    /** Connections this node tried to open. */
+    attempts: number;
+    /** Of those, how many never completed their handshake. */
+    failures: number;
+  };
 }
 
 /** Messages and bytes, in total and by type. */
