@@ -4,6 +4,7 @@
  * in flight share the next write and sync (group commit). See docs/storage.md for the format.
  */
 import { isAscii } from 'node:buffer';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { PersistedState, Storage, StorageUpdate } from '../raft/storage.js';
@@ -264,6 +265,9 @@ const BOOT_ID = ((): string => {
     return '';
   }
 })();
+
+/** This process, told apart from an earlier one with the same pid (a container restarts with the same pid). */
+const INCARNATION = randomUUID();
 
 function processAlive(pid: number): boolean {
   try {
@@ -706,10 +710,10 @@ async function readLock(fs: FileSystem, path: string): Promise<string | undefine
   }
 }
 
-/** A lock's owner: `pid\nboot id\n`, or null when the text is no raftkit lock. */
-function parseLock(text: string): { pid: number; boot: string } | null {
-  const match = /^(\d+)\n([^\n]*)\n$/.exec(text);
-  return match === null ? null : { pid: Number(match[1]), boot: match[2] as string };
+/** A lock's owner: `pid\nboot id\nincarnation\n`, or null when the text is no raftkit lock. */
+function parseLock(text: string): { pid: number; boot: string; incarnation: string } | null {
+  const match = /^(\d+)\n([^\n]*)\n(?:([^\n]*)\n)?$/.exec(text);
+  return match === null ? null : { pid: Number(match[1]), boot: match[2] as string, incarnation: match[3] ?? '' };
 }
 
 /** Names this process's temporary lock files apart from each other (and, by the pid, from other processes'). */
@@ -727,10 +731,11 @@ let lockSerial = 0;
 async function lock(fs: FileSystem, root: string, onWarning: (warning: StorageWarning) => void): Promise<void> {
   const path = `${root}/${LOCK}`;
   const takeover = `${path}.takeover`;
+  const boot = fs.bootId?.() ?? BOOT_ID;
   const temporary = `${path}.${process.pid}.${++lockSerial}.tmp`;
   try {
     const file = await fs.open(temporary, 'create');
-    await file.append(Buffer.from(`${process.pid}\n${BOOT_ID}\n`));
+    await file.append(Buffer.from(`${process.pid}\n${boot}\n${INCARNATION}\n`));
     await file.close();
   } catch (error) {
     throw ioError(temporary, 'creating', error);
@@ -750,15 +755,16 @@ async function lock(fs: FileSystem, root: string, onWarning: (warning: StorageWa
       const seen = await readLock(fs, path);
       if (seen === undefined) continue; // released meanwhile
       const owner = parseLock(seen);
-      // Held by a process that runs: written in this boot by another pid that is alive. (The same pid
-      // is an earlier incarnation: a container restarts with the same pid. A store open in this
-      // process was refused before.)
-      if (owner !== null && owner.boot === BOOT_ID && owner.pid !== process.pid && processAlive(owner.pid)) {
-        throw new StorageError('LOCKED', path, `${root} is in use by process ${owner.pid} (${path}); stop it first (or delete the lock if that process is not raftkit)`);
+      // Held by a process that runs: written in this boot by a pid that is alive, and if that pid is
+      // ours, by this very process (through another FileSystem object). Our pid with another
+      // incarnation is an earlier process: a container restarts with the same pid.
+      const live = owner !== null && owner.boot === boot && (owner.pid === process.pid ? owner.incarnation === INCARNATION : processAlive(owner.pid));
+      if (live) {
+        throw new StorageError('LOCKED', path, `${root} is in use by process ${owner.pid}${owner.pid === process.pid ? ' (this one)' : ''} (${path}); stop it first (or delete the lock if that process is not raftkit)`);
       }
       if (!(await exclusive(takeover))) {
         const by = parseLock((await readLock(fs, takeover)) ?? '');
-        const gone = by !== null && !(by.boot === BOOT_ID && processAlive(by.pid));
+        const gone = by !== null && !(by.boot === boot && processAlive(by.pid));
         throw new StorageError('LOCKED', takeover, gone ? `${root}: taking over its stale lock was cut short (${takeover}, left by process ${by.pid}); delete that file if no raftkit process is opening the store` : `${root}: another process is taking over its stale lock`);
       }
       try {

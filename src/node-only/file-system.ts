@@ -76,6 +76,11 @@ export interface FileSystem {
   unlink(path: string): Promise<void>;
   /** Makes the directory's entries (files created, renamed, deleted) durable. */
   syncDir(path: string): Promise<void>;
+  /**
+   * Names the machine's current boot (on Linux, `/proc/sys/kernel/random/boot_id`), so that a
+   * lock from before a reboot is known stale. Optional: the default is read from the system.
+   */
+  bootId?(): string;
 }
 
 /**

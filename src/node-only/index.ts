@@ -20,3 +20,7 @@ export type { TcpTransportStats, SendDropReason } from './tcp-stats.js';
 export { TcpTransportError } from './tcp-errors.js';
 export type { TcpTransportErrorCode, RefusalReason } from './tcp-errors.js';
 export type { TcpAddress, PeerAddress } from './address.js';
+export { KeyValueServer } from './kv-server.js';
+export type { KeyValueServerOptions } from './kv-server.js';
+export { formatMetrics, Histogram } from './metrics.js';
+export type { Metric } from './metrics.js';

@@ -480,6 +480,9 @@ describe('FileStorage: compaction, recovery and the lock, where they once went w
     const { relative } = await import('node:path');
     await expect(FileStorage.open(relative(process.cwd(), dir), quiet)).rejects.toMatchObject({ code: 'LOCKED' });
     await expect(FileStorage.open(`${dir}/`, quiet)).rejects.toMatchObject({ code: 'LOCKED' });
+    // Through another FileSystem object (a wrapper, say), this process is still the one that holds it.
+    const { nodeFileSystem } = await import('../../src/node-only/index.js');
+    await expect(FileStorage.open(dir, { ...quiet, fileSystem: { ...nodeFileSystem } })).rejects.toMatchObject({ code: 'LOCKED', message: expect.stringMatching(/this one/) });
     await (results.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<FileStorage>).value.close();
   });
 

@@ -171,6 +171,7 @@ export class SimulatedDisk {
         check('unlink', path);
         if (!this.#live.delete(path)) throw fsError('ENOENT', 'unlink', path);
       },
+      bootId: () => `simulated boot ${boot}`, // a power cut is a reboot: the processes that held locks are gone
       syncDir: async (path) => {
         check('syncDir', path);
         this.counts.syncDir++;
