@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { electionExample, miniProject } from './examples/election.js';
 import { lamportExample } from './examples/lamport.js';
+import { serve, SERVE_OPTIONS, SERVE_USAGE, ServeUsageError } from './node-only/serve.js';
 
 const NODES = { min: 3, max: 99, fallback: 5 }; // simulate needs 3: one fails each round, a majority must remain
 const ROUNDS = { min: 1, max: 10_000, fallback: 3 };
@@ -14,12 +15,15 @@ Usage:
   raftkit simulate [--nodes N] [--rounds R] [--seed S]
                                                    the mini project: each round a random node fails,
                                                    the live nodes elect a leader, the node recovers
+${SERVE_USAGE}
   raftkit help                                     this text
   raftkit version                                  the version of raftkit
 
 Options:
   -h, --help      print this text (also after a command: raftkit simulate --help)
   -v, --version   print the version
+
+${SERVE_OPTIONS}
 
 Options of simulate:
   --nodes N    cluster size, ${NODES.min}-${NODES.max} (default ${NODES.fallback})
@@ -140,11 +144,14 @@ export async function main(argv: readonly string[], print: (line: string) => voi
         lines.forEach((line) => print(line));
         return 0;
       }
+      case 'serve':
+        checkValues(rest);
+        return await serve(rest, print, process.argv[1] ?? 'raftkit');
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
   } catch (error) {
-    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const usage = error instanceof UsageError || error instanceof ServeUsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     printError(`raftkit: ${(error as Error).message}`);
     if (usage) printError(`Run 'raftkit help' for usage.`);
     return usage ? 2 : 1;
