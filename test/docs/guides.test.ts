@@ -17,7 +17,7 @@ import ts from 'typescript';
 import { importSnippet, removeScratchDir, root, scratchDir, tmpRoot, writeSnippet } from '../support/snippets.js';
 
 const tmp = join(tmpRoot, 'guides');
-const guides = ['README.md', 'docs/raft.md', 'docs/simulation.md', 'docs/operations.md', 'docs/storage.md'];
+const guides = ['README.md', 'docs/raft.md', 'docs/simulation.md', 'docs/operations.md', 'docs/storage.md', 'docs/deploy.md'];
 
 interface Snippet {
   readonly name: string;
@@ -51,7 +51,8 @@ afterAll(() => removeScratchDir(tmp));
 
 describe('the guides', () => {
   it('have runnable examples', () => {
-    for (const doc of guides) expect(snippets(doc).length, doc).toBeGreaterThanOrEqual(5);
+    // docs/deploy.md is mostly shell for operators: its three snippets run a server each.
+    for (const doc of guides) expect(snippets(doc).length, doc).toBeGreaterThanOrEqual(doc === 'docs/deploy.md' ? 3 : 5);
   });
 
   it('mark only ts blocks as runnable', () => {
