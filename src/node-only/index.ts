@@ -23,4 +23,4 @@ export type { TcpAddress, PeerAddress } from './address.js';
 export { KeyValueServer } from './kv-server.js';
 export type { KeyValueServerOptions } from './kv-server.js';
 export { formatMetrics, Histogram } from './metrics.js';
-export type { Metric } from './metrics.js';
+export type { Metric, MetricSample, ValueMetric, HistogramMetric } from './metrics.js';

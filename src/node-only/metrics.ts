@@ -4,14 +4,64 @@
  * when scraped and writes them with {@link formatMetrics}.
  */
 
-/** One labelled value of a metric. */
-interface Sample {
+/**
+ * One labelled value of a counter or gauge.
+ *
+ * @example
+ * ```ts
+ * import type { MetricSample } from 'raftkit/node';
+ * const sample: MetricSample = { labels: { type: 'AppendEntries' }, value: 12 };
+ * ```
+ */
+export interface MetricSample {
+  /** Label names and their values (none: the metric's only sample). */
   readonly labels?: Readonly<Record<string, string>>;
+  /** The value. */
   readonly value: number;
 }
 
 /**
- * A metric to write: a counter or gauge with its samples, or a {@link Histogram}.
+ * A counter or a gauge, with its samples.
+ *
+ * @example
+ * ```ts
+ * import type { ValueMetric } from 'raftkit/node';
+ * const metric: ValueMetric = { name: 'raftkit_term', help: 'The current term.', type: 'gauge', samples: [{ value: 3 }] };
+ * ```
+ */
+export interface ValueMetric {
+  /** The metric's name, e.g. `raftkit_term`. */
+  readonly name: string;
+  /** What it measures, in a sentence. */
+  readonly help: string;
+  /** A counter only goes up; a gauge goes up and down. */
+  readonly type: 'counter' | 'gauge';
+  /** Its values, one per set of labels. */
+  readonly samples: readonly MetricSample[];
+}
+
+/**
+ * A histogram metric.
+ *
+ * @example
+ * ```ts
+ * import { Histogram, type HistogramMetric } from 'raftkit/node';
+ * const metric: HistogramMetric = { name: 'raftkit_fsync_seconds', help: 'fdatasync latency.', type: 'histogram', histogram: new Histogram([0.001, 0.01]) };
+ * ```
+ */
+export interface HistogramMetric {
+  /** The metric's name; its series are `<name>_bucket`, `<name>_sum` and `<name>_count`. */
+  readonly name: string;
+  /** What it measures, in a sentence. */
+  readonly help: string;
+  /** Always `'histogram'`. */
+  readonly type: 'histogram';
+  /** The observations. */
+  readonly histogram: Histogram;
+}
+
+/**
+ * A metric to write with {@link formatMetrics}.
  *
  * @example
  * ```ts
@@ -19,9 +69,7 @@ interface Sample {
  * const metric: Metric = { name: 'raftkit_term', help: 'The current term.', type: 'gauge', samples: [{ value: 3 }] };
  * ```
  */
-export type Metric =
-  | { readonly name: string; readonly help: string; readonly type: 'counter' | 'gauge'; readonly samples: readonly Sample[] }
-  | { readonly name: string; readonly help: string; readonly type: 'histogram'; readonly histogram: Histogram };
+export type Metric = ValueMetric | HistogramMetric;
 
 /**
  * A histogram of durations in seconds, with cumulative buckets as Prometheus expects.
