@@ -82,6 +82,11 @@ export interface RaftNodeOptions<C = unknown, R = unknown> {
   readonly heartbeatIntervalMs?: number;
   /** The most entries this node sends in one AppendEntries. Default 1024 (it accepts up to 65,536 or this, whichever is more). */
   readonly maxEntriesPerMessage?: number;
+  /**
+   * The most bytes of entries in one AppendEntries, as JSON text (one entry is always sent).
+   * Default: no limit. Keep it below what the transport carries in one message.
+   */
+  readonly maxBytesPerMessage?: number;
   /** The most unacknowledged AppendEntries per follower. Default 64. */
   readonly maxInflightMessages?: number;
   /** Poll with a pre-vote before a timeout-driven election (thesis §9.6). Default true. */

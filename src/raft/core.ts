@@ -10,6 +10,7 @@
 import { MembershipError, NotLeaderError, TransferError } from './errors.js';
 import { answerForwarded, proposeResponse, type ForwardedIds } from './forwarded.js';
 import { RaftLog } from './log.js';
+import { withinBytes } from './entry-bytes.js';
 import { changed, configEntryAt, configOf, membershipOf, type Config, type MembershipChange } from './membership.js';
 import { assertSessionTag } from './messages.js';
 import type { AppendEntries, AppendEntriesResponse, InstallSnapshot, InstallSnapshotResponse, Message, PreVote, PreVoteResponse, Propose, ReadIndex, ReadIndexResponse, RequestVote, RequestVoteResponse, TimeoutNow } from './messages.js';
@@ -757,9 +758,10 @@ export class RaftCore {
     if (pr.next <= this.#log.snapshotIndex || pr.state === 'snapshot') return this.#sendSnapshot(to, pr);
     if (pr.next > this.#log.lastIndex) return false;
     if (isPaused(pr, this.#settings.maxInflightMessages)) return false;
-    const last = Math.min(this.#log.lastIndex, pr.next + this.#settings.maxEntriesPerMessage - 1);
-    this.#sendAppendFrom(to, pr, pr.next - 1, this.#log.slice(pr.next, last));
-    sentAppend(pr, last);
+    const prev = pr.next - 1;
+    const entries = withinBytes(this.#log.slice(pr.next, Math.min(this.#log.lastIndex, prev + this.#settings.maxEntriesPerMessage)), this.#settings.maxBytesPerMessage);
+    this.#sendAppendFrom(to, pr, prev, entries);
+    sentAppend(pr, prev + entries.length);
     return true;
   }
 

@@ -39,6 +39,13 @@ export interface RaftCoreOptions {
   readonly initialState?: PersistedState;
   /** The most entries sent in one AppendEntries. Default 1024. */
   readonly maxEntriesPerMessage?: number;
+  /**
+   * The most bytes of entries in one AppendEntries, measured as their JSON text (one entry is
+   * always sent, however large). Default: no limit. Set it below what the transport carries in
+   * one message (`TcpTransport`'s `maxFrameBytes`), or a follower far behind on large entries is
+   * sent batches that never arrive.
+   */
+  readonly maxBytesPerMessage?: number;
   /** The most unacknowledged AppendEntries in flight to one follower. Default 64. */
   readonly maxInflightMessages?: number;
   /**
@@ -75,6 +82,7 @@ export interface Settings {
   readonly electionTimeoutMs: readonly [number, number];
   readonly heartbeatIntervalMs: number;
   readonly maxEntriesPerMessage: number;
+  readonly maxBytesPerMessage: number;
   readonly maxInflightMessages: number;
   readonly preVote: boolean;
   readonly checkQuorum: boolean;
@@ -89,6 +97,8 @@ export function settingsOf(options: RaftCoreOptions): Settings {
   const electionTimeoutMs = options.electionTimeoutMs ?? DEFAULT_ELECTION_TIMEOUT;
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 50;
   validateTimings(electionTimeoutMs, heartbeatIntervalMs);
+  const maxBytesPerMessage = options.maxBytesPerMessage ?? Infinity;
+  if (!(maxBytesPerMessage > 0)) throw new RangeError(`maxBytesPerMessage must be a positive number, got ${String(options.maxBytesPerMessage)}`);
   const drift = options.maxClockDrift ?? 0.1;
   if (!(drift >= 0 && drift < 1)) throw new RangeError(`maxClockDrift must be in [0, 1), got ${drift}`);
   return {
@@ -97,6 +107,7 @@ export function settingsOf(options: RaftCoreOptions): Settings {
     electionTimeoutMs,
     heartbeatIntervalMs,
     maxEntriesPerMessage: options.maxEntriesPerMessage ?? 1024,
+    maxBytesPerMessage,
     maxInflightMessages: options.maxInflightMessages ?? 64,
     preVote: options.preVote ?? true,
     checkQuorum: options.checkQuorum ?? true,
