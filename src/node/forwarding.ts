@@ -306,6 +306,9 @@ export class Forwarder {
           request.index = position.index;
           request.term = position.term;
         } else core.propose(request.command, request.tag as SessionTag);
+        // A copy in this log that may commit: refusals of the forwarded copies can no longer
+        // prove the request was not appended (so it is never failed as not applied).
+        request.sent++;
       } catch (error) {
         if (!(error instanceof TransferError)) throw error;
         return this.#resendIn(request, this.#host.retryMs); // handing leadership over: try again soon

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Forwarder, type ForwardingHost } from '../../src/node/forwarding.js';
 import type { RaftCore } from '../../src/raft/core.js';
-import { SessionExpiredError } from '../../src/raft/errors.js';
+import { NotLeaderError, SessionExpiredError } from '../../src/raft/errors.js';
 import { SessionTable } from '../../src/raft/sessions.js';
 import { VirtualScheduler } from '../../src/sim/virtual-scheduler.js';
 import { drain, track } from './harness.js';
@@ -10,7 +10,8 @@ import { drain, track } from './harness.js';
 function standIn() {
   const scheduler = new VirtualScheduler();
   const sent: unknown[] = [];
-  const core = { leaderId: '1', role: 'follower', lastApplied: 0, forward: (...args: unknown[]) => sent.push(args), forwardOpenSession: () => undefined };
+  const appended: unknown[] = [];
+  const core = { leaderId: '1', role: 'follower', lastApplied: 0, forward: (...args: unknown[]) => sent.push(args), forwardOpenSession: () => undefined, propose: (...args: unknown[]) => appended.push(args) };
   let seq = 0;
   const host: ForwardingHost = {
     id: '2',
@@ -24,7 +25,7 @@ function standIn() {
     retryMs: 50,
     resendMs: 300,
   };
-  return { forwarder: new Forwarder(host), sent, scheduler };
+  return { forwarder: new Forwarder(host), sent, appended, scheduler, core };
 }
 
 describe('Forwarder', () => {
@@ -51,5 +52,25 @@ describe('Forwarder', () => {
     expect(proposal).toMatchObject({ state: 'fulfilled', value: { index: 9, term: 1, result: 'done' } });
     scheduler.runFor(1_000);
     expect(sent).toHaveLength(3);
+  });
+
+  it('a copy it appended while it led itself is never taken back by refusals of the copies it forwarded (regression: NotLeaderError for a command that may commit)', async () => {
+    const { forwarder, sent, appended, scheduler, core } = standIn();
+    const proposal = track(forwarder.propose('x', { id: 7, seq: 1, ack: 1 }, undefined, 5_000));
+    expect(sent).toHaveLength(1); // forwarded to leader 1 (request id 1)
+    Object.assign(core, { role: 'leader', leaderId: '2' });
+    forwarder.leaderChanged(); // this node leads: it appends a copy of its own
+    expect(appended).toHaveLength(1);
+    Object.assign(core, { role: 'follower', leaderId: '3' });
+    forwarder.leaderChanged(); // a new leader: forwarded again (request id 2)
+    expect(sent).toHaveLength(2);
+    forwarder.answered({ id: 1, outcome: 'refused' } as never);
+    forwarder.answered({ id: 2, outcome: 'refused' } as never);
+    await drain();
+    // Both forwarded copies were refused, but the copy appended here may still commit: not "not applied".
+    expect(proposal.state).toBe('pending');
+    scheduler.runFor(6_000);
+    await drain();
+    expect(proposal.error).not.toBeInstanceOf(NotLeaderError);
   });
 });
