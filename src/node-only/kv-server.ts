@@ -71,6 +71,13 @@ export interface KeyValueServerOptions {
 
 type Reply = { status: number; body: unknown; headers?: Record<string, string> };
 
+/** A failure after part of a request took effect: its outcome is unknown, whatever the cause says. */
+class PartlyDone extends Error {
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
+  }
+}
+
 /** A client error: the request cannot be served as it is. */
 class BadRequest extends Error {
   constructor(
@@ -79,10 +86,18 @@ class BadRequest extends Error {
     message: string,
     /** For 405: the methods the resource allows. */
     readonly allow?: string,
+    /** Close the connection after answering (the rest of a body too large to read is not read). */
+    readonly close = false,
   ) {
     super(message);
   }
 }
+
+/** The largest Raft message on the wire; entries are batched well below it, and a request body is smaller still. */
+const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+/** Node ids as the Raft handshake accepts them. */
+const ID = /^[^\s]{1,256}$/;
 
 const FSYNC_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
@@ -130,7 +145,14 @@ export class KeyValueServer {
   readonly #fsync: Histogram;
   readonly #counts = { proposals: 0, proposalsFailed: 0, readsFailed: 0, reads: 0, elections: 0, snapshotsTaken: 0, snapshotsInstalled: 0, requests: new Map<string, number>() };
   readonly #initialPeers: Readonly<Record<NodeId, PeerAddress>>;
+  #logBook: Record<NodeId, string | null> = {};
   #closing: Promise<void> | null = null;
+  #failed: (cause: Error) => void = () => undefined;
+  /**
+   * Settles if the node stops on its own (a storage failure, say), with the cause; the server
+   * then only answers 503, so a supervisor should restart it. `raftkit serve` exits with 1.
+   */
+  readonly stopped: Promise<Error> = new Promise((resolve) => (this.#failed = resolve));
 
   private constructor(parts: { node: RaftNode<KeyValueCommand, KeyValueResult>; store: KeyValueStore; http: Server; storage: FileStorage; transport: TcpTransport; options: KeyValueServerOptions; log: (line: Readonly<Record<string, unknown>>) => void; fsync: Histogram }) {
     this.node = parts.node;
@@ -156,6 +178,8 @@ export class KeyValueServer {
     const self = options.listen ?? options.peers[id];
     if (self === undefined) throw new TypeError(`KeyValueServer: peers has no address for this node (${id}); give one, or listen`);
     const httpAt = parseAddress(options.http, 'http');
+    const maxBody = options.maxBodyBytes ?? 1024 * 1024;
+    if (!(Number.isSafeInteger(maxBody) && maxBody > 0 && maxBody <= MAX_BATCH_BYTES / 2)) throw new RangeError(`KeyValueServer: maxBodyBytes must be an integer in [1, ${MAX_BATCH_BYTES / 2}], got ${String(options.maxBodyBytes)}`);
     const log = options.log ?? ((line) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), node: id, ...line })}\n`));
     const clock = new RealScheduler();
     const fsync = new Histogram(FSYNC_BUCKETS);
@@ -184,6 +208,7 @@ export class KeyValueServer {
         id,
         peers: options.peers,
         listen: self,
+        maxFrameBytes: MAX_FRAME_BYTES,
         ...(options.clusterId === undefined ? {} : { clusterId: options.clusterId }),
         ...(options.tls === undefined ? {} : { tls: options.tls }),
         onWarning: (warning) => log({ level: 'warn', msg: warning.message, code: warning.code }),
@@ -200,11 +225,13 @@ export class KeyValueServer {
         electionTimeoutMs: options.electionTimeoutMs ?? [300, 600],
         heartbeatIntervalMs: options.heartbeatIntervalMs ?? 75,
         snapshotThreshold: options.snapshotThreshold ?? 10_000,
+        maxBytesPerMessage: MAX_BATCH_BYTES, // far below the frame limit: a follower far behind on large values still catches up
       });
       const http = createServer();
       const server = new KeyValueServer({ node, store, http, storage, transport, options, log, fsync });
       server.#watch();
       await node.start();
+      server.#bookFromLog();
       server.#syncPeers();
       http.on('request', (request, response) => void server.#serve(request, response));
       await new Promise<void>((resolve, reject) => {
@@ -214,6 +241,9 @@ export class KeyValueServer {
           resolve();
         });
       });
+      // Once listening, an error (EMFILE on accept, say) is logged: the server must not crash.
+      http.on('error', (error) => log({ level: 'error', msg: `http: ${error.message}`, code: (error as { code?: string }).code }));
+      http.maxConnections = 4_096;
       log({ level: 'info', msg: 'started', http: formatAddress(server.httpAddress), raft: formatAddress(server.raftAddress) });
       return server;
     } catch (error) {
@@ -267,6 +297,10 @@ export class KeyValueServer {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#log({ level: 'info', msg: 'shutting down' });
+      // A leader hands over first, so the cluster need not wait out an election timeout.
+      if (this.node.role === 'leader' && this.node.membership.voters.length > 1) {
+        await this.node.transferLeadership(undefined, { timeoutMs: 1_000 }).catch(() => undefined);
+      }
       const drained = new Promise<void>((resolve) => this.#http.close(() => resolve()));
       this.#http.closeIdleConnections();
       const timer = new RealScheduler().schedule(this.#options.requestTimeoutMs ?? 5_000, () => this.#http.closeAllConnections());
@@ -296,12 +330,31 @@ export class KeyValueServer {
     node.on('apply', (entry) => {
       if ((entry.command as KeyValueCommand | undefined)?.key === ADDRESS_BOOK) this.#syncPeers();
     });
-    node.on('error', (error) => this.#log({ level: 'error', msg: error.message, code: (error as { code?: string }).code }));
+    node.on('error', (error) => {
+      this.#log({ level: 'error', msg: error.message, code: (error as { code?: string }).code });
+      // A node that stopped itself (its storage failed, say) serves nothing more: say so, once.
+      queueMicrotask(() => {
+        if (!node.running && this.#closing === null) this.#failed(error);
+      });
+    });
   }
 
-  /** The replicated address book, over the initial peers: who the transport may reach. */
+  /** The replicated address book, over the initial peers and what the log holds unapplied: who the transport may reach. */
   #addressBook(): Record<NodeId, PeerAddress | null> {
-    return { ...this.#initialPeers, ...((this.store.get(ADDRESS_BOOK) as Record<NodeId, string | null> | undefined) ?? {}) };
+    return { ...this.#initialPeers, ...this.#logBook, ...((this.store.get(ADDRESS_BOOK) as Record<NodeId, string | null> | undefined) ?? {}) };
+  }
+
+  /**
+   * At start, the newest address book in the log, applied or not: a node restarted after a
+   * member was added must accept that member's connections before it can learn that the entry
+   * committed, and the leader may be that member.
+   */
+  #bookFromLog(): void {
+    for (const entry of this.node.entries()) {
+      const command = entry.command as KeyValueCommand | undefined;
+      // (A compare-and-set that did not swap still names only addresses some leader meant to add: a harmless superset.)
+      if (entry.kind === 'command' && (command?.op === 'put' || command?.op === 'cas') && command.key === ADDRESS_BOOK) this.#logBook = command.value as Record<NodeId, string | null>;
+    }
   }
 
   #syncPeers(): void {
@@ -319,7 +372,7 @@ export class KeyValueServer {
     try {
       reply = await this.#route(request);
     } catch (error) {
-      reply = error instanceof BadRequest ? { status: error.status, body: { code: error.code, message: error.message }, ...(error.allow === undefined ? {} : { headers: { allow: error.allow } }) } : this.#failure(error, request.method === 'GET' ? 'read' : 'write');
+      reply = error instanceof BadRequest ? { status: error.status, body: { code: error.code, message: error.message }, headers: { ...(error.allow === undefined ? {} : { allow: error.allow }), ...(error.close ? { connection: 'close' } : {}) } } : this.#failure(error, request.method === 'GET' ? 'read' : 'write');
     }
     const key = `${request.method ?? '?'} ${reply.status}`;
     this.#counts.requests.set(key, (this.#counts.requests.get(key) ?? 0) + 1);
@@ -330,7 +383,12 @@ export class KeyValueServer {
   }
 
   async #route(request: IncomingMessage): Promise<Reply> {
-    const url = new URL(request.url ?? '/', 'http://server');
+    let url: URL;
+    try {
+      url = new URL(request.url ?? '/', 'http://server');
+    } catch {
+      throw new BadRequest(400, 'BAD_REQUEST', 'the request URL is not valid');
+    }
     const method = request.method ?? 'GET';
     const path = url.pathname;
     const allow = (methods: string): never => {
@@ -340,7 +398,7 @@ export class KeyValueServer {
     if (path === '/metrics') return method === 'GET' ? { status: 200, body: this.metrics() } : allow('GET');
     if (path === '/members') return method === 'POST' ? this.#addMember(await this.#json(request)) : allow('POST');
     const member = /^\/members\/([^/]+)$/.exec(path);
-    if (member !== null) return method === 'DELETE' ? this.#removeMember(decodeURIComponent(member[1] as string)) : allow('DELETE');
+    if (member !== null) return method === 'DELETE' ? this.#removeMember(idOf(member[1] as string)) : allow('DELETE');
     const kv = /^\/kv\/([^/]+)(\/cas)?$/.exec(path);
     if (kv === null) throw new BadRequest(404, 'NOT_FOUND', `no such resource: ${path} (see /kv/:key, /status, /metrics, /members)`);
     const key = keyOf(kv[1] as string);
@@ -390,22 +448,45 @@ export class KeyValueServer {
 
   async #addMember(body: unknown): Promise<Reply> {
     const { id, address, role = 'voter' } = (typeof body === 'object' && body !== null ? body : {}) as { id?: unknown; address?: unknown; role?: unknown };
-    if (typeof id !== 'string' || id === '' || typeof address !== 'string' || (role !== 'voter' && role !== 'learner')) {
-      throw new BadRequest(400, 'BAD_REQUEST', 'a new member is { "id": "4", "address": "host:port", "role": "voter" | "learner" }');
+    if (typeof id !== 'string' || !ID.test(id) || typeof address !== 'string' || (role !== 'voter' && role !== 'learner')) {
+      throw new BadRequest(400, 'BAD_REQUEST', 'a new member is { "id": "4", "address": "host:port", "role": "voter" | "learner" } (an id of 1 to 256 characters, no spaces)');
     }
     parseAddressOr400(address);
     this.#requireLeader();
-    // Every node learns the address through the log before the member is added.
-    await this.#write({ op: 'put', key: ADDRESS_BOOK, value: { ...this.#addressBook(), [id]: address } });
-    const membership = role === 'voter' ? await this.node.addVoter(id, { timeoutMs: this.#options.requestTimeoutMs ?? 5_000 }) : await this.node.addLearner(id);
-    return { status: 200, body: { membership } };
+    const known = this.#addressBook()[id];
+    const { voters, learners } = this.node.membership;
+    if ((voters.includes(id) || learners.includes(id)) && known !== undefined && known !== null && formatAddress(parseAddress(known, 'address')) !== formatAddress(parseAddress(address, 'address'))) {
+      throw new BadRequest(409, 'MEMBER_EXISTS', `${id} is a member at ${String(known)}; remove it before adding it at another address`);
+    }
+    // Every node learns the address through the log before the member is added. The book is
+    // changed by compare-and-set, so that two changes at once cannot lose each other's entry.
+    await this.#changeBook(id, address);
+    const timeoutMs = this.#options.requestTimeoutMs ?? 5_000;
+    // Only a refusal of the first change proves nothing happened; after it the outcome is unknown.
+    if (!voters.includes(id) && !learners.includes(id)) await this.node.addLearner(id, { signal: AbortSignal.timeout(timeoutMs) });
+    try {
+      const membership = role === 'voter' ? await this.node.addVoter(id, { timeoutMs }) : this.node.membership;
+      return { status: 200, body: { membership } };
+    } catch (error) {
+      throw new PartlyDone(`${id} was added as a learner; whether it became a voter is unknown: ${String((error as Error).message)}`, { cause: error });
+    }
   }
 
   async #removeMember(id: string): Promise<Reply> {
     this.#requireLeader();
-    const membership = await this.node.removeServer(id);
-    if (id !== this.node.id) await this.#write({ op: 'put', key: ADDRESS_BOOK, value: { ...this.#addressBook(), [id]: null } }).catch(() => undefined);
+    const membership = await this.node.removeServer(id, { signal: AbortSignal.timeout(this.#options.requestTimeoutMs ?? 5_000) });
+    if (id !== this.node.id) await this.#changeBook(id, null).catch(() => undefined);
     return { status: 200, body: { membership } };
+  }
+
+  /** Sets one entry of the replicated address book, by compare-and-set (retried when another change came between). */
+  async #changeBook(id: NodeId, address: string | null): Promise<void> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const current = this.store.get(ADDRESS_BOOK) as Record<NodeId, string | null> | undefined;
+      const { result } = await this.#write({ op: 'cas', key: ADDRESS_BOOK, expected: current, value: { ...this.#logBook, ...current, [id]: address } });
+      if (result.ok) return;
+    }
+    throw new RaftError('CHANGE_IN_PROGRESS', 'the address book keeps changing; try again');
   }
 
   #requireLeader(): void {
@@ -418,17 +499,22 @@ export class KeyValueServer {
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > limit) {
       request.resume();
-      throw new BadRequest(413, 'BODY_TOO_LARGE', `the body is ${declared} bytes; at most ${limit} are accepted`);
+      throw new BadRequest(413, 'BODY_TOO_LARGE', `the body is ${declared} bytes; at most ${limit} are accepted`, undefined, true);
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of request as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > limit) {
-        request.resume();
-        throw new BadRequest(413, 'BODY_TOO_LARGE', `the body is over ${limit} bytes`);
+    try {
+      for await (const chunk of request as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > limit) {
+          request.resume();
+          throw new BadRequest(413, 'BODY_TOO_LARGE', `the body is over ${limit} bytes`, undefined, true);
+        }
+        chunks.push(chunk);
       }
-      chunks.push(chunk);
+    } catch (error) {
+      // (A client that hangs up mid-body: nothing was proposed.)
+      throw error instanceof BadRequest ? error : new BadRequest(400, 'BAD_REQUEST', 'the body could not be read');
     }
     const text = Buffer.concat(chunks).toString('utf8');
     try {
@@ -447,7 +533,7 @@ export class KeyValueServer {
     const code = (error as { code?: string } | null)?.code;
     if (kind === 'read') return { status: 503, body: { code: 'READ_FAILED', reason: code, message, leader } };
     // Only an answer that says "not applied" is one; anything else (a timeout, a lost leadership, a stop) may have taken effect.
-    const notApplied = error instanceof NotLeaderError || error instanceof TransferError || (error instanceof RaftError && (code === 'INVALID_COMMAND' || code === 'CHANGE_IN_PROGRESS' || code === 'INVALID_CHANGE'));
+    const notApplied = !(error instanceof PartlyDone) && (error instanceof NotLeaderError || error instanceof TransferError || (error instanceof RaftError && (code === 'INVALID_COMMAND' || code === 'CHANGE_IN_PROGRESS' || code === 'INVALID_CHANGE')));
     if (!(error instanceof RaftError)) this.#log({ level: 'error', msg: 'request failed', error: message });
     return { status: 503, body: { code: notApplied ? 'NOT_APPLIED' : 'OUTCOME_UNKNOWN', reason: code, message, leader } };
   }
@@ -463,6 +549,14 @@ function keyOf(raw: string): string {
   if (key.length > 1024) throw new BadRequest(400, 'BAD_KEY', `a key may be at most 1,024 characters, this one has ${key.length}`);
   if (key.startsWith(RESERVED)) throw new BadRequest(403, 'RESERVED_KEY', `keys under ${RESERVED} belong to the server`);
   return key;
+}
+
+function idOf(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new BadRequest(400, 'BAD_REQUEST', 'the member id is not valid percent-encoding');
+  }
 }
 
 function parseAddressOr400(address: string): void {

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { RealScheduler } from '../runtime/real-scheduler.js';
 import { KeyValueServer, type KeyValueServerOptions } from './kv-server.js';
 
 /** The usage lines of `raftkit serve`, for the CLI's help. */
@@ -107,10 +108,16 @@ export async function serve(args: readonly string[], print: (line: string) => vo
     ...(values['election-timeout'] === undefined ? {} : { electionTimeoutMs: rangeOf(values['election-timeout']) }),
     ...(values.sync === undefined ? {} : { sync: values.sync as 'always' | 'never' }),
   };
+  // Started by `--local`: exit with the parent, which is gone when its IPC channel closes (maybe already).
+  const orphaned = new Promise<void>((resolve) => {
+    if (process.send === undefined) return; // no parent channel: never
+    if (!process.connected) return resolve();
+    process.once('disconnect', resolve);
+  });
   const server = await KeyValueServer.start(options);
-  await terminated();
+  const ended = await Promise.race([terminated().then(() => 'signal' as const), orphaned.then(() => 'orphaned' as const), server.stopped.then(() => 'failed' as const)]);
   await server.close();
-  return 0;
+  return ended === 'failed' ? 1 : 0;
 }
 
 /** `--local N`: N nodes as child processes on loopback; stops exactly those on SIGTERM or SIGINT. */
@@ -127,16 +134,26 @@ async function local(values: Record<string, string | boolean | undefined>, print
   const data = typeof values.data === 'string' ? values.data : 'raftkit-data';
   const ids = Array.from({ length: count }, (_, i) => String(i + 1));
   const peers = ids.map((id, i) => `${id}=127.0.0.1:${raftBase + i}`).join(',');
+  // Each child has an IPC channel, so it exits when this process does, however it ends; and its
+  // own process group, so that Ctrl-C reaches only this process, which stops them in order.
   const children: ChildProcess[] = ids.map((id, i) =>
-    spawn(process.execPath, [script, 'serve', '--id', id, '--peers', peers, '--data', join(data, id), '--http', `127.0.0.1:${httpBase + i}`, ...(values.sync === 'never' ? ['--sync', 'never'] : [])], { stdio: ['ignore', 'inherit', 'inherit'] }),
+    spawn(process.execPath, [script, 'serve', '--id', id, '--peers', peers, '--data', join(data, id), '--http', `127.0.0.1:${httpBase + i}`, ...(values.sync === 'never' ? ['--sync', 'never'] : [])], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true }),
   );
-  const exited = children.map((child) => new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1))));
+  const exited = children.map((child) => new Promise<number>((resolve) => {
+    child.on('error', () => resolve(1)); // could not start: stop the others too
+    child.on('exit', (code) => resolve(code ?? 1));
+  }));
   ids.forEach((id, i) => print(`node ${id}: http://127.0.0.1:${httpBase + i}  (raft 127.0.0.1:${raftBase + i}, pid ${children[i]?.pid}, data ${join(data, id)})`));
   print(`try:  curl -X PUT -d '"hello"' http://127.0.0.1:${httpBase}/kv/greeting`);
   print(`      curl http://127.0.0.1:${httpBase + count - 1}/kv/greeting`);
   print('stop with Ctrl-C');
   const stopped = await Promise.race([terminated().then(() => 'signal'), Promise.race(exited).then(() => 'child')]);
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  // Those that have not stopped after 10 s are killed.
+  const cancel = new RealScheduler().schedule(10_000, () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
   const codes = await Promise.all(exited);
+  cancel();
   return stopped === 'signal' && codes.every((code) => code === 0) ? 0 : 1;
 }

@@ -180,4 +180,60 @@ describe('KeyValueServer', () => {
     await eventually('the restarted node applies its log', () => again.store.get('k19') === 19);
     expect(await call(again, 'GET', '/kv/k7')).toMatchObject({ status: 200, body: { value: 7 } });
   }, 30_000);
+
+  it('a follower far behind on large values catches up: batches stay below the frame limit (regression: it was sent one 17 MB batch, dropped for ever)', async () => {
+    // (900 KB entries share the connection with heartbeats: longer timeouts, so that a loaded machine keeps its leader.)
+    const { servers, start } = await cluster(3, { electionTimeoutMs: [600, 1200], heartbeatIntervalMs: 100 });
+    const leader = await leaderOf(servers);
+    const lagging = servers.find((s) => s !== leader) as KeyValueServer;
+    const index = servers.indexOf(lagging);
+    await lagging.close();
+    running.delete(lagging);
+    const value = 'v'.repeat(900_000);
+    for (let i = 0; i < 20; i++) {
+      const answer = await call(leader, 'PUT', `/kv/big${i}`, `${i}${value}`);
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    }
+    const again = await start(index);
+    await eventually('the lagging follower applies everything', () => again.node.lastApplied >= leader.node.commitIndex);
+    expect((await call(leader, 'GET', '/metrics')).body).toMatch(/^raftkit_messages_dropped_total\{reason="frame-too-large"\} 0$/m);
+  }, 60_000);
+
+  it('a node restarted after a member was added accepts it as leader (regression: it refused the new leader for ever)', async () => {
+    const { servers, start, dir } = await cluster(3);
+    const leader = await leaderOf(servers);
+    const [port] = await freePorts(1);
+    const address = `127.0.0.1:${port}`;
+    const peers = { ...Object.fromEntries(servers.map((s) => [s.node.id, `127.0.0.1:${s.raftAddress.port}`])), '4': address };
+    const fourth = await KeyValueServer.start({ id: '4', peers, data: join(dir, '4'), http: '127.0.0.1:0', join: true, electionTimeoutMs: [150, 300], heartbeatIntervalMs: 30, log: () => undefined });
+    running.add(fourth);
+    expect((await call(leader, 'POST', '/members', { id: '4', address, role: 'voter' })).status).toBe(200);
+    await eventually('4 caught up', () => fourth.node.lastApplied >= leader.node.commitIndex);
+    await leader.node.transferLeadership('4');
+    await eventually('4 leads', () => fourth.node.role === 'leader');
+    const other = servers.find((s) => s !== leader) as KeyValueServer;
+    const index = servers.indexOf(other);
+    await other.close();
+    running.delete(other);
+    expect((await call(fourth, 'PUT', '/kv/after', 'the restart')).status).toBe(200);
+    const again = await start(index); // with its original --peers, which do not name 4
+    await eventually('the restarted node applies what the new leader committed', () => again.store.get('after') === 'the restart');
+  }, 60_000);
+
+  it('membership: a change that failed after its first step is OUTCOME_UNKNOWN; an existing member at another address is refused; concurrent additions keep both addresses', async () => {
+    const { servers } = await cluster(3);
+    const leader = await leaderOf(servers);
+    const { NotLeaderError } = await import('../../src/raft/errors.js');
+    const addVoter = leader.node.addVoter.bind(leader.node);
+    leader.node.addVoter = () => Promise.reject(new NotLeaderError(leader.node.id, null)); // the learner is in; then leadership moves
+    expect(await call(leader, 'POST', '/members', { id: '7', address: '127.0.0.1:9', role: 'voter' })).toMatchObject({ status: 503, body: { code: 'OUTCOME_UNKNOWN' } });
+    expect(leader.node.membership.learners).toContain('7');
+    leader.node.addVoter = addVoter;
+    expect(await call(leader, 'POST', '/members', { id: '7', address: '127.0.0.1:10', role: 'learner' })).toMatchObject({ status: 409, body: { code: 'MEMBER_EXISTS' } });
+    expect(await call(leader, 'POST', '/members', { id: 'has space', address: '127.0.0.1:10' })).toMatchObject({ status: 400 });
+    const both = await Promise.all([call(leader, 'POST', '/members', { id: '8', address: '127.0.0.1:11', role: 'learner' }), call(leader, 'POST', '/members', { id: '9', address: '127.0.0.1:12', role: 'learner' })]);
+    expect(both.map((r) => r.status).sort()).toContain(200);
+    const peers = (await call(leader, 'GET', '/status')).body.peers as Record<string, string>;
+    expect([peers['8'], peers['9']]).toEqual(['127.0.0.1:11', '127.0.0.1:12']); // neither change lost the other's address
+  }, 60_000);
 });

@@ -167,6 +167,41 @@ describe('raftkit serve, three processes', () => {
     for (const server of servers) server.child?.kill('SIGTERM');
     expect(await Promise.all(servers.map((s) => s.exited))).toEqual([0, 0, 0]);
   }, 60_000 + ROUNDS * 4_000);
+  it('serve --local: the nodes it started stop when it is killed (regression: they ran on as orphans)', async () => {
+    const [raft, http] = await freePorts(2);
+    const parent = spawn(process.execPath, [cli, 'serve', '--local', '2', '--base-port', String(raft), '--http-base-port', String(http), '--data', join(work, 'local'), '--sync', 'never'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    children.add(parent);
+    const pids: number[] = [];
+    try {
+      let out = '';
+      parent.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+      for (let i = 0; i < 200 && pids.length < 2; i++) {
+        await sleep(25);
+        pids.splice(0, pids.length, ...[...out.matchAll(/pid (\d+)/g)].map((m) => Number(m[1])));
+      }
+      expect(pids).toHaveLength(2);
+      const alive = (pid: number): boolean => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      expect(pids.every(alive)).toBe(true);
+      parent.kill('SIGKILL');
+      for (let i = 0; i < 200 && pids.some(alive); i++) await sleep(25);
+      expect(pids.filter(alive), 'nodes still running after their parent died').toEqual([]);
+    } finally {
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL'); // exactly the nodes this test started, if any survived
+        } catch {
+          // gone
+        }
+      }
+    }
+  }, 30_000);
 });
 
 /** One operation through the HTTP API, recorded as ok, fail (known not to have happened) or info (unknown). */
