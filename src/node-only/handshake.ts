@@ -99,14 +99,57 @@ export function certificateNames(certificate: PeerCertificate | undefined): stri
   const cn: unknown = certificate.subject?.CN;
   if (typeof cn === 'string') names.push(cn);
   else if (Array.isArray(cn)) names.push(...cn.filter((n): n is string => typeof n === 'string'));
-  // Node lists SANs as 'DNS:a, URI:spiffe://x, IP Address:10.0.0.1', quoting (as JSON) values with commas or quotes.
-  for (const match of (certificate.subjectaltname ?? '').matchAll(/(DNS|URI):("(?:[^"\\]|\\.)*"|[^,]*)/g)) {
-    const value = match[2] as string;
-    try {
-      names.push(value.startsWith('"') ? (JSON.parse(value) as string) : value);
-    } catch {
-      // A malformed quoted name names nothing.
-    }
+  for (const entry of altNameEntries(certificate.subjectaltname ?? '')) {
+    if (entry.type === 'DNS' || entry.type === 'URI') names.push(entry.value);
   }
   return names;
+}
+
+/** A JSON string literal at the start of the text (the pattern Node's own `tls` module splits alternative names with). */
+const JSON_STRING = /^"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/;
+/** What Node prints unquoted: anything but a quote, a backslash, a comma, a single quote or a control character. */
+const SAFE_VALUE = /^[^"\\,'\u0000-\u001f\u007f]*$/;
+
+/**
+ * The entries of a certificate's `subjectaltname` as Node prints it: `type:value` entries
+ * separated by `', '`, such as `DNS:a, URI:spiffe://c/a, IP Address:10.0.0.1, email:x@y`. A value
+ * with a comma, a quote, a backslash or a control character is printed as a JSON string
+ * (`DNS:"a\u002c b"`). Each entry's type is the text before its first colon, and its value all
+ * the rest, so that a `DNS:` inside another entry's value (`email:mallory-DNS:b`) is no DNS name.
+ * Text Node would not print (an unterminated quote, a quote inside a value) yields no entries at
+ * all: a certificate whose names cannot be read unambiguously names nothing by them.
+ */
+export function altNameEntries(text: string): { type: string; value: string }[] {
+  if (text === '') return [];
+  const entries: { type: string; value: string }[] = [];
+  let offset = 0;
+  for (;;) {
+    // One entry: up to the next ', ' that is not inside a quoted value.
+    let end = offset;
+    for (;;) {
+      const separator = text.indexOf(', ', end);
+      const quote = text.indexOf('"', end);
+      if (quote === -1 || (separator !== -1 && separator < quote)) {
+        end = separator === -1 ? text.length : separator;
+        break;
+      }
+      const literal = JSON_STRING.exec(text.slice(quote));
+      if (literal === null) return []; // an unterminated or malformed quoted value
+      end = quote + literal[0].length;
+    }
+    const entry = text.slice(offset, end);
+    const colon = entry.indexOf(':');
+    if (colon <= 0) return [];
+    const raw = entry.slice(colon + 1);
+    let value: string;
+    if (raw.startsWith('"')) {
+      const literal = JSON_STRING.exec(raw);
+      if (literal === null || literal[0].length !== raw.length) return []; // text after the closing quote
+      value = JSON.parse(raw) as string;
+    } else if (SAFE_VALUE.test(raw)) value = raw;
+    else return []; // a quote (or worse) inside an unquoted value
+    entries.push({ type: entry.slice(0, colon), value });
+    if (end === text.length) return entries;
+    offset = end + 2;
+  }
 }

@@ -2,7 +2,8 @@
  * One outbound connection of a TcpTransport: to one peer, on one lane. It owns the lane's
  * bounded send queue, dials when there is something to send, introduces itself with a hello and
  * writes nothing until the peer welcomes it, writes only as fast as the socket drains, and after
- * any failure waits a back-off before it dials again.
+ * any failure waits a back-off before it dials again (reset only once a connection stayed open
+ * for {@link STABLE_CONNECTION_MS}).
  */
 import type { Socket } from 'node:net';
 import type { NodeId } from '../raft/types.js';
@@ -24,6 +25,14 @@ const WRITE_BUFFER_BYTES = 1 << 20;
 /** TCP keep-alive probes start after this much idle time, so a vanished peer is noticed. */
 const KEEPALIVE_MS = 10_000;
 
+/**
+ * A connection counts as a success, and resets the back-off, once it stayed open this long
+ * after the welcome. A peer that welcomes and then closes at once (it speaks another codec, it
+ * is misaddressed, it keeps replacing the connection) is then redialled with a growing back-off,
+ * not every `initialMs`.
+ */
+export const STABLE_CONNECTION_MS = 1000;
+
 /** What a link needs from its transport. */
 export interface LinkContext {
   readonly self: NodeId;
@@ -44,7 +53,7 @@ export class PeerLink {
   readonly queue: SendQueue;
   #state: State = 'idle';
   #socket: Socket | undefined;
-  /** The handshake deadline while connecting, the back-off while waiting. */
+  /** The handshake deadline while connecting, the back-off reset while newly open, the back-off while waiting. */
   #timer: Cancel | undefined;
   #flushQueued = false;
 
@@ -146,7 +155,11 @@ export class PeerLink {
     }
     this.#cancelTimer();
     this.#state = 'open';
-    this.backoff.reset();
+    // Not yet a success: only a connection that stays open resets the back-off.
+    this.#timer = this.context.scheduler.schedule(STABLE_CONNECTION_MS, () => {
+      this.#timer = undefined;
+      this.backoff.reset();
+    });
     this.#flush();
   }
 

@@ -3,6 +3,7 @@
  * (messages and bytes, in total and by message type) with what a real network adds: why
  * messages were dropped, why connections were refused, what waits in the send queues.
  */
+import type { MessageType } from '../raft/messages.js';
 import type { TrafficCounts, TypeCounts } from '../transport/memory.js';
 import type { RefusalReason } from './tcp-errors.js';
 
@@ -29,7 +30,10 @@ export type SendDropReason = 'queue-full' | 'frame-too-large' | 'encode-error' |
 
 /**
  * A snapshot of a {@link TcpTransport}'s counters since it was created. Bytes are the encoded
- * size of each message (the frame payload, without the 4-byte length prefix).
+ * size of each message (the frame payload, without the 4-byte length prefix). `byType` is keyed
+ * by raftkit's message types (`AppendEntries`, `RequestVote`, …); every other type is counted
+ * under `'other'`, since a message's type is whatever its sender wrote (and a hostile peer could
+ * otherwise grow these maps, and any metrics labelled by them, without bound).
  *
  * @example
  * ```ts
@@ -75,7 +79,29 @@ export interface TcpTransportStats {
   };
 }
 
-/** Messages and bytes, in total and by type. */
+/** Every type of raftkit's `Message` union (the compiler checks that none is missing or extra). */
+const KNOWN: { readonly [T in MessageType]: true } = {
+  Propose: true,
+  ProposeResponse: true,
+  ReadIndex: true,
+  ReadIndexResponse: true,
+  RequestVote: true,
+  RequestVoteResponse: true,
+  PreVote: true,
+  PreVoteResponse: true,
+  AppendEntries: true,
+  AppendEntriesResponse: true,
+  TimeoutNow: true,
+  InstallSnapshot: true,
+  InstallSnapshotResponse: true,
+};
+
+/** The message types counted by name; any other is counted as `'other'`. */
+export const KNOWN_MESSAGE_TYPES: readonly MessageType[] = Object.keys(KNOWN) as MessageType[];
+
+const isKnownType = (type: string): type is MessageType => Object.hasOwn(KNOWN, type);
+
+/** Messages and bytes, in total and by type: raftkit's types by name, any other as `'other'`, so the map stays small. */
 export class TrafficCounter {
   messages = 0;
   bytes = 0;
@@ -84,8 +110,9 @@ export class TrafficCounter {
   add(type: string, bytes: number): void {
     this.messages++;
     this.bytes += bytes;
-    const entry = this.#byType.get(type);
-    if (entry === undefined) this.#byType.set(type, { messages: 1, bytes });
+    const key = isKnownType(type) ? type : 'other';
+    const entry = this.#byType.get(key);
+    if (entry === undefined) this.#byType.set(key, { messages: 1, bytes });
     else {
       entry.messages++;
       entry.bytes += bytes;

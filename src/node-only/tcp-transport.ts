@@ -74,9 +74,13 @@ export interface TcpTransportOptions {
   /**
    * The cluster's name, exchanged in every handshake: a node of another cluster is refused even
    * when it knows a node id. Default `'raftkit'`; set it whenever clusters share a network.
+   * It is no password: over plain TCP nothing is authenticated (see {@link TcpTransport}; use `tls`).
    */
   readonly clusterId?: string;
-  /** Mutual TLS (see {@link TcpTlsOptions}); default plain TCP. */
+  /**
+   * Mutual TLS (see {@link TcpTlsOptions}); default plain TCP, which authenticates nothing: use
+   * TLS whenever anyone but the cluster's nodes can reach the port.
+   */
   readonly tls?: TcpTlsOptions;
   /** How messages are encoded (both ends must agree). Default {@link jsonCodec}. */
   readonly codec?: Codec;
@@ -94,6 +98,7 @@ export interface TcpTransportOptions {
   /**
    * The back-off between attempts to reach a peer, `[first, cap]` in ms (default `[50, 5000]`):
    * the n-th consecutive failure waits a random time between half and all of min(cap, first · 2^(n-1)).
+   * A connection that closes within a second of the peer's welcome counts as a failure too.
    */
   readonly reconnectMs?: readonly [first: number, cap: number];
   /** At most this many inbound connections, handshaking or not; more are closed at once (default 1,024). */
@@ -136,6 +141,15 @@ const destroyAll = (sockets: Iterable<Socket>): Promise<void>[] => [...sockets].
  * - snapshot chunks on their own connection, so they never delay heartbeats;
  * - messages are delivered to the handler as decoded (untrusted: `RaftNode` validates them),
  *   once the transport checked they come from the connection's peer and are addressed to this node.
+ *
+ * **Plain TCP authenticates nothing.** Without `tls`, the handshake's cluster id and node ids
+ * are claims, not credentials: anyone who can reach the listening port and knows (or guesses)
+ * a node id and the cluster id can connect as that node and send it any message, votes and
+ * appends included, and can take a node's place on a network path. The cluster id only keeps
+ * apart clusters that are configured differently by mistake. Across any network you do not
+ * fully trust, use mutual TLS ({@link TcpTlsOptions}), where the cluster's CA vouches for every
+ * node id; otherwise keep the port reachable by the cluster's nodes only (a private network, a
+ * firewall).
  *
  * @example
  * ```ts
@@ -384,8 +398,9 @@ export class TcpTransport implements Transport {
   }
 
   /**
-   * Adds a peer, or moves one to a new address (its connections are redialled there). For
-   * membership changes: the new node's address must be known before it is added to the cluster.
+   * Adds a peer, or moves one to a new address (its connections are redialled there); the
+   * address it already has changes nothing, and its connections stay open. For membership
+   * changes: the new node's address must be known before it is added to the cluster.
    *
    * @example
    * ```ts
@@ -396,8 +411,11 @@ export class TcpTransport implements Transport {
    * ```
    */
   setPeer(id: NodeId, address: PeerAddress): void {
+    const previous = this.#peers.get(id);
     const parsed = this.#setAddress(id, address);
     if (parsed === undefined) return;
+    // The same address again (callers may pass every peer's address on every change): keep the connections.
+    if (previous !== undefined && previous.host === parsed.host && previous.port === parsed.port) return;
     for (const link of Object.values(this.#links.get(id) ?? {})) link.retarget(parsed);
   }
 
@@ -464,7 +482,7 @@ export class TcpTransport implements Transport {
       bytes = this.#codec.encode(message);
     } catch (error) {
       this.#sent.add(type, 0);
-      this.#drop([{ type, bytes: new Uint8Array(0) }], 'encode-error');
+      this.#dropOne(type, 0, 'encode-error');
       return this.#report(new TcpTransportError('SEND_FAILED', `${this.id} could not encode a ${type} for ${to}: ${String(error)}`, { peer: to, cause: error }));
     }
     this.#sent.add(type, bytes.byteLength);
@@ -515,8 +533,13 @@ export class TcpTransport implements Transport {
   }
 
   #drop(frames: readonly QueuedFrame[], reason: SendDropReason): void {
-    for (const frame of frames) this.#dropped.add(frame.type, frame.bytes.byteLength);
-    this.#dropReasons[reason] += frames.length;
+    for (const frame of frames) this.#dropOne(frame.type, frame.bytes.byteLength, reason);
+  }
+
+  /** Counts one dropped message of `type`, `bytes` long encoded. */
+  #dropOne(type: string, bytes: number, reason: SendDropReason): void {
+    this.#dropped.add(type, bytes);
+    this.#dropReasons[reason]++;
   }
 
   // ── Receiving ────────────────────────────────────────────────────────────────────────────
@@ -536,7 +559,7 @@ export class TcpTransport implements Transport {
     if (this.#closing !== undefined) return;
     const type = typeof (message as Envelope).type === 'string' ? (message as Envelope).type : 'unknown';
     const handler = this.#handler;
-    if (handler === undefined) return this.#drop([{ type, bytes: new Uint8Array(bytes) }], 'no-listener');
+    if (handler === undefined) return this.#dropOne(type, bytes, 'no-listener');
     this.#delivered.add(type, bytes);
     try {
       handler(message);

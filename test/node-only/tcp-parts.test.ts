@@ -8,6 +8,7 @@ import { Backoff } from '../../src/node-only/backoff.js';
 import { encodeFrame, FrameDecoder, FrameTooLargeError, frameHeader } from '../../src/node-only/frames.js';
 import { certificateNames, checkHello, helloFrame, parseHello, parseReply, refusalFrame, welcomeFrame } from '../../src/node-only/handshake.js';
 import { SendQueue } from '../../src/node-only/send-queue.js';
+import { KNOWN_MESSAGE_TYPES, TrafficCounter } from '../../src/node-only/tcp-stats.js';
 import { SeededRandom } from '../../src/runtime/random.js';
 import type { PeerCertificate } from 'node:tls';
 
@@ -142,5 +143,44 @@ describe('the handshake', () => {
     expect(certificateNames(cert({ CN: ['x', 'y'] }))).toEqual(['x', 'y']);
     expect(certificateNames(cert({}, 'DNS:"a, b"'))).toEqual(['a, b']);
     expect(certificateNames(undefined)).toEqual([]);
+  });
+
+  it('reads alternative names entry by entry: a DNS: or URI: inside another entry names nothing', () => {
+    const san = (subjectaltname: string) => certificateNames({ subject: {}, subjectaltname } as unknown as PeerCertificate);
+    // The reviewer's example: an email address that contains "DNS:1".
+    expect(san('email:mallory-DNS:1')).not.toContain('1');
+    expect(san('email:mallory-DNS:1, IP Address:10.0.0.9')).toEqual([]);
+    expect(san('email:mallory-URI:1')).toEqual([]);
+    // Node quotes (as JSON) any value with a comma, quote, backslash or control character.
+    expect(san('email:"x\\u002c DNS:1"')).toEqual([]);
+    expect(san('email:"x, DNS:1"')).toEqual([]);
+    expect(san('othername:XmppAddr:DNS:1, othername:"SRVName:a\\u002c DNS:1"')).toEqual([]);
+    expect(san('DirName:"CN=DNS:1"')).toEqual([]);
+    expect(san('xDNS:1, dns:1, DNS :1, Registered ID:1.2.3')).toEqual([]);
+    // The type is compared exactly, the value taken whole; quoted values are unquoted.
+    expect(san('IP Address:10.0.0.9, DNS:n1, email:a@b, URI:spiffe://c/n1')).toEqual(['n1', 'spiffe://c/n1']);
+    expect(san('DNS:"a\\u002c b", URI:"x\\\\y"')).toEqual(['a, b', 'x\\y']);
+    expect(san('DNS:a:b')).toEqual(['a:b']);
+    // What Node would never print names nothing rather than something unexpected.
+    expect(san('DNS:"unterminated, DNS:1')).toEqual([]);
+    expect(san('DNS:"a"b, DNS:1"')).not.toContain('1');
+    expect(san('DNS:a"b')).toEqual([]);
+  });
+});
+
+describe('TrafficCounter', () => {
+  it("counts raftkit's message types by name and every other type under 'other', so a peer cannot grow it", () => {
+    const counter = new TrafficCounter();
+    for (let i = 0; i < 10_000; i++) counter.add(`bogus-${i}`, 1);
+    for (const type of ['__proto__', 'constructor', 'toString', 'other', '']) counter.add(type, 1);
+    counter.add('AppendEntries', 10);
+    counter.add('InstallSnapshot', 100);
+    const { messages, bytes, byType } = counter.snapshot();
+    expect([messages, bytes]).toEqual([10_007, 10_115]);
+    expect(Object.keys(byType).sort()).toEqual(['AppendEntries', 'InstallSnapshot', 'other']);
+    expect(byType.other).toEqual({ messages: 10_005, bytes: 10_005 });
+    expect(byType.AppendEntries).toEqual({ messages: 1, bytes: 10 });
+    for (const type of KNOWN_MESSAGE_TYPES) counter.add(type, 1);
+    expect(Object.keys(counter.snapshot().byType).length).toBe(KNOWN_MESSAGE_TYPES.length + 1);
   });
 });

@@ -29,12 +29,21 @@ export interface Pem {
   readonly key: string;
 }
 
-/** A CA and certificates for `ids` (plus `rogue`: a certificate for 'a' from another CA), in a temporary directory. */
+/**
+ * A CA and certificates for `ids` (plus `rogue`: a certificate for 'a' from another CA, and
+ * `smuggler`: one from the cluster's CA that names only 'mallory' but hides `DNS:b` inside an
+ * email alternative name), in a temporary directory.
+ */
 export interface Pki {
   readonly ca: string;
   node(id: string): Pem;
   /** A certificate naming 'a', signed by a CA the cluster does not trust. */
   readonly rogue: Pem;
+  /**
+   * Signed by the cluster CA; its CN is 'mallory' and its alternative names are
+   * `email:mallory-DNS:b, IP Address:10.0.0.9`: it names no node, though the text `DNS:b` is in it.
+   */
+  readonly smuggler: Pem;
   remove(): void;
 }
 
@@ -47,16 +56,17 @@ export function makePki(ids: readonly string[]): Pki {
     ssl('req', '-x509', '-new', '-key', `${name}.key`, '-subj', `/CN=${name}`, '-days', '2', '-out', `${name}.crt`,
       '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
   };
-  const leaf = (file: string, id: string, issuer: string): void => {
+  const leaf = (file: string, id: string, issuer: string, san = `DNS:${id}`): void => {
     key(file);
     ssl('req', '-new', '-key', `${file}.key`, '-subj', `/CN=${id}`, '-out', `${file}.csr`);
-    writeFileSync(join(dir, `${file}.ext`), `subjectAltName=DNS:${id}\nextendedKeyUsage=serverAuth,clientAuth\n`);
+    writeFileSync(join(dir, `${file}.ext`), `subjectAltName=${san}\nextendedKeyUsage=serverAuth,clientAuth\n`);
     ssl('x509', '-req', '-in', `${file}.csr`, '-CA', `${issuer}.crt`, '-CAkey', `${issuer}.key`, '-CAcreateserial', '-days', '2', '-out', `${file}.crt`, '-extfile', `${file}.ext`);
   };
   ca('cluster-ca');
   ca('rogue-ca');
   for (const id of ids) leaf(`node-${id}`, id, 'cluster-ca');
   leaf('rogue-a', 'a', 'rogue-ca');
+  leaf('smuggler', 'mallory', 'cluster-ca', 'email:mallory-DNS:b,IP:10.0.0.9');
   const read = (file: string): string => readFileSync(join(dir, file), 'utf8');
   const caPem = read('cluster-ca.crt');
   const pems = new Map(ids.map((id) => [id, { ca: caPem, cert: read(`node-${id}.crt`), key: read(`node-${id}.key`) }]));
@@ -68,6 +78,7 @@ export function makePki(ids: readonly string[]): Pki {
       return pem;
     },
     rogue: { ca: caPem, cert: read('rogue-a.crt'), key: read('rogue-a.key') },
+    smuggler: { ca: caPem, cert: read('smuggler.crt'), key: read('smuggler.key') },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -150,6 +161,31 @@ export async function stalledPeer(leftovers: Leftovers, id: string, cluster = 'r
           hellos++;
           socket.write(encodeFrame(Buffer.from(JSON.stringify({ raftkit: 1, ok: true, cluster, from: id }))));
           socket.pause(); // and never resume
+        });
+      });
+    }),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('no address');
+  return { port: address.port, hellos: () => hellos };
+}
+
+/**
+ * A fake peer that answers each handshake as `id` and then closes the connection at once (as a
+ * node does that is misaddressed, speaks another codec, or replaced the connection). `hellos`
+ * counts handshakes.
+ */
+export async function ficklePeer(leftovers: Leftovers, id: string, cluster = 'raftkit'): Promise<{ port: number; hellos: () => number }> {
+  let hellos = 0;
+  const server = leftovers.server(
+    createServer((socket) => {
+      leftovers.socket(socket);
+      const decoder = new FrameDecoder(4096);
+      socket.once('data', (chunk: Buffer) => {
+        decoder.push(chunk, () => {
+          hellos++;
+          socket.end(encodeFrame(Buffer.from(JSON.stringify({ raftkit: 1, ok: true, cluster, from: id }))), () => socket.destroy());
         });
       });
     }),

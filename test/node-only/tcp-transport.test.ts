@@ -13,7 +13,7 @@ import { frameHeader } from '../../src/node-only/frames.js';
 import { TcpTransport, TcpTransportError, type RefusalReason, type TcpTlsOptions, type TcpTransportOptions } from '../../src/node-only/index.js';
 import type { NodeId } from '../../src/raft/types.js';
 import type { Envelope } from '../../src/transport/transport.js';
-import { deadPort, eventually, hello, jsonFrame, Leftovers, makePki, rawConnect, sleep, stalledPeer, watch, type Pki } from './tcp-support.js';
+import { deadPort, eventually, ficklePeer, hello, jsonFrame, Leftovers, makePki, rawConnect, sleep, stalledPeer, watch, type Pki } from './tcp-support.js';
 
 const CHECK_TIMEOUT_MS = 30_000;
 const leftovers = new Leftovers();
@@ -241,6 +241,29 @@ describe('hostile peers are refused and counted, and the transport keeps working
     await expectRefusedThenWorking(a, b, 'misaddressed', 1);
   });
 
+  it('a thousand made-up message types: counted under "other", so byType (and the metrics labels made of it) stays small', async () => {
+    const [a] = await pair(quick);
+    const client = rawConnect(leftovers, a.address!.port);
+    client.socket.write(hello('raftkit', 'b', 'a'));
+    await eventually('the welcome', () => client.reply()?.ok === true);
+    // Before listen(): dropped as no-listener, with its encoded size.
+    const early = jsonFrame({ type: 'early-bogus', from: 'b', to: 'a' });
+    client.socket.write(early);
+    await eventually('the drop', () => a.stats().dropReasons['no-listener'] === 1);
+    const size = early.length - 4;
+    expect(a.stats().dropped).toEqual({ messages: 1, bytes: size, byType: { other: { messages: 1, bytes: size } } });
+
+    const received = inbox(a);
+    for (let i = 0; i < 1000; i++) client.socket.write(jsonFrame({ type: `bogus-${i}`, from: 'b', to: 'a' }));
+    client.socket.write(jsonFrame(ping('b', 'a', 1)));
+    await eventually('every message', () => received.length === 1001);
+    const { delivered } = a.stats();
+    expect(Object.keys(delivered.byType).sort()).toEqual(['ReadIndex', 'other']);
+    expect(delivered.byType.other?.messages).toBe(1000);
+    for (let i = 0; i < 1000; i++) a.send('b', { type: `made-up-${i}`, from: 'a', to: 'b' } as unknown as Envelope);
+    expect(Object.keys(a.stats().sent.byType)).toEqual(['other']);
+  });
+
   it('a node that cannot reach a peer never throws from send, whatever it is given', async () => {
     const [a] = await pair(quick);
     const cyclic: Record<string, unknown> = { type: 'Ping', from: 'a', to: 'b' };
@@ -347,6 +370,35 @@ describe('connections', () => {
     await deliver(a, 'b', inbox(b2), 2);
   });
 
+  it('setPeer with the address a peer already has keeps its connection and does not redial', async () => {
+    const [a, b] = await pair();
+    const atB = inbox(b);
+    await deliver(a, 'b', atB, 1);
+    const before = a.stats();
+    expect(before.connections.outbound).toBe(1);
+    const { host, port } = b.address!;
+    a.setPeer('b', b.address!);
+    a.setPeer('b', `${host}:${port}`);
+    a.setPeer('b', { host, port });
+    expect(a.stats().connections.outbound).toBe(1);
+    await deliver(a, 'b', atB, 2);
+    expect(a.stats().dials).toEqual(before.dials);
+    expect(a.stats().connections.outbound).toBe(1);
+  });
+
+  it('a peer that welcomes and then closes at once is redialled with a growing back-off, not every 50 ms', async () => {
+    const fickle = await ficklePeer(leftovers, 'b');
+    const a = await open('a', { peers: { b: `127.0.0.1:${fickle.port}` } }); // back-off [50, 5000]
+    leftovers.interval(setInterval(() => a.send('b', ping('a', 'b', 0)), 5)); // always something to send
+    await sleep(1200);
+    // Growing, the waits are at least 25, 50, 100, 200, 400 ms: at most 7 dials in 1.2 s. Reset
+    // on every welcome, each would be 25 to 50 ms: twenty or more.
+    const { attempts } = a.stats().dials;
+    expect(attempts).toBeGreaterThanOrEqual(2);
+    expect(attempts).toBeLessThanOrEqual(8);
+    expect(fickle.hellos()).toBeLessThanOrEqual(attempts);
+  });
+
   it('close() ends the connections it accepted, those it dialled, and the server', async () => {
     const [a, b] = await pair();
     const atA = inbox(a);
@@ -450,6 +502,24 @@ describe('mutual TLS', () => {
     a.send('b', ping('a', 'b', 2));
     await eventually("a to reject b's server certificate", () => warnings.get('a')!.some((w) => w.code === 'PEER_REFUSED' && w.reason === 'tls'));
     expect(a.stats().delivered.messages + b.stats().delivered.messages).toBe(0);
+  });
+
+  it("a certificate from the cluster CA that hides 'DNS:b' inside an email name does not name b, as a client or as a server", async () => {
+    const a = await open('a', withTls('a'));
+    const b = await open('b', { ...quick, tls: certificates().smuggler, peers: { a: a.address! } }); // SAN: email:mallory-DNS:b, IP Address:10.0.0.9
+    a.setPeer('b', b.address!);
+    const atA = inbox(a);
+    const atB = inbox(b);
+    b.send('a', ping('b', 'a', 1));
+    await eventually('a to refuse b', () => a.stats().refused.tls >= 1);
+    a.send('b', ping('a', 'b', 2));
+    await eventually("a to reject b's server certificate", () => warnings.get('a')!.some((w) => w.code === 'PEER_REFUSED' && w.reason === 'tls'));
+    expect(warnings.get('a')!.find((w) => w.code === 'PEER_REFUSED')?.message).toMatch(/does not name b \(it names mallory\)/);
+    const client = tlsClient(a.address!.port, certificates().smuggler);
+    client.socket.write(hello('raftkit', 'b', 'a'));
+    await eventually('the raw client to be cut off', client.closed);
+    expect(client.reply()).toEqual({ raftkit: 1, ok: false, refused: 'tls' });
+    expect(atA.length + atB.length).toBe(0);
   });
 
   it('a plain TCP client, and one that sends one byte a second, are refused by a TLS node', async () => {
