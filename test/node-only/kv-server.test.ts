@@ -3,11 +3,11 @@
  * directory and TcpTransport), driven through their HTTP API as a client would.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { KeyValueServer, type KeyValueServerOptions } from '../../src/node-only/index.js';
+import { freePorts } from './serve-cluster.js';
 
 const work = await mkdtemp(join(tmpdir(), 'raftkit-server-'));
 const running = new Set<KeyValueServer>();
@@ -16,19 +16,6 @@ afterEach(async () => {
   running.clear();
 });
 afterAll(() => rm(work, { recursive: true, force: true }));
-
-/** Ports nobody listens on now (bound and released), for addresses the peers must know in advance. */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve) => {
-      const server = createServer();
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
 let clusterCount = 0;
 async function cluster(size: number, extra: Partial<KeyValueServerOptions> = {}): Promise<{ servers: KeyValueServer[]; start: (i: number) => Promise<KeyValueServer>; peers: Record<string, string>; dir: string }> {

@@ -257,7 +257,7 @@ export class Workload {
 }
 
 /** One operation through the HTTP API, recorded as ok, fail (known not to have happened) or info (unknown). */
-export async function request(client: string | number, server: ServeProcess, op: KvOp, now: () => number): Promise<Operation> {
+export async function request(client: string | number, server: { readonly http: string }, op: KvOp, now: () => number): Promise<Operation> {
   const invoke = now();
   const path = `${server.http}/kv/${op.key}${op.f === 'cas' ? '/cas' : ''}`;
   const init: RequestInit = op.f === 'get' ? { method: 'GET' } : op.f === 'put' ? { method: 'PUT', body: JSON.stringify(op.value) } : op.f === 'cas' ? { method: 'POST', body: JSON.stringify({ expected: op.expected, value: op.value }) } : { method: 'DELETE' };

@@ -8,13 +8,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../src/runtime/random.js';
 import { checkKvHistory, describeHistory, type KvOp, type Operation } from '../support/linearizability.js';
+import { freePorts, request, sleep } from './serve-cluster.js';
 
 const ROUNDS = process.env.RAFTKIT_DEEP === '1' ? 100 : 5;
 const SEED = Number(process.env.RAFTKIT_SEED ?? 20261203);
@@ -35,18 +35,6 @@ afterAll(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); // only the ones this file started (a stopped one too)
   await rm(work, { recursive: true, force: true });
 });
-
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  })));
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Server {
   readonly id: string;
@@ -203,26 +191,3 @@ describe('raftkit serve, three processes', () => {
     }
   }, 30_000);
 });
-
-/** One operation through the HTTP API, recorded as ok, fail (known not to have happened) or info (unknown). */
-async function request(client: string | number, server: Server, op: KvOp, now: () => number): Promise<Operation> {
-  const invoke = now();
-  const path = `${server.http}/kv/${op.key}${op.f === 'cas' ? '/cas' : ''}`;
-  const init: RequestInit = op.f === 'get' ? { method: 'GET' } : op.f === 'put' ? { method: 'PUT', body: JSON.stringify(op.value) } : op.f === 'cas' ? { method: 'POST', body: JSON.stringify({ expected: op.expected, value: op.value }) } : { method: 'DELETE' };
-  const done = (status: Operation['status'], output?: unknown): Operation => ({ client, invoke, complete: status === 'info' ? undefined : now(), status, op, ...(output === undefined && op.f !== 'get' ? {} : { output }) });
-  let response: Response;
-  try {
-    response = await fetch(path, { ...init, signal: AbortSignal.timeout(3_000) });
-  } catch (error) {
-    // Refused: it never reached a server. Anything else (a reset, a timeout): a write may have taken effect.
-    const refused = (error as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
-    return done(refused || op.f === 'get' ? 'fail' : 'info');
-  }
-  const body = (await response.json().catch(() => ({}))) as { value?: unknown; code?: string; ok?: boolean };
-  if (response.status === 200) return done('ok', op.f === 'get' ? body.value : op.f === 'cas' ? true : undefined);
-  if (op.f === 'get' && response.status === 404) return done('ok', undefined);
-  if (op.f === 'cas' && response.status === 409) return done('ok', false);
-  if (response.status === 503 && body.code === 'OUTCOME_UNKNOWN') return done('info');
-  if (response.status === 503) return done('fail'); // NOT_APPLIED, or a read that failed
-  throw new Error(`unexpected answer ${response.status} ${JSON.stringify(body)} to ${JSON.stringify(op)}`);
-}
