@@ -787,7 +787,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
         }
       }
       if (saving === undefined) {
-        this.#completeReady(core, ready, false);
+        this.#completeReady(core, ready, false, 0);
         continue;
       }
       // Thesis §10.2.1: a leader writes to its disk while its appends travel. None of its messages
@@ -795,16 +795,26 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       // and it counts its own entries toward a commit only once advance() confirms them durable.
       const early = ready.hardState === null && core.role === 'leader';
       if (early) this.#send(ready.messages);
+      // Committed entries already durable here need not wait for this save: they are applied at
+      // once, below. (A leader's always are: it counts itself toward a commit only once durable.)
+      const applied = ready.snapshot === null ? durablePrefix(ready.committed, core.persistedIndex) : 0;
       this.#inflightSave = saving;
       saving.then(
         () => {
           this.#inflightSave = null;
           if (this.#state !== 'running') return;
-          this.#completeReady(core, ready, early);
+          this.#completeReady(core, ready, early, applied);
           this.#flush();
         },
         (error: unknown) => this.#storageFailed(error),
       );
+      if (applied > 0) {
+        this.#applyCommitted(ready.committed, 0, applied);
+        core.appliedThrough((ready.committed[applied - 1] as LogEntry).index);
+        if (this.#state !== 'running') return; // a listener stopped the node
+        this.#reads.applied(core.lastApplied);
+        this.#notify(core);
+      }
     }
   }
 
@@ -823,8 +833,8 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     }
   }
 
-  /** What follows a Ready's save: send its messages (unless `sent` already), restore, apply, advance. */
-  #completeReady(core: RaftCore, ready: Ready, sent: boolean): void {
+  /** What follows a Ready's save: send its messages (unless `sent` already), restore, apply (past the first `applied`), advance. */
+  #completeReady(core: RaftCore, ready: Ready, sent: boolean, applied: number): void {
     if (!sent) this.#send(ready.messages);
     const snapshot = ready.snapshot;
     if (snapshot !== null && snapshot.index > core.lastApplied) {
@@ -842,13 +852,7 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
       this.#proposals.restored(snapshot.index);
       this.#notifyListeners('snapshot', { index: snapshot.index, term: snapshot.term, installed: true });
     }
-    const notifyApply = listens(this, APPLY);
-    this.#applyingReady = true;
-    try {
-      for (const entry of ready.committed) this.#apply(entry, notifyApply);
-    } finally {
-      this.#applyingReady = false;
-    }
+    this.#applyCommitted(ready.committed, applied, ready.committed.length);
     core.advance(ready);
     if (this.#state !== 'running') return; // a listener stopped the node
     this.#maybeCompact(core);
@@ -859,6 +863,18 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
     // advance() may have set the core a new deadline (a commit to pass on). Measured from the last
     // catch-up, without reading the clock again: at worst it fires a save's duration late.
     this.#armTimer();
+  }
+
+  /** Applies `entries[from..to)`, in order. */
+  #applyCommitted(entries: readonly LogEntry[], from: number, to: number): void {
+    if (from >= to) return;
+    const notifyApply = listens(this, APPLY);
+    this.#applyingReady = true;
+    try {
+      for (let i = from; i < to; i++) this.#apply(entries[i] as LogEntry, notifyApply);
+    } finally {
+      this.#applyingReady = false;
+    }
   }
 
   /** Whether the state machine can take and restore snapshots (so the log can be compacted). */
@@ -997,4 +1013,11 @@ export class RaftNode<C = unknown, R = unknown> extends EventEmitter<RaftNodeEve
   #stopped(): NodeStoppedError {
     return new NodeStoppedError(this.id, this.#stopCause);
   }
+}
+
+/** How many of `committed` (ascending) lie at or below `durable`. */
+function durablePrefix(committed: readonly LogEntry[], durable: number): number {
+  let n = committed.length;
+  while (n > 0 && (committed[n - 1] as LogEntry).index > durable) n--;
+  return n;
 }

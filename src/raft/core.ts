@@ -173,8 +173,10 @@ export class RaftCore {
   get leaderId(): NodeId | null { return this.#leaderId; }
   /** The highest log index known to be committed. */
   get commitIndex(): number { return this.#commitIndex; }
-  /** The highest log index the driver confirmed applied (through {@link advance}). */
+  /** The highest log index the driver confirmed applied (through {@link advance} or {@link appliedThrough}). */
   get lastApplied(): number { return this.#lastApplied; }
+  /** The highest log index storage confirmed durable here. */
+  get persistedIndex(): number { return this.#log.persistedIndex; }
   /** The index of the last log entry (0 when the log is empty). */
   get lastLogIndex(): number { return this.#log.lastIndex; }
   /** The term of the last log entry (0 when the log is empty). */
@@ -515,6 +517,12 @@ export class RaftCore {
     const snapshot = this.#unstableSnapshot;
     this.#unstableSnapshot = null;
     return { hardState, snapshot, entries: this.#log.takeUnstable(), messages, committed, reads, forwarded };
+  }
+
+  /** Confirms a Ready's `committed` applied through `index` before the Ready is advanced (they were durable here already). */
+  appliedThrough(index: number): void {
+    if (index > this.#applying) throw new RangeError(`appliedThrough: ${index} was not handed out for applying (through ${this.#applying})`);
+    if (index > this.#lastApplied) this.#lastApplied = index;
   }
 
   /** Confirms a Ready was persisted, sent and applied. */
