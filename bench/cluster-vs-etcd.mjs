@@ -255,15 +255,23 @@ const WORKLOADS = [
   ['get', 64],
 ];
 
-async function loadSuite(c) {
+/**
+ * Every workload, REPS times, on each cluster given. With two clusters the repetitions alternate
+ * (raftkit, etcd, raftkit, ...), both clusters running throughout (idle, each uses a few % of a
+ * core): the disk's fsync time drifts by 2x over minutes here, and alternating puts both systems
+ * on the same stretch of it.
+ */
+async function loadSuite(...clusters) {
   for (const [op, conc] of WORKLOADS) {
     for (let rep = 1; rep <= REPS; rep++) {
-      progress(`${c.system.name}: ${op} c=${conc} rep ${rep}/${REPS} (${WARM}+${DUR} s)`);
-      const pids = c.members.map((m) => m.pid);
-      const r = await measured(async () => (await waitHealthy(c.system, c.eps, 60), load({ system: c.system, endpoints: c.eps, op, concurrency: conc, durationS: DUR, warmupS: WARM, pids, label: `rep ${rep}` })));
-      record(r);
-      if (r.leaderChanged) progress('  the leader changed during this repetition');
-      progress(`  ${r.opsPerSec} ops/s, p50 ${r.p50ms} ms, p99 ${r.p99ms} ms, errors ${r.errors}, servers ${r.serverCpuPct} % CPU, client ${r.clientCpuPct} %${r.opsPerLeaderFsync ? `, ${r.opsPerLeaderFsync} puts per leader fsync` : ''}`);
+      for (const c of clusters) {
+        progress(`${c.system.name}: ${op} c=${conc} rep ${rep}/${REPS} (${WARM}+${DUR} s)`);
+        const pids = c.members.map((m) => m.pid);
+        const r = await measured(async () => (await waitHealthy(c.system, c.eps, 60), load({ system: c.system, endpoints: c.eps, op, concurrency: conc, durationS: DUR, warmupS: WARM, pids, label: `rep ${rep}` })));
+        record(r);
+        if (r.leaderChanged) progress('  the leader changed during this repetition');
+        progress(`  ${r.opsPerSec} ops/s, p50 ${r.p50ms} ms, p99 ${r.p99ms} ms, errors ${r.errors}, servers ${r.serverCpuPct} % CPU, client ${r.clientCpuPct} %${r.opsPerLeaderFsync ? `, ${r.opsPerLeaderFsync} puts per leader fsync` : ''}`);
+      }
     }
   }
 }
@@ -475,30 +483,31 @@ async function main() {
   if (PROFILE) return profileRun();
   if (SYSTEMS.includes('etcd')) ensureEtcd(); // install (if needed) before anything is measured
 
-  if (SYSTEMS.includes('raftkit')) {
-    let c = await raftkitCluster('default');
-    await sleep(1000);
-    await idleCpu('raftkit 3 servers', c.members.map((m) => m.pid));
-    if (LOADS) await loadSuite(c);
-    if (MEMORY_MINUTES > 0) await memorySuite(c);
-    if (FAILOVER) await failoverSuite(c, 'default (300-600 ms)');
-    await c.stop();
+  // The loads: both systems at once, their repetitions alternating (see loadSuite).
+  const both = SYSTEMS.includes('raftkit') && SYSTEMS.includes('etcd');
+  let raftkit = SYSTEMS.includes('raftkit') ? await raftkitCluster('default') : null;
+  const etcd = SYSTEMS.includes('etcd') ? await etcdCluster('default') : null;
+  await sleep(1000);
+  if (raftkit) await idleCpu('raftkit 3 servers', raftkit.members.map((m) => m.pid));
+  if (etcd) await idleCpu('etcd 3 members', etcd.members.map((m) => m.pid));
+  if (LOADS) await loadSuite(...[raftkit, etcd].filter(Boolean));
+  if (both) progress('loads done; the failover trials run one system at a time');
+  if (etcd) {
+    if (FAILOVER) await failoverSuite(etcd, 'defaults (1000 ms, randomised to 1000-2000)');
+    await etcd.stop();
+    progress('etcd: stopped');
+  }
+  if (raftkit) {
+    if (MEMORY_MINUTES > 0) await memorySuite(raftkit);
+    if (FAILOVER) await failoverSuite(raftkit, 'default (300-600 ms)');
+    await raftkit.stop();
     progress('raftkit (default): stopped');
     if (FAILOVER) {
-      c = await raftkitCluster('et1000', ['--election-timeout', '1000-2000']);
-      await failoverSuite(c, '--election-timeout 1000-2000');
-      await c.stop();
+      raftkit = await raftkitCluster('et1000', ['--election-timeout', '1000-2000']);
+      await failoverSuite(raftkit, '--election-timeout 1000-2000');
+      await raftkit.stop();
       progress('raftkit (et1000): stopped');
     }
-  }
-  if (SYSTEMS.includes('etcd')) {
-    const c = await etcdCluster('default');
-    await sleep(1000);
-    await idleCpu('etcd 3 members', c.members.map((m) => m.pid));
-    if (LOADS) await loadSuite(c);
-    if (FAILOVER) await failoverSuite(c, 'defaults (1000 ms, randomised to 1000-2000)');
-    await c.stop();
-    progress('etcd: stopped');
   }
   const lines = fs.readFileSync(RESULTS, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
   const summary = report(lines);
