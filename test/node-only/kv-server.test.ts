@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { KeyValueServer, type KeyValueServerOptions } from '../../src/node-only/index.js';
-import { freePorts } from './serve-cluster.js';
+import { eventually, freePorts } from './tcp-support.js';
 
 const work = await mkdtemp(join(tmpdir(), 'raftkit-server-'));
 const running = new Set<KeyValueServer>();
@@ -51,14 +51,6 @@ async function leaderOf(servers: readonly KeyValueServer[]): Promise<KeyValueSer
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error('no leader');
-}
-
-async function eventually(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`never: ${what}`);
 }
 
 describe('KeyValueServer', () => {

@@ -6,14 +6,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { SeededRandom } from '../../src/runtime/random.js';
 import { checkKvHistory, describeHistory, type KvOp, type Operation } from '../support/linearizability.js';
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { freePorts, sleep } from './tcp-support.js';
+
+export { freePorts, sleep };
 
 /** Polls `check` every 50 ms until it returns a value other than undefined; throws after `timeoutMs`. */
 export async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
@@ -24,19 +25,6 @@ export async function until<T>(what: string, check: () => Promise<T | undefined>
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(50);
   }
-}
-
-/** Free ports on 127.0.0.1 (bound once to learn them, then released). */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve) => {
-      const server = createServer();
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
 }
 
 export interface Status {

@@ -147,10 +147,12 @@ export const hello = (cluster: string, from: string, to: string, lane: Lane = 'c
 export const jsonFrame = (value: unknown): Buffer => encodeFrame(Buffer.from(JSON.stringify(value)));
 
 /**
- * A fake peer that answers the handshake as `id` and then never reads again: the socket's
- * buffers fill, and its sender must hold its queue within bounds. `hellos` counts handshakes.
+ * A fake peer that answers each handshake as `id`, then either never reads again (`'stall'`:
+ * the socket's buffers fill, and its sender must hold its queue within bounds) or closes the
+ * connection at once (`'close'`: as a node does that is misaddressed, speaks another codec, or
+ * replaced the connection). `hellos` counts handshakes.
  */
-export async function stalledPeer(leftovers: Leftovers, id: string, cluster = 'raftkit'): Promise<{ port: number; hellos: () => number }> {
+export async function fakePeer(leftovers: Leftovers, id: string, then: 'stall' | 'close', cluster = 'raftkit'): Promise<{ port: number; hellos: () => number }> {
   let hellos = 0;
   const server = leftovers.server(
     createServer((socket) => {
@@ -159,7 +161,9 @@ export async function stalledPeer(leftovers: Leftovers, id: string, cluster = 'r
       socket.once('data', (chunk: Buffer) => {
         decoder.push(chunk, () => {
           hellos++;
-          socket.write(encodeFrame(Buffer.from(JSON.stringify({ raftkit: 1, ok: true, cluster, from: id }))));
+          const welcome = jsonFrame({ raftkit: 1, ok: true, cluster, from: id });
+          if (then === 'close') return void socket.end(welcome, () => socket.destroy());
+          socket.write(welcome);
           socket.pause(); // and never resume
         });
       });
@@ -171,37 +175,18 @@ export async function stalledPeer(leftovers: Leftovers, id: string, cluster = 'r
   return { port: address.port, hellos: () => hellos };
 }
 
-/**
- * A fake peer that answers each handshake as `id` and then closes the connection at once (as a
- * node does that is misaddressed, speaks another codec, or replaced the connection). `hellos`
- * counts handshakes.
- */
-export async function ficklePeer(leftovers: Leftovers, id: string, cluster = 'raftkit'): Promise<{ port: number; hellos: () => number }> {
-  let hellos = 0;
-  const server = leftovers.server(
-    createServer((socket) => {
-      leftovers.socket(socket);
-      const decoder = new FrameDecoder(4096);
-      socket.once('data', (chunk: Buffer) => {
-        decoder.push(chunk, () => {
-          hellos++;
-          socket.end(encodeFrame(Buffer.from(JSON.stringify({ raftkit: 1, ok: true, cluster, from: id }))), () => socket.destroy());
-        });
-      });
-    }),
+/** Free ports on 127.0.0.1 (bound once to learn them, then released), for addresses peers must know in advance. */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<Server>((resolve) => {
+      const server = createServer();
+      server.listen(0, '127.0.0.1', () => resolve(server));
+    })),
   );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (typeof address !== 'object' || address === null) throw new Error('no address');
-  return { port: address.port, hellos: () => hellos };
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
 }
 
-/** A port on loopback that nothing listens on (bound once to learn it, then released). */
-export async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new Error('no address');
-  return address.port;
-}
+/** A port on loopback that nothing listens on. */
+export const deadPort = async (): Promise<number> => (await freePorts(1))[0] as number;

@@ -13,7 +13,7 @@ import { frameHeader } from '../../src/node-only/frames.js';
 import { TcpTransport, TcpTransportError, type RefusalReason, type TcpTlsOptions, type TcpTransportOptions } from '../../src/node-only/index.js';
 import type { NodeId } from '../../src/raft/types.js';
 import type { Envelope } from '../../src/transport/transport.js';
-import { deadPort, eventually, ficklePeer, hello, jsonFrame, Leftovers, makePki, rawConnect, sleep, stalledPeer, watch, type Pki } from './tcp-support.js';
+import { deadPort, eventually, fakePeer, hello, jsonFrame, Leftovers, makePki, rawConnect, sleep, watch, type Pki } from './tcp-support.js';
 
 const CHECK_TIMEOUT_MS = 30_000;
 const leftovers = new Leftovers();
@@ -284,7 +284,7 @@ describe('a slow or dead peer never grows memory without bound', () => {
   const limits = { maxQueueMessages: 1000, maxQueueBytes: 256 * 1024 };
 
   it('a peer that takes the handshake and then never reads: 100,000 messages, the queue stays within bounds, drops are counted', async () => {
-    const stalled = await stalledPeer(leftovers, 'b');
+    const stalled = await fakePeer(leftovers, 'b', 'stall');
     const a = await open('a', { ...limits, peers: { b: `127.0.0.1:${stalled.port}` } });
     a.send('b', message(0));
     await eventually('a to be connected', () => a.stats().connections.outbound === 1);
@@ -387,7 +387,7 @@ describe('connections', () => {
   });
 
   it('a peer that welcomes and then closes at once is redialled with a growing back-off, not every 50 ms', async () => {
-    const fickle = await ficklePeer(leftovers, 'b');
+    const fickle = await fakePeer(leftovers, 'b', 'close');
     const a = await open('a', { peers: { b: `127.0.0.1:${fickle.port}` } }); // back-off [50, 5000]
     leftovers.interval(setInterval(() => a.send('b', ping('a', 'b', 0)), 5)); // always something to send
     await sleep(1200);
