@@ -1,0 +1,30 @@
+/**
+ * `raftkit/testing`: checking that a system is linearizable from what its clients saw. Record a
+ * history (invocations, then `ok`, `fail` or `info` outcomes, as Jepsen does), pick a model of
+ * what the system should do (a register, a key-value store, a set, or your own), and
+ * {@link checkLinearizable} says whether some order of the operations explains every output,
+ * or shows a small counterexample; {@link historyToHtml} draws it. Runs in browsers and Node.
+ *
+ * @packageDocumentation
+ * @module raftkit/testing
+ */
+
+export { HistoryError } from './errors.js';
+export type { HistoryErrorCode } from './errors.js';
+export { historyFromEvents } from './history.js';
+export type { Operation, OperationStatus, HistoryEvent } from './history.js';
+export { HistoryRecorder } from './recorder.js';
+export type { PendingOperation, RecorderOptions } from './recorder.js';
+export { UNKNOWN, partitionBy } from './model.js';
+export type { Model, Unknown } from './model.js';
+export { registerModel } from './register.js';
+export type { RegisterInput, RegisterState } from './register.js';
+export { kvModel } from './kv.js';
+export type { KvInput, KvState } from './kv.js';
+export { setModel } from './set.js';
+export type { SetInput, SetState } from './set.js';
+export { checkLinearizable } from './check.js';
+export type { CheckOptions, CheckResult, Counterexample, LinearizationPoint } from './check.js';
+export { describeHistory } from './describe.js';
+export { historyToHtml } from './html.js';
+export type { HtmlOptions } from './html.js';
