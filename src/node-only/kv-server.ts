@@ -501,22 +501,7 @@ export class KeyValueServer {
       request.resume();
       throw new BadRequest(413, 'BODY_TOO_LARGE', `the body is ${declared} bytes; at most ${limit} are accepted`, undefined, true);
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of request as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > limit) {
-          request.resume();
-          throw new BadRequest(413, 'BODY_TOO_LARGE', `the body is over ${limit} bytes`, undefined, true);
-        }
-        chunks.push(chunk);
-      }
-    } catch (error) {
-      // (A client that hangs up mid-body: nothing was proposed.)
-      throw error instanceof BadRequest ? error : new BadRequest(400, 'BAD_REQUEST', 'the body could not be read');
-    }
-    const text = Buffer.concat(chunks).toString('utf8');
+    const text = (await readBody(request, limit)).toString('utf8');
     try {
       return JSON.parse(text) as unknown;
     } catch {
@@ -565,4 +550,31 @@ function parseAddressOr400(address: string): void {
   } catch (error) {
     throw new BadRequest(400, 'BAD_REQUEST', String((error as Error).message));
   }
+}
+
+/**
+ * The whole body of `request`, or a {@link BadRequest}: 413 past `limit` bytes, 400 when the client
+ * hangs up mid-body (then nothing was proposed). Events rather than an async iterator, which costs
+ * more than the rest of reading a small body.
+ */
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (error?: BadRequest): void => {
+      request.off('data', onData).off('end', onEnd).off('error', onAbort).off('close', onAbort);
+      if (error === undefined) resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+      else reject(error);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      chunks.push(chunk);
+      if (size <= limit) return;
+      request.resume();
+      finish(new BadRequest(413, 'BODY_TOO_LARGE', `the body is over ${limit} bytes`, undefined, true));
+    };
+    const onEnd = (): void => finish();
+    const onAbort = (): void => finish(new BadRequest(400, 'BAD_REQUEST', 'the body could not be read'));
+    request.on('data', onData).on('end', onEnd).on('error', onAbort).on('close', onAbort);
+  });
 }

@@ -80,9 +80,11 @@ export class PeerLink {
     if (evicted.length > 0) this.context.dropped(evicted, 'queue-full');
     if (this.#state === 'idle') this.#dial();
     else if (this.#state === 'open' && !this.#flushQueued) {
-      // Everything sent in this turn goes out in one corked write.
+      // Everything sent until the host next checks for I/O goes out in one corked write: with a
+      // macrotask rather than a microtask, the messages of every request read in one poll share
+      // a write (one system call per peer, not one per request).
       this.#flushQueued = true;
-      this.context.scheduler.defer(() => this.#flush());
+      this.context.scheduler.schedule(0, () => this.#flush());
     }
   }
 

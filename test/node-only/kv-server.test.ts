@@ -3,6 +3,8 @@
  * directory and TcpTransport), driven through their HTTP API as a client would.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -112,6 +114,34 @@ describe('KeyValueServer', () => {
     expect(await call(server, 'POST', '/members', { id: 4 })).toMatchObject({ status: 400 });
     expect(await call(server, 'PUT', '/kv/x', 'still here')).toMatchObject({ status: 200 });
     expect(await call(server, 'GET', '/kv/x')).toMatchObject({ status: 200, body: { value: 'still here' } });
+  }, 30_000);
+
+  it('refuses a chunked body past the limit (no content-length), and survives a client that hangs up mid-body', async () => {
+    const { servers } = await cluster(1, { maxBodyBytes: 1024 });
+    const [server] = servers as [KeyValueServer];
+    await leaderOf(servers);
+    const chunked = await new Promise<number>((resolve, reject) => {
+      const request = httpRequest({ host: '127.0.0.1', port: server.httpAddress.port, method: 'PUT', path: '/kv/big', headers: { 'transfer-encoding': 'chunked' } }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      request.on('error', reject);
+      for (let i = 0; i < 8; i++) request.write(`"${'x'.repeat(300)}"`.slice(0, 300));
+      request.end();
+    });
+    expect(chunked).toBe(413);
+    // Half a body, then the connection drops: nothing is proposed, and the next client is served.
+    const proposalsBefore = server.node.status().commitIndex;
+    await new Promise<void>((resolve) => {
+      const socket = connect(server.httpAddress.port, '127.0.0.1', () => {
+        socket.write('PUT /kv/half HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n"abc');
+        setTimeout(() => socket.destroy(), 50);
+      });
+      socket.on('close', () => resolve());
+    });
+    expect(await call(server, 'GET', '/kv/half?consistency=stale')).toMatchObject({ status: 404 });
+    expect(await call(server, 'PUT', '/kv/x', 'after')).toMatchObject({ status: 200 });
+    expect(server.node.status().commitIndex).toBe(proposalsBefore + 1);
   }, 30_000);
 
   it('tells "not applied" from "outcome unknown"', async () => {
