@@ -65,6 +65,14 @@ export interface KeyValueServerOptions {
   readonly heartbeatIntervalMs?: number;
   /** Entries between automatic snapshots. Default 10,000. */
   readonly snapshotThreshold?: number;
+  /** Pre-vote (Raft thesis §9.6): a node that cannot win does not disrupt the term. Default true. */
+  readonly preVote?: boolean;
+  /** Check-quorum: a leader that stops hearing from a majority steps down. Default true. */
+  readonly checkQuorum?: boolean;
+  /** How long a Raft connection may take to complete its handshake, in ms. Default 5,000. */
+  readonly handshakeTimeoutMs?: number;
+  /** The most inbound Raft connections open at once. Default 1,024. */
+  readonly maxConnections?: number;
   /** Where log lines go, one object each. Default: a JSON line on stderr. */
   readonly log?: (line: Readonly<Record<string, unknown>>) => void;
 }
@@ -211,6 +219,8 @@ export class KeyValueServer {
         maxFrameBytes: MAX_FRAME_BYTES,
         ...(options.clusterId === undefined ? {} : { clusterId: options.clusterId }),
         ...(options.tls === undefined ? {} : { tls: options.tls }),
+        ...(options.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: options.handshakeTimeoutMs }),
+        ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
         onWarning: (warning) => log({ level: 'warn', msg: warning.message, code: warning.code }),
       });
       const store = new KeyValueStore();
@@ -225,6 +235,8 @@ export class KeyValueServer {
         electionTimeoutMs: options.electionTimeoutMs ?? [300, 600],
         heartbeatIntervalMs: options.heartbeatIntervalMs ?? 75,
         snapshotThreshold: options.snapshotThreshold ?? 10_000,
+        preVote: options.preVote ?? true,
+        checkQuorum: options.checkQuorum ?? true,
         maxBytesPerMessage: MAX_BATCH_BYTES, // far below the frame limit: a follower far behind on large values still catches up
       });
       const http = createServer();

@@ -27,6 +27,14 @@ export const SERVE_OPTIONS = `Options of serve:
   --join                  join a running cluster (add it with POST /members on the leader)
   --election-timeout MIN-MAX
                           election timeout in ms (default 300-600)
+  --heartbeat-interval MS heartbeat interval (default 75)
+  --snapshot-threshold N  entries between automatic snapshots (default 10000)
+  --request-timeout MS    how long a write or read may take before it is answered 503 (default 5000)
+  --max-body BYTES        the largest request body (default 1048576)
+  --handshake-timeout MS  how long a Raft connection may take to shake hands (default 5000)
+  --max-connections N     the most inbound Raft connections at once (default 1024)
+  --no-pre-vote           turn pre-vote off (on by default)
+  --no-check-quorum       turn check-quorum off (on by default)
   --sync always|never     never is not durable: demos only (default always)
   --local N               start N nodes on 127.0.0.1 (Raft 7001.., HTTP 8001..; --base-port P
                           and --http-base-port P move them), data under --data (default ./raftkit-data)`;
@@ -45,11 +53,36 @@ function peersOf(text: string): Record<string, string> {
   return peers;
 }
 
+/** A whole number of at least `min` for `--name`. */
+function countOf(name: string, text: string, min: number): number {
+  const value = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(Number.isSafeInteger(value) && value >= min)) throw new ServeUsageError(`--${name} takes a whole number ≥ ${min}, got '${text}'`);
+  return value;
+}
+
 function rangeOf(text: string): [number, number] {
   const match = /^(\d+)-(\d+)$/.exec(text);
   const [min, max] = match === null ? [NaN, NaN] : [Number(match[1]), Number(match[2])];
   if (!(min >= 10 && max >= min)) throw new ServeUsageError(`--election-timeout takes MIN-MAX in ms (MIN ≥ 10), got '${text}'`);
   return [min, max];
+}
+
+/** The numeric options given, each checked. */
+function numbers(values: Record<string, string | boolean | undefined>): Partial<KeyValueServerOptions> {
+  const flags = [
+    ['heartbeat-interval', 'heartbeatIntervalMs', 1],
+    ['snapshot-threshold', 'snapshotThreshold', 1],
+    ['request-timeout', 'requestTimeoutMs', 1],
+    ['max-body', 'maxBodyBytes', 1],
+    ['handshake-timeout', 'handshakeTimeoutMs', 1],
+    ['max-connections', 'maxConnections', 1],
+  ] as const;
+  const options: Record<string, number> = {};
+  for (const [flag, option, min] of flags) {
+    const text = values[flag];
+    if (typeof text === 'string') options[option] = countOf(flag, text, min);
+  }
+  return options;
 }
 
 /** Resolves on the first of SIGTERM or SIGINT. */
@@ -84,6 +117,14 @@ export async function serve(args: readonly string[], print: (line: string) => vo
       join: { type: 'boolean' },
       'election-timeout': { type: 'string' },
       sync: { type: 'string' },
+      'heartbeat-interval': { type: 'string' },
+      'snapshot-threshold': { type: 'string' },
+      'request-timeout': { type: 'string' },
+      'max-body': { type: 'string' },
+      'handshake-timeout': { type: 'string' },
+      'max-connections': { type: 'string' },
+      'no-pre-vote': { type: 'boolean' },
+      'no-check-quorum': { type: 'boolean' },
       local: { type: 'string' },
       'base-port': { type: 'string' },
       'http-base-port': { type: 'string' },
@@ -107,6 +148,9 @@ export async function serve(args: readonly string[], print: (line: string) => vo
     ...(values.join === true ? { join: true } : {}),
     ...(values['election-timeout'] === undefined ? {} : { electionTimeoutMs: rangeOf(values['election-timeout']) }),
     ...(values.sync === undefined ? {} : { sync: values.sync as 'always' | 'never' }),
+    ...numbers(values),
+    ...(values['no-pre-vote'] === true ? { preVote: false } : {}),
+    ...(values['no-check-quorum'] === true ? { checkQuorum: false } : {}),
   };
   // Started by `--local`: exit with the parent, which is gone when its IPC channel closes (maybe already).
   const orphaned = new Promise<void>((resolve) => {

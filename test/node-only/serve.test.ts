@@ -14,7 +14,8 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../src/runtime/random.js';
 import { checkKvHistory, describeHistory, type KvOp, type Operation } from '../support/linearizability.js';
-import { freePorts, request, sleep } from './serve-cluster.js';
+import { connect } from 'node:net';
+import { freePorts, request, sleep, until } from './serve-cluster.js';
 
 const ROUNDS = process.env.RAFTKIT_DEEP === '1' ? 100 : 5;
 const SEED = Number(process.env.RAFTKIT_SEED ?? 20261203);
@@ -155,6 +156,40 @@ describe('raftkit serve, three processes', () => {
     for (const server of servers) server.child?.kill('SIGTERM');
     expect(await Promise.all(servers.map((s) => s.exited))).toEqual([0, 0, 0]);
   }, 60_000 + ROUNDS * 4_000);
+  it('serve: bad flags exit 2 with the reason; the transport and Raft flags reach the node', async () => {
+    const [raft, http] = await freePorts(2);
+    const base = ['serve', '--id', '1', '--peers', `1=127.0.0.1:${raft}`, '--data', join(work, 'flags'), '--http', `127.0.0.1:${http}`, '--sync', 'never'];
+    const run = (extra: string[]): Promise<{ code: number | null; stderr: string }> =>
+      new Promise((resolve) => {
+        const child = spawn(process.execPath, [cli, ...base, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+        children.add(child);
+        let stderr = '';
+        child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+        child.on('exit', (code) => resolve({ code, stderr }));
+      });
+    for (const [flag, value] of [['--max-connections', '0'], ['--heartbeat-interval', 'soon'], ['--handshake-timeout', '-5']] as const) {
+      const { code, stderr } = await run([flag, value]);
+      expect(code, flag).toBe(2);
+      expect(stderr, flag).toContain(flag);
+    }
+    const child = spawn(process.execPath, [cli, ...base, '--no-pre-vote', '--no-check-quorum', '--heartbeat-interval', '20', '--handshake-timeout', '300', '--max-connections', '2'], { stdio: ['ignore', 'ignore', 'ignore'] });
+    children.add(child);
+    try {
+      const url = `http://127.0.0.1:${http}`;
+      await until('a leader', async () => ((await fetch(`${url}/status`).then((r) => r.json()).catch(() => undefined)) as { role?: string } | undefined)?.role === 'leader' || undefined);
+      // Silent connections: two are held until the 300 ms handshake timeout closes them; a third is over the limit.
+      const opened = Date.now();
+      const sockets = [0, 1, 2].map(() => connect(raft, '127.0.0.1').resume()); // (read the refusal, and so see the end)
+      const closedAfter = await Promise.all(sockets.map((socket) => new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now() - opened)).on('error', () => undefined))));
+      expect(Math.max(...closedAfter)).toBeLessThan(3_000); // the default handshake timeout is 5 s
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(/^raftkit_connections_refused_total\{reason="handshake-timeout"\} 2$/m);
+      expect(metrics).toMatch(/^raftkit_connections_refused_total\{reason="too-many-connections"\} 1$/m);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 30_000);
+
   it('serve --local: the nodes it started stop when it is killed (regression: they ran on as orphans)', async () => {
     const [raft, http] = await freePorts(2);
     const parent = spawn(process.execPath, [cli, 'serve', '--local', '2', '--base-port', String(raft), '--http-base-port', String(http), '--data', join(work, 'local'), '--sync', 'never'], { stdio: ['ignore', 'pipe', 'ignore'] });
