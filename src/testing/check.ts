@@ -158,20 +158,24 @@ export function checkLinearizable<I, O, S>(history: readonly Operation<I, O>[], 
   return unknown ?? { result: 'linearizable' };
 }
 
-/** The model's partitions (or the whole history as one), as search entries without the fail operations. */
+/**
+ * The model's partitions (or the whole history as one), as search entries in invocation order,
+ * without the fail operations.
+ */
 function partitions<I, O, S>(history: readonly Operation<I, O>[], model: Model<I, O, S>): [string | undefined, Entry<I, O>[]][] {
   const index = new Map<Operation<I, O>, number>(history.map((o, i) => [o, i]));
   const parts: Iterable<readonly [string | undefined, readonly Operation<I, O>[]]> = model.partition ? model.partition(history) : [[undefined, history]];
-  return [...parts].map(([key, operations]) => [
-    key,
-    operations.flatMap((o) => {
+  return [...parts].map(([key, operations]) => {
+    const entries: Entry<I, O>[] = [];
+    for (const o of operations) {
       const i = index.get(o);
       if (i === undefined) throw new TypeError(`the model's partition returned an operation that is not in the history: ${JSON.stringify(o)}`);
-      if (o.status === 'fail') return []; // it did not happen
+      if (o.status === 'fail') continue; // it did not happen
       const info = o.status === 'info';
-      return [{ index: i, input: o.input, output: info ? UNKNOWN : (o.output as O), info, invoke: o.invoke, complete: info ? Infinity : o.complete! }];
-    }),
-  ]);
+      entries.push({ index: i, input: o.input, output: info ? UNKNOWN : (o.output as O), info, invoke: o.invoke, complete: info ? Infinity : o.complete! });
+    }
+    return [key, entries.sort((a, b) => a.invoke - b.invoke || a.index - b.index)];
+  });
 }
 
 /** A model whose states `JSON.stringify` cannot tell apart would make the memoization unsound. */

@@ -116,8 +116,8 @@ export type HistoryEvent<I = unknown, O = unknown> =
  *
  * @example
  * ```ts
- * import { checkLinearizable, historyFromEvents, registerModel } from 'raftkit/testing';
- * const history = historyFromEvents([
+ * import { checkLinearizable, historyFromEvents, registerModel, type RegisterInput } from 'raftkit/testing';
+ * const history = historyFromEvents<RegisterInput>([
  *   { type: 'invoke', id: 1, client: 'a', time: 0, input: { op: 'write', value: 1 } },
  *   { type: 'invoke', id: 2, client: 'b', time: 1, input: { op: 'read' } },
  *   { type: 'ok', id: 1, time: 2 },
@@ -127,7 +127,7 @@ export type HistoryEvent<I = unknown, O = unknown> =
  * console.log(history[2]?.status, checkLinearizable(history, registerModel).result); // info linearizable
  * ```
  */
-export function historyFromEvents<I, O>(events: readonly HistoryEvent<I, O>[]): Operation<I, O>[] {
+export function historyFromEvents<I = unknown, O = unknown>(events: readonly HistoryEvent<I, O>[]): Operation<I, O>[] {
   const operations: { -readonly [K in keyof Operation<I, O>]: Operation<I, O>[K] }[] = [];
   const byId = new Map<string | number, number>();
   const completed = new Set<number>();

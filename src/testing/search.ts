@@ -34,8 +34,14 @@ export interface Frame<S> {
   readonly depth: number;
 }
 
+/** Where a complete linearization ended: the state, and the info entries it linearized. */
+export interface End<S> {
+  readonly state: S;
+  readonly infos: readonly number[];
+}
+
 export type SearchResult<S> =
-  | { readonly kind: 'linearizable'; readonly ends: readonly S[] }
+  | { readonly kind: 'linearizable'; readonly ends: readonly End<S>[] }
   | {
       readonly kind: 'illegal';
       /** The top of the longest partial linearization found (null: none got anywhere). */
@@ -66,102 +72,177 @@ export class Budget {
   }
 }
 
+/** A call or a return in a list; an info entry has only a call, in a list of its own. */
 interface Event {
   readonly id: number;
   readonly call: boolean;
   readonly time: number;
-  match: Event | null; // a call's return
+  match: Event | null; // an ok call's return
   prev: Event | null;
   next: Event | null;
 }
 
 /**
  * Searches for a linearization of `entries` from `start`. With `all`, it does not stop at the
- * first one but returns every state a complete linearization ends in (entries must then have no
- * info operation, since an info operation may be left out).
+ * first one but returns every way a complete linearization of the ok entries ends (its state and
+ * the info entries it took), up to configurations that another end subsumes.
+ *
+ * Info entries never complete, so they have no return: their calls sit in a list of their own
+ * and are tried only once no pending ok call can go next (up to the first return, as ok calls).
+ * Tried first, they would be linearized early on every branch for no reason, and those that
+ * change nothing would be tried again at every step.
  */
 export function search<I, O, S>(entries: readonly Entry<I, O>[], model: Model<I, O, S>, start: S, budget: Budget, all = false): SearchResult<S> {
-  if (all && entries.some((e) => e.info)) throw new Error('invariant: an exhaustive search runs on ok operations only');
   let okLeft = entries.reduce((n, e) => (e.info ? n : n + 1), 0);
-  if (okLeft === 0) return { kind: 'linearizable', ends: [start] }; // info operations may all never have happened
+  if (okLeft === 0) return { kind: 'linearizable', ends: [{ state: start, infos: [] }] }; // info operations may all never have happened
 
-  const head = eventList(entries);
-  const memo = new Memo(entries.length, model);
-  const ends: S[] = [];
+  const { head, infoHead, calls } = eventLists(entries);
+  const twin = twins(entries, infoHead);
+  const linearized = new Uint8Array(entries.length);
+  const memo = new Memo(entries, model);
+  const ends: End<S>[] = [];
   let state = start;
-  let frame = null as Frame<S> | null; // (a cast: the closure below assigns it, which narrowing does not see)
+  let frame = null as Frame<S> | null; // (cast: backtrack() assigns it, which narrowing does not follow)
   let deepest: Frame<S> | null = null;
   let deepestDepth = -1;
   let blocked = -1;
   let stuckAt = -Infinity;
-  const calls = new Array<Event>(entries.length);
-  for (let e = head.next; e !== null; e = e.next) if (e.call) calls[e.id] = e;
+  // The walk: through the ok list up to its first return (`bound`), then through the info list
+  // while calls are no later than that return.
+  let cursor: Event | null = head.next;
+  let inInfo = false;
+  let bound: Event = head;
 
-  // Undoes the top linearization; returns where the walk goes on, or undefined when nothing is left to undo.
-  const backtrack = (): Event | null | undefined => {
-    if (frame === null) return undefined;
-    const call = calls[frame.id]!;
-    state = frame.before;
-    memo.flip(frame.id);
-    unlift(call);
-    if (!entries[frame.id]!.info) okLeft++;
-    frame = frame.prev;
-    return call.next;
-  };
-
-  let event: Event | null | undefined = head.next;
   for (;;) {
     if (!budget.spend()) return { kind: 'unknown', reason: budget.exhausted! };
-    if (event === null || event === undefined) throw new Error('invariant: a call is always followed by its return');
-    if (event.call) {
-      const entry = entries[event.id]!;
-      const after = model.step(state, entry.input, entry.output);
-      if (after !== undefined) {
-        memo.flip(event.id);
-        if (memo.add(after)) {
-          frame = { id: event.id, before: state, after, prev: frame, depth: (frame?.depth ?? 0) + 1 };
-          state = after;
-          lift(event);
-          if (!entry.info && --okLeft === 0) {
-            if (!all) return { kind: 'linearizable', ends: [state] };
-            ends.push(state); // the cache makes each end state new
-            event = backtrack();
-          } else {
-            event = head.next;
-          }
-          continue;
-        }
-        memo.flip(event.id);
-      }
-      event = event.next;
-    } else {
-      if (event.time > stuckAt) stuckAt = event.time;
+    let event = cursor;
+    if (!inInfo && event !== null && !event.call) {
+      bound = event;
+      inInfo = true;
+      event = infoHead.next;
+    }
+    if (inInfo && (event === null || event.time > bound.time)) {
+      // Every call that could go next was tried: the op of `bound` cannot take effect before it completes.
+      if (bound.time > stuckAt) stuckAt = bound.time;
       const depth = frame?.depth ?? 0;
-      if (depth > deepestDepth) {
-        deepest = frame;
-        deepestDepth = depth;
-        blocked = event.id;
+      if (depth > deepestDepth) [deepest, deepestDepth, blocked] = [frame, depth, bound.id];
+      if (frame === null) return ends.length > 0 ? { kind: 'linearizable', ends } : { kind: 'illegal', deepest, blocked, stuckAt };
+      ({ cursor, inInfo } = backtrack());
+      continue;
+    }
+    if (event === null) throw new Error('invariant: while an ok entry is left, its return ends the ok list');
+    if (inInfo && twin[event.id]! >= 0 && linearized[twin[event.id]!] === 0) {
+      cursor = event.next; // its earlier twin is still there to be taken instead
+      continue;
+    }
+
+    const entry = entries[event.id]!;
+    const after = model.step(state, entry.input, entry.output);
+    if (after !== undefined) {
+      memo.flip(event.id);
+      if (memo.add(after)) {
+        frame = { id: event.id, before: state, after, prev: frame, depth: (frame?.depth ?? 0) + 1 };
+        state = after;
+        lift(event);
+        linearized[event.id] = 1;
+        if (!entry.info && --okLeft === 0) {
+          ends.push({ state, infos: infosOf(frame, entries) });
+          if (!all) return { kind: 'linearizable', ends };
+          ({ cursor, inInfo } = backtrack());
+        } else {
+          cursor = head.next;
+          inInfo = false;
+        }
+        continue;
       }
-      event = backtrack();
+      memo.flip(event.id);
     }
-    if (event === undefined) {
-      if (ends.length > 0) return { kind: 'linearizable', ends };
-      return { kind: 'illegal', deepest, blocked, stuckAt };
-    }
+    cursor = event.next;
+  }
+
+  // Undoes the top linearization; the walk goes on after its call, in that call's list.
+  function backtrack(): { cursor: Event | null; inInfo: boolean } {
+    const top = frame!;
+    const call = calls[top.id]!;
+    state = top.before;
+    memo.flip(top.id);
+    unlift(call);
+    linearized[top.id] = 0;
+    const info = entries[top.id]!.info;
+    if (!info) okLeft++;
+    frame = top.prev;
+    if (info) bound = firstReturn(head);
+    return { cursor: call.next, inInfo: info };
   }
 }
 
-/** The calls and returns of `entries`, sorted by time, after a sentinel head. */
-function eventList<I, O>(entries: readonly Entry<I, O>[]): Event {
-  const events: Event[] = [];
+/**
+ * For each info entry, the info entry invoked just before it with the same input, or -1 (for
+ * an ok entry too). Such twins are interchangeable once both are invoked: a linearization that
+ * takes the later one and not the earlier one can take the earlier one instead. So the search
+ * takes a twin only after the one before it, which cuts the ways of taking n identical pending
+ * operations from 2^n to n + 1. Inputs count as identical when they are equal plain JSON values.
+ */
+function twins<I, O>(entries: readonly Entry<I, O>[], infoHead: Event): Int32Array {
+  const twin = new Int32Array(entries.length).fill(-1);
+  const last = new Map<string, number>();
+  for (let e = infoHead.next; e !== null; e = e.next) {
+    const key = plainJson(entries[e.id]!.input);
+    if (key === undefined) continue;
+    twin[e.id] = last.get(key) ?? -1;
+    last.set(key, e.id);
+  }
+  return twin;
+}
+
+/** The JSON text of `value` if it is plain JSON (which JSON text then determines), else undefined. */
+function plainJson(value: unknown): string | undefined {
+  const plain = (v: unknown): boolean => {
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
+    if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0);
+    if (Array.isArray(v)) return v.every(plain);
+    if (typeof v !== 'object' || Object.getPrototypeOf(v) !== Object.prototype) return false;
+    return Object.values(v).every(plain);
+  };
+  return plain(value) ? JSON.stringify(value) : undefined;
+}
+
+/** The info entries linearized on the stack ending at `top`. */
+function infosOf<I, O, S>(top: Frame<S> | null, entries: readonly Entry<I, O>[]): number[] {
+  const infos: number[] = [];
+  for (let f = top; f !== null; f = f.prev) if (entries[f.id]!.info) infos.push(f.id);
+  return infos;
+}
+
+function firstReturn(head: Event): Event {
+  let e = head.next;
+  while (e !== null && e.call) e = e.next;
+  if (e === null) throw new Error('invariant: an info entry was linearized while an ok entry was left');
+  return e;
+}
+
+/** The ok entries' calls and returns sorted by time, and the info entries' calls sorted by time, each after a sentinel head. */
+function eventLists<I, O>(entries: readonly Entry<I, O>[]): { head: Event; infoHead: Event; calls: Event[] } {
+  const ok: Event[] = [];
+  const info: Event[] = [];
+  const calls: Event[] = [];
   entries.forEach((e, id) => {
     const call: Event = { id, call: true, time: e.invoke, match: null, prev: null, next: null };
+    calls.push(call);
+    if (e.info) {
+      info.push(call);
+      return;
+    }
     const ret: Event = { id, call: false, time: e.complete, match: null, prev: null, next: null };
     call.match = ret;
-    events.push(call, ret);
+    ok.push(call, ret);
   });
   // At equal times a call goes before a return, so operations that touch at an instant are concurrent.
-  events.sort((a, b) => a.time - b.time || Number(b.call) - Number(a.call) || a.id - b.id);
+  const order = (a: Event, b: Event): number => a.time - b.time || Number(b.call) - Number(a.call) || a.id - b.id;
+  return { head: link(ok.sort(order)), infoHead: link(info.sort(order)), calls };
+}
+
+function link(events: readonly Event[]): Event {
   const head: Event = { id: -1, call: false, time: -Infinity, match: null, prev: null, next: null };
   let last = head;
   for (const event of events) {
@@ -172,78 +253,134 @@ function eventList<I, O>(entries: readonly Entry<I, O>[]): Event {
   return head;
 }
 
-/** Takes a call and its return out of the list. */
+/** Takes a call (and its return, if it has one) out of its list. */
 function lift(call: Event): void {
-  const ret = call.match!;
   call.prev!.next = call.next;
-  call.next!.prev = call.prev;
+  if (call.next !== null) call.next.prev = call.prev;
+  const ret = call.match;
+  if (ret === null) return;
   ret.prev!.next = ret.next;
   if (ret.next !== null) ret.next.prev = ret.prev;
 }
 
 /** Undoes {@link lift} (in reverse order, so the neighbours are the ones saved). */
 function unlift(call: Event): void {
-  const ret = call.match!;
-  ret.prev!.next = ret;
-  if (ret.next !== null) ret.next.prev = ret;
+  const ret = call.match;
+  if (ret !== null) {
+    ret.prev!.next = ret;
+    if (ret.next !== null) ret.next.prev = ret;
+  }
   call.prev!.next = call;
-  call.next!.prev = call;
+  if (call.next !== null) call.next.prev = call;
 }
 
 /**
- * The explored configurations: the set of linearized entries (a bitset, hashed incrementally
- * with a fixed pseudo-random 52-bit word per entry, Zobrist style) and the model state. The
- * hashes only choose a bucket; the bitset and the state are compared exactly, since a false hit
- * would make the search skip a configuration it never explored.
+ * The explored configurations: which ok entries are linearized (hashed incrementally with a
+ * fixed pseudo-random 52-bit word per entry, Zobrist style), which info entries are, and the
+ * model state. The hash only chooses a bucket; sets and states are compared exactly, since a
+ * false hit would make the search skip a configuration it never explored.
+ *
+ * The ok set is stored as the number of leading ok entries linearized (`first`: entries are in
+ * invocation order, and a linearization takes them roughly in that order) and the few linearized
+ * beyond them, so a configuration costs memory for the concurrency, not for the history's length.
+ *
+ * A configuration is also skipped when one with the same ok entries and state, but a subset of
+ * its info entries, was seen: an info entry may never take effect, so whatever linearization
+ * completes the larger set completes the smaller one too. Without this, the info entries of a
+ * failing history make the search try every subset of them before it can give up.
  */
 class Memo<I, O, S> {
-  private readonly bits: Uint32Array;
+  private readonly ok: Uint32Array;
+  private readonly info: Uint32Array;
+  private first = 0; // every ok slot below it is linearized, and it is not
+  private count = 0; // ok slots linearized
+  /** Per entry: whether it is info, its slot among the ok or the info entries, and its hash words (0 for info entries). */
+  private readonly isInfo: readonly boolean[];
+  private readonly slot: Int32Array;
   private readonly low: Uint32Array;
   private readonly high: Uint32Array;
   private hashLow = 0;
   private hashHigh = 0;
-  private readonly buckets = new Map<number, { bits: Uint32Array; key: string | number; state: S }[]>();
+  private readonly buckets = new Map<number, { first: number; beyond: Int32Array; key: string | number; state: S; infos: Uint32Array[] }[]>();
   private readonly stateKey: (state: S) => string | number;
   private readonly equals: ((a: S, b: S) => boolean) | undefined;
 
-  constructor(size: number, model: Model<I, O, S>) {
-    this.bits = new Uint32Array(Math.ceil(size / 32));
-    this.low = new Uint32Array(size);
-    this.high = new Uint32Array(size);
-    for (let id = 0; id < size; id++) {
+  constructor(entries: readonly Entry<I, O>[], model: Model<I, O, S>) {
+    const infos = entries.filter((e) => e.info).length;
+    this.ok = new Uint32Array(Math.ceil((entries.length - infos) / 32) + 1); // + 1: `first` may stop one past the end
+    this.info = new Uint32Array(Math.ceil(infos / 32));
+    this.slot = new Int32Array(entries.length);
+    this.low = new Uint32Array(entries.length);
+    this.high = new Uint32Array(entries.length);
+    this.isInfo = entries.map((e) => e.info);
+    let okCount = 0;
+    let infoCount = 0;
+    entries.forEach((e, id) => {
+      this.slot[id] = e.info ? infoCount++ : okCount++;
+      if (e.info) return;
       this.low[id] = mix(2 * id + 1);
       this.high[id] = mix(2 * id + 2) & 0xfffff;
-    }
+    });
     this.stateKey = model.hash ? (state) => model.hash!(state) : (state) => JSON.stringify(state);
     this.equals = model.equals?.bind(model);
   }
 
   /** Adds entry `id` to the linearized set, or takes it out. */
   flip(id: number): void {
-    this.bits[id >>> 5]! ^= 1 << (id & 31);
+    const slot = this.slot[id]!;
+    if (this.isInfo[id]) {
+      this.info[slot >>> 5]! ^= 1 << (slot & 31);
+      return;
+    }
     this.hashLow = (this.hashLow ^ this.low[id]!) >>> 0;
     this.hashHigh ^= this.high[id]!;
+    if (this.has(slot)) {
+      this.ok[slot >>> 5]! &= ~(1 << (slot & 31));
+      this.count--;
+      if (slot < this.first) this.first = slot;
+    } else {
+      this.ok[slot >>> 5]! |= 1 << (slot & 31);
+      this.count++;
+      while (this.has(this.first)) this.first++;
+    }
   }
 
-  /** Records the current set with `state`; false when that configuration was seen already. */
+  /** Records the current configuration with `state`; false when it was seen already, or one that subsumes it. */
   add(state: S): boolean {
     const key = this.stateKey(state);
     const hash = this.hashHigh * 0x1_0000_0000 + this.hashLow;
-    const bucket = this.buckets.get(hash);
-    if (bucket === undefined) {
-      this.buckets.set(hash, [{ bits: this.bits.slice(), key, state }]);
+    let bucket = this.buckets.get(hash);
+    if (bucket === undefined) this.buckets.set(hash, (bucket = []));
+    for (const seen of bucket) {
+      if (seen.key !== key || !this.sameOk(seen.first, seen.beyond) || (this.equals !== undefined && !this.equals(seen.state, state))) continue;
+      for (const fewer of seen.infos) if (isSubset(fewer, this.info)) return false;
+      seen.infos.push(this.info.slice());
       return true;
     }
-    for (const seen of bucket) {
-      if (seen.key === key && sameBits(seen.bits, this.bits) && (this.equals === undefined || this.equals(seen.state, state))) return false;
-    }
-    bucket.push({ bits: this.bits.slice(), key, state });
+    bucket.push({ first: this.first, beyond: this.beyond(), key, state, infos: [this.info.slice()] });
+    return true;
+  }
+
+  private has(slot: number): boolean {
+    return (this.ok[slot >>> 5]! & (1 << (slot & 31))) !== 0;
+  }
+
+  /** The linearized ok slots after `first`. */
+  private beyond(): Int32Array {
+    const slots = new Int32Array(this.count - this.first);
+    for (let slot = this.first + 1, found = 0; found < slots.length; slot++) if (this.has(slot)) slots[found++] = slot;
+    return slots;
+  }
+
+  private sameOk(first: number, beyond: Int32Array): boolean {
+    if (first !== this.first || beyond.length !== this.count - this.first) return false;
+    for (const slot of beyond) if (!this.has(slot)) return false;
     return true;
   }
 }
 
-function sameBits(a: Uint32Array, b: Uint32Array): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+function isSubset(a: Uint32Array, b: Uint32Array): boolean {
+  for (let i = 0; i < a.length; i++) if ((a[i]! & ~b[i]!) !== 0) return false;
   return true;
 }
 

@@ -5,11 +5,15 @@
  * `stuckAt`, so it never looked at an operation invoked after it. The operations invoked by
  * then fail alone, with the same search tree.
  *
- * The start: at a quiescent point (every earlier operation completed before every later one is
- * invoked, and no earlier one is info) all earlier operations are linearized before all later
- * ones. If every linearization of the earlier ones ends in the same state, the later ones fail
- * from that state, and the earlier ones can go. The states are carried from one quiescent point
- * to the next, segment by segment, and the window starts at the last point with a single state.
+ * The start: at a quiescent point (every earlier ok operation completed before every later
+ * operation is invoked) all earlier ok operations are linearized before all later ones; earlier
+ * info operations may take effect on either side, or never. A configuration at that point is
+ * the state after the last earlier ok operation and the info operations taken by then. If the
+ * configurations reduce to one (a single state, and a set of taken info operations contained in
+ * every other way of reaching it), the later operations and the info operations not taken fail
+ * from that state exactly when the whole does, and everything else can go. Configurations are
+ * carried from one quiescent point to the next, segment by segment; the window starts at the
+ * last point with a single configuration.
  */
 import type { Model } from './model.js';
 import { Budget, search, type Entry, type Frame } from './search.js';
@@ -22,8 +26,14 @@ export interface FailingWindow<I, O, S> {
   readonly blocked: Entry<I, O>;
 }
 
-/** Beyond this many possible states at a quiescent point, the start is not moved further. */
-const MAX_STATES = 16;
+/** A way the operations before a quiescent point can end: the state, and the info entries taken (by history index). */
+interface Configuration<S> {
+  readonly state: S;
+  readonly taken: ReadonlySet<number>;
+}
+
+/** Beyond this many configurations at a quiescent point, the start is not moved further. */
+const MAX_CONFIGURATIONS = 16;
 
 /**
  * The smallest window this method finds. `failed` is the failed search of all of `entries` from
@@ -39,34 +49,60 @@ export function failingWindow<I, O, S>(
   const prefix = entries.filter((e) => e.invoke <= failed.stuckAt).sort((a, b) => a.invoke - b.invoke || a.index - b.index);
   const fallback = { window: prefix, start: initial, ...resolve(entries, failed.deepest, failed.blocked) };
 
-  let from = 0; // the window starts at prefix[from], in state `start`
-  let start = initial;
-  let states: S[] = [initial];
+  let configurations: Configuration<S>[] = [{ state: initial, taken: new Set() }];
+  let chosen: { from: number; configuration: Configuration<S> } | undefined;
   let segment = 0;
-  let latest = -Infinity;
-  let info = false;
+  let latest = -Infinity; // the last completion of an ok entry so far
   for (let i = 0; i + 1 < prefix.length; i++) {
-    latest = Math.max(latest, prefix[i]!.complete);
-    info ||= prefix[i]!.info;
-    if (info) break; // an info operation may take effect after any later point: no more quiescent points
+    if (!prefix[i]!.info) latest = Math.max(latest, prefix[i]!.complete);
     if (latest >= prefix[i + 1]!.invoke) continue;
-    const next = endStates(prefix.slice(segment, i + 1), model, states, budget);
-    if (next === undefined || next.length > MAX_STATES) break;
+    const oks = prefix.slice(segment, i + 1).filter((e) => !e.info);
+    const infos = prefix.slice(0, i + 1).filter((e) => e.info);
+    const next = configurationsAfter(oks, infos, configurations, model, budget);
+    if (next === undefined || next.length > MAX_CONFIGURATIONS) break;
     if (next.length === 0) throw new Error('invariant: the operations before a point the search passed are linearizable');
-    states = next;
+    configurations = next;
     segment = i + 1;
-    if (states.length === 1) {
-      from = segment;
-      start = states[0]!;
+    if (configurations.length === 1) chosen = { from: segment, configuration: configurations[0]! };
+  }
+  if (chosen === undefined) return fallback;
+
+  const { from, configuration } = chosen;
+  const window = prefix.filter((e, i) => i >= from || (e.info && !configuration.taken.has(e.index)));
+  const result = search(window, model, configuration.state, budget);
+  if (result.kind === 'linearizable') throw new Error('invariant: a window after a single-configuration point fails as the whole does');
+  if (result.kind === 'unknown') return fallback;
+  return { window, start: configuration.state, ...resolve(window, result.deepest, result.blocked) };
+}
+
+/**
+ * The configurations after the ok entries `oks` of one segment, from each of `before`, with the
+ * info entries `infos` invoked so far (those not taken yet may be taken in the segment); the
+ * ones another subsumes are dropped. Undefined if the budget ran out.
+ */
+function configurationsAfter<I, O, S>(
+  oks: readonly Entry<I, O>[],
+  infos: readonly Entry<I, O>[],
+  before: readonly Configuration<S>[],
+  model: Model<I, O, S>,
+  budget: Budget,
+): Configuration<S>[] | undefined {
+  const hash = model.hash ? (s: S) => model.hash!(s) : (s: S) => JSON.stringify(s);
+  const same = (a: S, b: S): boolean => hash(a) === hash(b) && (model.equals === undefined || model.equals(a, b));
+  const subsumes = (a: Configuration<S>, b: Configuration<S>): boolean => same(a.state, b.state) && [...a.taken].every((i) => b.taken.has(i));
+  const after: Configuration<S>[] = [];
+  for (const { state, taken } of before) {
+    const entries = [...infos.filter((e) => !taken.has(e.index)), ...oks];
+    const result = search(entries, model, state, budget, true);
+    if (result.kind === 'unknown') return undefined;
+    if (result.kind === 'illegal') continue; // that configuration leads nowhere
+    for (const end of result.ends) {
+      const configuration = { state: end.state, taken: new Set([...taken, ...end.infos.map((id) => entries[id]!.index)]) };
+      if (after.some((other) => subsumes(other, configuration))) continue;
+      after.splice(0, after.length, ...after.filter((other) => !subsumes(configuration, other)), configuration);
     }
   }
-  if (from === 0) return fallback;
-
-  const window = prefix.slice(from);
-  const result = search(window, model, start, budget);
-  if (result.kind === 'linearizable') throw new Error('invariant: a window after a single-state quiescent point fails as the whole does');
-  if (result.kind === 'unknown') return fallback;
-  return { window, start, ...resolve(window, result.deepest, result.blocked) };
+  return after;
 }
 
 /** The search's stack, bottom first, and its blocked entry, as entries. */
@@ -74,20 +110,4 @@ function resolve<I, O, S>(entries: readonly Entry<I, O>[], top: Frame<S> | null,
   const linearization: { entry: Entry<I, O>; state: S }[] = [];
   for (let frame = top; frame !== null; frame = frame.prev) linearization.push({ entry: entries[frame.id]!, state: frame.after });
   return { linearization: linearization.reverse(), blocked: entries[blocked]! };
-}
-
-/** Every state a linearization of `segment` can end in, from any of `starts`; undefined if the budget ran out. */
-function endStates<I, O, S>(segment: readonly Entry<I, O>[], model: Model<I, O, S>, starts: readonly S[], budget: Budget): S[] | undefined {
-  const hash = model.hash ? (s: S) => model.hash!(s) : (s: S) => JSON.stringify(s);
-  const ends: S[] = [];
-  for (const start of starts) {
-    const result = search(segment, model, start, budget, true);
-    if (result.kind === 'unknown') return undefined;
-    if (result.kind === 'illegal') continue; // that start leads nowhere
-    for (const end of result.ends) {
-      const seen = ends.some((other) => hash(other) === hash(end) && (model.equals === undefined || model.equals(other, end)));
-      if (!seen) ends.push(end);
-    }
-  }
-  return ends;
 }
