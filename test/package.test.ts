@@ -1,6 +1,6 @@
 /**
  * The published package, as a consumer's compiler sees it: after a build, a small consumer that
- * imports `raftkit` and `raftkit/conformance` type-checks under every module resolution a
+ * imports `raftkit`, `raftkit/conformance` and `raftkit/testing` type-checks under every module resolution a
  * TypeScript project may use: node10 (`"moduleResolution": "node"`), node16 from CommonJS and
  * from ESM, and bundler. The consumer sits in a temporary directory whose
  * `node_modules/raftkit` is a symlink to this checkout, so resolution goes through package.json
@@ -25,10 +25,11 @@ const demoBuild = DEMO.exec(pkg.scripts.demo ?? '')?.[1] ?? 'tsup';
 let buildOutput = '';
 let dir = '';
 
-/** Uses both entry points; a module that resolves to no types (or to `any`) fails to compile. */
+/** Uses the browser-safe entry points; a module that resolves to no types (or to `any`) fails to compile. */
 const CONSUMER = `
 import { Cluster, MemoryStorage, type Storage } from 'raftkit';
 import { runChecks, storageChecks, type ConformanceCheck, type StorageHarness } from 'raftkit/conformance';
+import { checkLinearizable, kvModel, type CheckResult, type KvState } from 'raftkit/testing';
 
 const storage: Storage = new MemoryStorage();
 const harness: StorageHarness = { create: () => ({ storage }) };
@@ -39,6 +40,10 @@ storageChecks(42);
 // @ts-expect-error Cluster needs options (so its type is not \`any\`)
 new Cluster();
 export const run = (): Promise<unknown> => runChecks(checks.slice(0, count));
+const verdict: CheckResult<KvState> = checkLinearizable([{ client: 1, input: { op: 'get', key: 'x' }, invoke: 0, complete: 1, status: 'ok' }], kvModel);
+// @ts-expect-error checkLinearizable needs a model (so its type is not \`any\`)
+checkLinearizable([]);
+export const linearizable: boolean = verdict.result === 'linearizable';
 `;
 
 /** Type-checks `files` (relative to the consumer directory) with `options`; returns the diagnostics, formatted. */

@@ -6,7 +6,7 @@
  * compiler options, since a reader will paste it into strict TypeScript.
  *
  * Also checks the documentation bar (BRIEF §6): every export of each entry point (src/index.ts,
- * src/conformance/index.ts, src/node-only/index.ts) has an `@example`, and every value export is used by at least one
+ * src/conformance/index.ts, src/testing/index.ts, src/node-only/index.ts) has an `@example`, and every value export is used by at least one
  * tested example.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import ts from 'typescript';
 import {
   conformanceEntry,
   entry,
+  testingEntry,
   nodeEntry,
   examplesInSource,
   importSnippet,
@@ -50,10 +51,10 @@ for (const file of apiFiles) {
   });
 }
 
-/** The names an example imports as values from 'raftkit', 'raftkit/conformance' or 'raftkit/node' (`type` imports excluded). */
+/** The names an example imports as values from 'raftkit' or one of its entries (`type` imports excluded). */
 function valueImports(code: string): string[] {
   const names: string[] = [];
-  for (const match of code.matchAll(/^import\s+(?!type\b)\{([^}]*)\}\s*from\s*(['"])raftkit(?:\/conformance|\/node)?\2/gm)) {
+  for (const match of code.matchAll(/^import\s+(?!type\b)\{([^}]*)\}\s*from\s*(['"])raftkit(?:\/conformance|\/testing|\/node)?\2/gm)) {
     for (const part of (match[1] ?? '').split(',')) {
       const name = part.trim();
       if (name !== '' && !name.startsWith('type ')) names.push(name.split(/\s+as\s+/)[0] as string);
@@ -67,6 +68,7 @@ beforeAll(async () => {
   for (const example of examples) writeSnippet(join(dir, example.file), example.code, `Generated from ${example.name} by test/docs/api-examples.test.ts.`);
   await import('../../src/index.js'); // transform the library once, outside the per-example timeout
   await import('../../src/conformance/index.js');
+  await import('../../src/testing/index.js');
   await import('../../src/node-only/index.js');
 });
 
@@ -78,7 +80,7 @@ describe('API examples', () => {
   });
 
   it('import what they use from raftkit', () => {
-    for (const { name, code } of examples) expect(code, name).toMatch(/from 'raftkit(\/conformance|\/node)?'/);
+    for (const { name, code } of examples) expect(code, name).toMatch(/from 'raftkit(\/conformance|\/testing|\/node)?'/);
   });
 
   it.each(examples)('$name runs', async ({ file }) => {
@@ -105,7 +107,7 @@ describe('API examples', () => {
   }, 60_000);
 });
 
-const entryPoints = [entry, conformanceEntry, nodeEntry];
+const entryPoints = [entry, conformanceEntry, testingEntry, nodeEntry];
 
 describe('the API documentation', () => {
   it.each(entryPoints.map((path) => relative(root, path)))('has an @example on every export of %s', (file) => {
@@ -123,7 +125,12 @@ describe('the API documentation', () => {
   });
 
   it('uses every value export of each entry point in a tested example', async () => {
-    const exported = [...Object.keys(await import('../../src/index.js')), ...Object.keys(await import('../../src/conformance/index.js')), ...Object.keys(await import('../../src/node-only/index.js'))];
+    const exported = [
+      ...Object.keys(await import('../../src/index.js')),
+      ...Object.keys(await import('../../src/conformance/index.js')),
+      ...Object.keys(await import('../../src/testing/index.js')),
+      ...Object.keys(await import('../../src/node-only/index.js')),
+    ];
     // The clock examples count too: test/clocks/doc-examples.test.ts runs them.
     const clockExamples = sourceFiles('src/clocks').flatMap((file) => examplesInSource(join(root, file), file));
     const used = new Set([...examples, ...clockExamples].flatMap(({ code }) => valueImports(code)));
