@@ -96,3 +96,12 @@ export type { TraceEvent, TraceBase, RoleEvent, LogEvent, MessageEvent, NodeFaul
 // State machines
 export { KeyValueStore } from './kv/key-value-store.js';
 export type { KeyValueCommand, KeyValueResult } from './kv/key-value-store.js';
+
+// The AP store: available in a partition, eventually and causally consistent
+export { ApReplica } from './ap/replica.js';
+export type { ApReplicaOptions, ApReplicaEvents, ApReplicaStats, ApReadResult, ApVersion } from './ap/replica.js';
+export { ApSession } from './ap/session.js';
+export { ApError, SessionBehindError } from './ap/errors.js';
+export type { ApErrorCode } from './ap/errors.js';
+export { validateApMessage } from './ap/messages.js';
+export type { ApMessage, ApDigest, ApDelta, ApWrite } from './ap/messages.js';
