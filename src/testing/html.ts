@@ -25,12 +25,15 @@ export interface HtmlOptions<S> {
   readonly title?: string;
 }
 
-/** Layout, in pixels. */
-const STEP = 56; // per distinct time
-const ROW = 26;
-const LANE_GAP = 10;
+/** Layout, in pixels: a row holds a bar (from BAR_TOP, BAR_HEIGHT high) and room above it for point numbers. */
+const GAP = 16; // the least room between two distinct times
+const CHAR = 7.3; // the width of a character of the 12 px monospace labels
+const ROW = 30;
+const BAR_TOP = 10;
+const BAR_HEIGHT = 18;
+const LANE_GAP = 6;
 const LEFT = 90;
-const TOP = 24;
+const MARGIN = 12;
 
 /**
  * Draws `history` as a standalone HTML page with inline SVG (no scripts, no external files; all
@@ -106,34 +109,32 @@ function lanes<I, O, S>(
   illegal: number | undefined,
 ): string {
   const ops = [...shown].sort((a, b) => history[a]!.invoke - history[b]!.invoke || a - b);
-  const times = [...new Set(ops.flatMap((i) => [history[i]!.invoke, ...(history[i]!.status === 'info' || history[i]!.complete === undefined ? [] : [history[i]!.complete!])]))].sort((a, b) => a - b);
-  const rank = new Map(times.map((t, r) => [t, r]));
-  const x = (time: number): number => LEFT + STEP / 2 + rank.get(time)! * STEP;
-  const right = LEFT + STEP * (times.length + 1);
+  const labels = new Map(ops.map((i) => [i, `#${i} ${operationText(history[i]!, model)}`]));
+  const { x, right } = timeline(ops.map((i) => ({ operation: history[i]!, width: labels.get(i)!.length * CHAR + 10 })));
 
   // Rows: each client's operations packed greedily so that overlapping ones do not cover each other.
   const clients = [...new Set(ops.map((i) => history[i]!.client))];
   const bars = new Map<number, Bar>();
   const parts: string[] = [];
-  let y = TOP;
+  let y = MARGIN;
   for (const client of clients) {
     const rowEnds: number[] = [];
     for (const i of ops.filter((j) => history[j]!.client === client)) {
       const o = history[i]!;
       const open = o.status === 'info' || o.complete === undefined;
       const x1 = x(o.invoke);
-      const x2 = open ? right : Math.max(x(o.complete!), x1 + 8);
+      const x2 = open ? right : Math.max(x(o.complete!), x1 + 8); // (a zero-length operation still shows)
       let row = rowEnds.findIndex((end) => end < x1);
       if (row < 0) row = rowEnds.push(x2) - 1;
       else rowEnds[row] = x2;
       bars.set(i, { index: i, x1, x2, y: y + row * ROW, open });
     }
     const height = Math.max(1, rowEnds.length) * ROW;
-    parts.push(`<text class="client" x="8" y="${y + ROW / 2 + 4}">${escape(`client ${String(client)}`)}</text>`);
+    parts.push(`<text class="client" x="8" y="${y + BAR_TOP + 13}">${escape(`client ${String(client)}`)}</text>`);
     parts.push(`<line class="lane" x1="${LEFT}" y1="${y + height + LANE_GAP / 2}" x2="${right}" y2="${y + height + LANE_GAP / 2}"/>`);
     y += height + LANE_GAP;
   }
-  for (const bar of bars.values()) parts.push(drawBar(history, bar, model, bar.index === illegal));
+  for (const bar of bars.values()) parts.push(drawBar(history, bar, labels.get(bar.index)!, bar.index === illegal));
 
   // Linearization points: strictly left to right in linearization order, each inside its own bar.
   let last = -Infinity;
@@ -141,26 +142,46 @@ function lanes<I, O, S>(
     const bar = bars.get(operation);
     if (bar === undefined) throw new Error(`invariant: linearized operation #${operation} is in the window`);
     last = Math.min(Math.max(bar.x1 + 4, last + 6), bar.x2 - 2);
-    return { x: last, y: bar.y + ROW / 2 - 2, label: `${k + 1}. #${operation} ${operationText(history[operation]!, model)} => ${nameState(state, model)}` };
+    return { x: last, y: bar.y + BAR_TOP, label: `${k + 1}. #${operation} ${operationText(history[operation]!, model)} => ${nameState(state, model)}` };
   });
   const path = placed.length < 2 ? [] : [`<polyline class="path" points="${placed.map((p) => `${p.x},${p.y}`).join(' ')}"/>`];
   const points = placed.map(
-    (p, k) => `<g class="point"><circle cx="${p.x}" cy="${p.y}" r="4"/><text x="${p.x}" y="${p.y - 6}">${k + 1}</text><title>${escape(p.label)}</title></g>`,
+    (p, k) => `<g class="point"><circle cx="${p.x}" cy="${p.y}" r="4"/><text x="${p.x + 5}" y="${p.y - 2}">${k + 1}</text><title>${escape(p.label)}</title></g>`,
   );
 
-  const height = y + TOP;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${right + 20}" height="${height}" viewBox="0 0 ${right + 20} ${height}">\n${[...parts, ...path, ...points].join('\n')}\n</svg>`;
+  const width = Math.ceil(right + MARGIN);
+  const height = y + MARGIN;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">\n${[...parts, ...path, ...points].join('\n')}\n</svg>`;
 }
 
-function drawBar<I, O, S>(history: readonly Operation<I, O>[], bar: Bar, model: Model<I, O, S>, illegal: boolean): string {
+/**
+ * Where each distinct time goes: in order, at least GAP apart, and far enough apart that every
+ * operation's bar holds its label; the right edge leaves room for the open bars' labels too.
+ */
+function timeline<I, O>(ops: readonly { readonly operation: Operation<I, O>; readonly width: number }[]): { x: (time: number) => number; right: number } {
+  const ends = (o: Operation<I, O>): boolean => o.status !== 'info' && o.complete !== undefined;
+  const times = [...new Set(ops.flatMap(({ operation: o }) => (ends(o) ? [o.invoke, o.complete!] : [o.invoke])))].sort((a, b) => a - b);
+  const at = new Map<number, number>();
+  let last = LEFT + MARGIN - GAP;
+  for (const time of times) {
+    // Every bar completing now starts at a time already placed.
+    const room = ops.filter(({ operation: o }) => ends(o) && o.complete === time && o.invoke < time).map(({ operation: o, width }) => at.get(o.invoke)! + width);
+    last = Math.max(last + GAP, ...room);
+    at.set(time, last);
+  }
+  const open = ops.filter(({ operation: o }) => !ends(o)).map(({ operation: o, width }) => at.get(o.invoke)! + width);
+  return { x: (time) => at.get(time)!, right: Math.max(last + GAP * 2, ...open) };
+}
+
+function drawBar<I, O>(history: readonly Operation<I, O>[], bar: Bar, label: string, illegal: boolean): string {
   const o = history[bar.index]!;
-  const text = operationText(o, model);
   const classes = ['op', o.status, ...(illegal ? ['illegal'] : [])].join(' ');
-  const tooltip = `#${bar.index} client ${String(o.client)} [${o.invoke}, ${o.complete === undefined || o.status === 'info' ? '?' : o.complete}] ${o.status}: ${text}${illegal ? ' (cannot be placed)' : ''}`;
+  const tooltip = `${label}: client ${String(o.client)}, [${o.invoke}, ${o.complete === undefined || o.status === 'info' ? '?' : o.complete}], ${o.status}${illegal ? ' (cannot be placed)' : ''}`;
+  const top = bar.y + BAR_TOP;
   const shape = bar.open
-    ? `<path d="M${bar.x2} ${bar.y + 3} H${bar.x1} V${bar.y + ROW - 3} H${bar.x2}"/>` // no right edge: it may take effect at any later time
-    : `<rect x="${bar.x1}" y="${bar.y + 3}" width="${bar.x2 - bar.x1}" height="${ROW - 6}" rx="3"/>`;
-  return `<g class="${classes}" data-op="${bar.index}">${shape}<text x="${bar.x1 + 4}" y="${bar.y + ROW / 2 + 4}">${escape(`#${bar.index} ${text}`)}</text><title>${escape(tooltip)}</title></g>`;
+    ? `<path d="M${bar.x2} ${top} H${bar.x1} V${top + BAR_HEIGHT} H${bar.x2}"/>` // no right edge: it may take effect at any later time
+    : `<rect x="${bar.x1}" y="${top}" width="${bar.x2 - bar.x1}" height="${BAR_HEIGHT}" rx="3"/>`;
+  return `<g class="${classes}" data-op="${bar.index}">${shape}<text x="${bar.x1 + 5}" y="${top + 13}">${escape(label)}</text><title>${escape(tooltip)}</title></g>`;
 }
 
 /** Escapes text for HTML and XML alike. */

@@ -82,14 +82,15 @@ export class HistoryRecorder<I = unknown, O = unknown> {
   /** Records that `client` invoked `input` now; complete the returned handle when the outcome is known. */
   invoke(client: string | number, input: I): PendingOperation<O> {
     const index = this.operations.length;
-    this.operations.push({ client, input, invoke: this.time(), status: 'info' });
+    this.operations.push({ client, input, invoke: this.time(index), status: 'info' });
     let done = false;
     const complete = (status: 'ok' | 'fail' | 'info', output?: O): void => {
       if (done) throw new HistoryError('ALREADY_COMPLETED', 'this operation was completed already', index);
+      const time = this.time(index); // first: a clock that went backwards leaves the operation pending
       done = true;
       const operation = this.operations[index]!;
       operation.status = status;
-      operation.complete = this.time();
+      operation.complete = time;
       if (status === 'ok') operation.output = output as O;
     };
     return { index, ok: (output) => complete('ok', output), fail: () => complete('fail'), info: () => complete('info') };
@@ -100,9 +101,10 @@ export class HistoryRecorder<I = unknown, O = unknown> {
     return this.operations.map((o) => ({ ...o }));
   }
 
-  private time(): number {
+  /** The clock's time for an event of operation `index`. */
+  private time(index: number): number {
     const now = this.clock();
-    if (!(now >= this.last)) throw new HistoryError('TIME_WENT_BACKWARDS', `the clock went from ${this.last} to ${now}`);
+    if (!(now >= this.last)) throw new HistoryError('TIME_WENT_BACKWARDS', `the clock went from ${this.last} to ${now}`, index);
     this.last = now;
     return now;
   }
