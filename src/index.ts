@@ -105,3 +105,41 @@ export { ApError, SessionBehindError } from './ap/errors.js';
 export type { ApErrorCode } from './ap/errors.js';
 export { validateApMessage } from './ap/messages.js';
 export type { ApMessage, ApDigest, ApDelta, ApWrite } from './ap/messages.js';
+
+// Paxos, for comparison with Raft
+export { SynodNode } from './paxos/synod.js';
+export type { SynodNodeOptions, SynodNodeEvents, Backoff } from './paxos/synod.js';
+export { MultiPaxosNode } from './paxos/multi-paxos.js';
+export type { MultiPaxosNodeOptions, MultiPaxosNodeEvents, MultiPaxosRole, PaxosStateMachine } from './paxos/multi-paxos.js';
+export { compareBallots } from './paxos/ballot.js';
+export type { Ballot } from './paxos/ballot.js';
+export { validateSynodMessage, validateMultiPaxosMessage } from './paxos/messages.js';
+export type {
+  AcceptedValue,
+  AcceptedSlot,
+  LogValue,
+  SynodMessage,
+  SynodPrepare,
+  SynodPromise,
+  SynodAccept,
+  SynodAccepted,
+  SynodNack,
+  SynodChosen,
+  MultiPaxosMessage,
+  LogPrepare,
+  LogPromise,
+  LogAccept,
+  LogAccepted,
+  LogNack,
+  LogHeartbeat,
+  LogCatchUp,
+  LogChosen,
+} from './paxos/messages.js';
+export { MemoryAcceptorStorage } from './paxos/storage.js';
+export type { AcceptorStorage, AcceptorState, AcceptorUpdate } from './paxos/storage.js';
+export { PaxosChecker } from './paxos/checker.js';
+export type { PaxosCheckerOptions } from './paxos/checker.js';
+export { PaxosError, PaxosNotLeaderError, PaxosSafetyViolation } from './paxos/errors.js';
+export type { PaxosProperty, PaxosCheckEvent } from './paxos/errors.js';
+export { PaxosSimulation, SynodCluster, MultiPaxosCluster } from './paxos/simulation.js';
+export type { PaxosSimulationOptions, SynodClusterOptions, MultiPaxosClusterOptions, MultiPaxosProposal } from './paxos/simulation.js';
