@@ -52,7 +52,7 @@ export interface CapOptions {
 
 /**
  * Operations invoked in one phase of the experiment by clients of one side, and how many of
- * them were answered (`ok`).
+ * them were answered (`ok`; during the partition, answered before the heal).
  *
  * @example
  * ```ts
@@ -254,16 +254,18 @@ async function drive(target: Target, clients: Client[], plan: Plan): Promise<{ h
 /** Availability by phase and side, from the history. */
 function availability(history: readonly Operation<KvInput>[], clients: readonly Client[], plan: Plan): Pick<CapStoreReport, 'before' | 'majority' | 'minority'> {
   const home = new Map(clients.map((c) => [c.name, c.home]));
-  const count = (keep: (o: Operation<KvInput>) => boolean): CapAvailability => {
+  const healAt = plan.beforeMs + plan.partitionMs;
+  // During the partition, an answer counts only if it came before the heal.
+  const count = (keep: (o: Operation<KvInput>) => boolean, by = Infinity): CapAvailability => {
     const ops = history.filter(keep);
-    return { answered: ops.filter((o) => o.status === 'ok').length, total: ops.length };
+    return { answered: ops.filter((o) => o.status === 'ok' && o.complete! < by).length, total: ops.length };
   };
-  const during = (o: Operation<KvInput>): boolean => o.invoke >= plan.beforeMs && o.invoke < plan.beforeMs + plan.partitionMs;
+  const during = (o: Operation<KvInput>): boolean => o.invoke >= plan.beforeMs && o.invoke < healAt;
   const onMinority = (o: Operation<KvInput>): boolean => plan.minority.includes(home.get(String(o.client))!);
   return {
     before: count((o) => o.invoke < plan.beforeMs),
-    majority: count((o) => during(o) && !onMinority(o)),
-    minority: count((o) => during(o) && onMinority(o)),
+    majority: count((o) => during(o) && !onMinority(o), healAt),
+    minority: count((o) => during(o) && onMinority(o), healAt),
   };
 }
 

@@ -3,7 +3,10 @@
  * history (invocations, then `ok`, `fail` or `info` outcomes, as Jepsen does), pick a model of
  * what the system should do (a register, a key-value store, a set, or your own), and
  * {@link checkLinearizable} says whether some order of the operations explains every output,
- * or shows a small counterexample; {@link historyToHtml} draws it. Runs in browsers and Node.
+ * or shows a small counterexample; {@link historyToHtml} draws it. For stores that are not
+ * linearizable, {@link checkCausal}, {@link checkConvergence} and {@link measureStaleness} say
+ * what they do guarantee, and {@link runCapExperiment} puts a CP and an AP store side by side
+ * under one partition. Runs in browsers and Node.
  *
  * @packageDocumentation
  * @module raftkit/testing
@@ -28,3 +31,11 @@ export type { CheckOptions, CheckResult, Counterexample, LinearizationPoint } fr
 export { describeHistory } from './describe.js';
 export { historyToHtml } from './html.js';
 export type { HtmlOptions } from './html.js';
+export { checkConvergence, lastWriterWins } from './convergence.js';
+export type { ConvergenceResult, ConvergenceDifference, LwwWrite } from './convergence.js';
+export { checkCausal } from './causal.js';
+export type { CausalResult, CausalViolation, CausalGuarantee } from './causal.js';
+export { measureStaleness } from './staleness.js';
+export type { Staleness } from './staleness.js';
+export { runCapExperiment, formatCapReport } from './cap.js';
+export type { CapOptions, CapReport, CapStoreReport, CapAvailability } from './cap.js';
