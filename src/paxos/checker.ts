@@ -88,7 +88,12 @@ export class PaxosChecker {
    * new PaxosChecker({ acceptors: ['a'] }).counts; // { acceptances: 0, learns: 0 }
    * ```
    */
-  get counts(): { acceptances: number; learns: number } {
+  get counts(): {
+    /** Acceptances reported. */
+    acceptances: number;
+    /** Learns reported. */
+    learns: number;
+  } {
     return { acceptances: this.#acceptances, learns: this.#learns };
   }
 
@@ -161,7 +166,12 @@ export class PaxosChecker {
    * new PaxosChecker({ acceptors: ['a', 'b', 'c'] }).chosen(0); // undefined
    * ```
    */
-  chosen(slot: number): { value: unknown } | undefined {
+  chosen(slot: number):
+    | {
+        /** The chosen value. */
+        value: unknown;
+      }
+    | undefined {
     return this.#values.has(slot) ? { value: this.#values.get(slot) } : undefined;
   }
 

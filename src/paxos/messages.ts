@@ -389,7 +389,12 @@ export interface LogChosen<C = unknown> {
   /** The leader's ballot. */
   readonly ballot: Ballot;
   /** Chosen values, in slot order. */
-  readonly entries: ReadonlyArray<{ readonly slot: number; readonly value: LogValue<C> }>;
+  readonly entries: ReadonlyArray<{
+    /** The slot. */
+    readonly slot: number;
+    /** What was chosen there. */
+    readonly value: LogValue<C>;
+  }>;
   /** Every slot up to this one is chosen. */
   readonly commit: number;
 }

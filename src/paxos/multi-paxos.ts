@@ -289,7 +289,12 @@ export class MultiPaxosNode<C = unknown, R = unknown> extends EventEmitter<Multi
    * cluster.node(cluster.waitForLeader()).log(); // [ { slot: 1, value: { kind: 'command', command: 'x=1' } } ]
    * ```
    */
-  log(): Array<{ slot: number; value: LogValue<C> }> {
+  log(): Array<{
+    /** The slot. */
+    slot: number;
+    /** What was chosen there. */
+    value: LogValue<C>;
+  }> {
     const entries: Array<{ slot: number; value: LogValue<C> }> = [];
     for (let slot = 1; slot <= this.#applied; slot++) entries.push({ slot, value: this.#chosen.get(slot) as LogValue<C> });
     return entries;

@@ -69,12 +69,23 @@ function idsOf(options: { size?: number; ids?: readonly NodeId[] }): NodeId[] {
  * @typeParam V - What an acceptor stores.
  * @example
  * ```ts
- * import { SynodCluster, type PaxosSimulation, type SynodNode, type SynodMessage } from 'raftkit';
- * const cluster: PaxosSimulation<SynodNode<string>, SynodMessage<string>, string> = new SynodCluster<string>({ size: 3, seed: 1 });
- * cluster.crash('1');
+ * import { PaxosSimulation, SynodCluster, MultiPaxosCluster } from 'raftkit';
+ * const clusters = [new SynodCluster({ size: 3, seed: 1 }), new MultiPaxosCluster({ size: 3, seed: 1 })];
+ * for (const cluster of clusters) if (cluster instanceof PaxosSimulation) cluster.crash('1'); // both are
  * ```
  */
-export abstract class PaxosSimulation<N extends { readonly id: NodeId; start(): void; stop(): Promise<void> }, M extends Envelope, V> {
+export abstract class PaxosSimulation<
+  N extends {
+    /** The node's id. */
+    readonly id: NodeId;
+    /** Starts the node. */
+    start(): void;
+    /** Stops the node. */
+    stop(): Promise<void>;
+  },
+  M extends Envelope,
+  V,
+> {
   /** Every node's id. */
   readonly ids: readonly NodeId[];
   /** The seed of this run. */
@@ -339,7 +350,12 @@ export class SynodCluster<V = unknown> extends PaxosSimulation<SynodNode<V>, Syn
    * cluster.chosen(); // { value: 'x' }
    * ```
    */
-  chosen(): { value: V } | undefined {
+  chosen():
+    | {
+        /** The chosen value. */
+        value: V;
+      }
+    | undefined {
     return this.checker?.chosen(0) as { value: V } | undefined;
   }
 

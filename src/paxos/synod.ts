@@ -187,7 +187,10 @@ export class SynodNode<V = unknown> extends EventEmitter<SynodNodeEvents<V>> {
    * cluster.node('2').learned; // { value: 'blue' }
    * ```
    */
-  get learned(): { readonly value: V } | null {
+  get learned(): {
+    /** The value learned. */
+    readonly value: V;
+  } | null {
     return this.#learned;
   }
 
