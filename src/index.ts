@@ -91,7 +91,9 @@ export type { ClusterOptions, ClusterNetworkOptions, AppliedEntry, ClusterPropos
 export type { RoundReport } from './sim/mini-project.js';
 export { InvariantViolation } from './sim/invariants.js';
 export type { SafetyProperty } from './sim/invariants.js';
-export type { TraceEvent, TraceBase, RoleEvent, LogEvent, MessageEvent, NodeFaultEvent, NetworkFaultEvent } from './sim/trace.js';
+export type { TraceEvent, TraceBase, RoleEvent, LogEvent, MessageEvent, NodeFaultEvent, NetworkFaultEvent, ClockEvent } from './sim/trace.js';
+export { NodeClock } from './sim/node-clock.js';
+export type { ClockSetting, ClockReading } from './sim/node-clock.js';
 
 // State machines
 export { KeyValueStore } from './kv/key-value-store.js';

@@ -6,12 +6,15 @@ import type { StateMachine } from '../raft/state-machine.js';
 import { MemoryStorage, type StorageUpdate } from '../raft/storage.js';
 import type { LogEntry, LogPosition, Membership, NodeId } from '../raft/types.js';
 import { InMemoryNetwork, type NetworkConditions } from '../transport/memory.js';
+import type { Transport } from '../transport/transport.js';
+import type { Cancel } from '../runtime/scheduler.js';
 import { InvariantViolation, SafetyChecker } from './invariants.js';
 import { SeededRandom } from '../runtime/random.js';
 import { electionRounds, type RoundReport } from './mini-project.js';
 import { summarize } from './summary.js';
 import { TraceBuffer, type TraceEvent } from './trace.js';
 import { VirtualScheduler } from './virtual-scheduler.js';
+import { NodeClock, type ClockReading, type ClockSetting } from './node-clock.js';
 
 /**
  * Options of a simulated {@link Cluster}. Give `size` (ids '1'..'N') or explicit `ids` (both
@@ -121,6 +124,8 @@ class CheckedStorage extends MemoryStorage {
   constructor(
     private readonly before: (storage: CheckedStorage, update: StorageUpdate) => void,
     private readonly disk: Disk | null,
+    /** Runs a landed write's completion on the node (held while the node is paused). */
+    private readonly onNode: (work: () => void) => void,
   ) {
     super();
   }
@@ -136,16 +141,18 @@ class CheckedStorage extends MemoryStorage {
   private saveLater(update: StorageUpdate, disk: Disk): PromiseLike<void> {
     const epoch = this.epoch;
     const write = new DiskWrite();
-    disk.scheduler.schedule(disk.latency(), () => {
-      if (epoch !== this.epoch) return;
-      try {
-        this.before(this, update);
-        super.save(update);
-        write.settle(true, undefined);
-      } catch (error) {
-        write.settle(false, error);
-      }
-    });
+    disk.scheduler.schedule(disk.latency(), () =>
+      this.onNode(() => {
+        if (epoch !== this.epoch) return;
+        try {
+          this.before(this, update);
+          super.save(update);
+          write.settle(true, undefined);
+        } catch (error) {
+          write.settle(false, error);
+        }
+      }),
+    );
     return write;
   }
 }
@@ -231,6 +238,9 @@ export class Cluster<C = unknown, R = unknown> {
   private readonly options: ClusterOptions<C, R>;
   private readonly current = new Map<NodeId, RaftNode<C, R>>();
   private readonly storages = new Map<NodeId, CheckedStorage>();
+  /** Each node's clock (kept across restarts: it is the machine's) and the state machine of its current incarnation. */
+  private readonly clocks = new Map<NodeId, NodeClock>();
+  private readonly machines = new Map<NodeId, StateMachine<C, R> | undefined>();
   private readonly crashed = new Set<NodeId>();
   private readonly incarnations = new Map<NodeId, number>();
   private readonly appliedBy = new Map<NodeId, AppliedEntry<C>[]>();
@@ -301,12 +311,13 @@ export class Cluster<C = unknown, R = unknown> {
   /**
    * The live leader with the highest term that the network lets talk, both ways, with a
    * majority of its voters (through partitions, disconnections and cuts; crashed voters count
-   * as reachable), if any: never one this cluster crashed, disconnected or put on a minority
-   * side, even while it still believes it leads.
+   * as reachable), if any: never one this cluster crashed, paused, disconnected or put on a
+   * minority side, even while it still believes it leads.
    */
   leader(): NodeId | undefined {
     let best: RaftNode<C, R> | undefined;
     for (const id of this.liveIds) {
+      if (this.clockOf(id).paused) continue;
       const node = this.node(id);
       if (node.role === 'leader' && (best === undefined || node.term > best.term) && this.reachesMajority(node)) best = node;
     }
@@ -319,6 +330,23 @@ export class Cluster<C = unknown, R = unknown> {
     const net = this.network;
     const reached = voters.filter((v) => v === node.id || (net.reachable(node.id, v) && net.reachable(v, node.id)));
     return reached.length * 2 > voters.length;
+  }
+
+  /** The state machine of the node's current incarnation, as `stateMachine` made it (undefined without one). */
+  stateMachine(id: NodeId): StateMachine<C, R> | undefined {
+    this.node(id);
+    return this.machines.get(id);
+  }
+
+  /** What node `id`'s clock reads now, its offset from virtual time and its drift (see {@link setClock}). */
+  clock(id: NodeId): ClockReading {
+    const clock = this.clockOf(this.node(id).id);
+    return { now: clock.now(), offsetMs: clock.offsetMs, drift: clock.drift };
+  }
+
+  /** Whether node `id` is paused (see {@link pause}). */
+  paused(id: NodeId): boolean {
+    return this.clockOf(this.node(id).id).paused;
   }
 
   /** Every command entry the node's current incarnation applied, in order (shared entries: do not mutate). */
@@ -339,6 +367,33 @@ export class Cluster<C = unknown, R = unknown> {
     if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`Cluster.run: ms must be a finite number ≥ 0, got ${ms}`);
     this.scheduler.runFor(ms);
     this.throwIfViolated();
+  }
+
+  /**
+   * Runs `callback` after `delayMs` of virtual time, as an event of the simulation (the
+   * cluster's time, not a node's clock): a fault at a given time, a client's own timeout.
+   * Returns a function that cancels it.
+   */
+  schedule(delayMs: number, callback: () => void): Cancel {
+    return this.scheduler.schedule(delayMs, callback);
+  }
+
+  /**
+   * Calls `call` with node `id`'s current incarnation as a client's request reaching that node
+   * would: at once while it runs, or, while it is paused, once it resumes (a crash meanwhile
+   * loses the request, and the promise never settles). Resolves or rejects as `call` does.
+   */
+  request<T>(id: NodeId, call: (node: RaftNode<C, R>) => T | PromiseLike<T>): Promise<T> {
+    this.node(id);
+    return new Promise<T>((resolve, reject) =>
+      this.clockOf(id).run(() => {
+        try {
+          resolve(call(this.node(id)));
+        } catch (error) {
+          reject(error);
+        }
+      }),
+    );
   }
 
   /**
@@ -488,12 +543,13 @@ export class Cluster<C = unknown, R = unknown> {
 
   // ── Faults ───────────────────────────────────────────────────────────────────────────────
 
-  /** Crashes a node: it stops at once and loses everything it had not persisted. */
+  /** Crashes a node: it stops at once and loses everything it had not persisted (and, if paused, everything held). */
   crash(id: NodeId): void {
     const node = this.node(id);
     if (this.crashed.has(id)) return;
     this.crashed.add(id);
     this.storages.get(id)?.powerCut();
+    this.clockOf(id).discard();
     void node.stop();
     this.record({ time: this.now, kind: 'crash', node: id });
   }
@@ -506,6 +562,41 @@ export class Cluster<C = unknown, R = unknown> {
     this.crashed.delete(id);
     this.record({ time: this.now, kind: 'restart', node: id });
     this.boot(id);
+  }
+
+  /**
+   * Pauses a running node, as a stopped process (SIGSTOP, a long garbage collection, a frozen
+   * VM): it keeps its state and its clock keeps going, but it handles nothing (timers, messages,
+   * disk writes, client requests made through {@link request}) until {@link resume}, when what
+   * was held runs in order. Messages keep arriving and wait. Throws for a crashed node.
+   */
+  pause(id: NodeId): void {
+    this.node(id);
+    if (!this.liveIds.includes(id)) throw new RaftError('NOT_RUNNING', `Cluster.pause: node ${id} is not running`);
+    const clock = this.clockOf(id);
+    if (clock.paused) return;
+    clock.pause();
+    this.record({ time: this.now, kind: 'pause', node: id });
+  }
+
+  /** Resumes a node paused with {@link pause}; a no-op for one that is not paused. */
+  resume(id: NodeId): void {
+    const clock = this.clockOf(this.node(id).id);
+    if (!clock.paused) return;
+    clock.resume();
+    this.record({ time: this.now, kind: 'resume', node: id });
+  }
+
+  /**
+   * Changes node `id`'s clock (see {@link ClockSetting}): a step of its offset from virtual
+   * time, and its drift rate from now on. The node measures every timeout and lease on it, so a
+   * drift beyond the nodes' `maxClockDrift` can break lease reads. Cluster time (`now`) stays
+   * virtual time. Kept across restarts.
+   */
+  setClock(id: NodeId, setting: ClockSetting): void {
+    const clock = this.clockOf(this.node(id).id);
+    clock.set(setting);
+    this.record({ time: this.now, kind: 'clock', node: id, offsetMs: clock.offsetMs, drift: clock.drift });
   }
 
   /** Cuts a node off the network (it keeps running). */
@@ -574,21 +665,24 @@ export class Cluster<C = unknown, R = unknown> {
   private boot(id: NodeId): void {
     const incarnation = (this.incarnations.get(id) ?? 0) + 1;
     this.incarnations.set(id, incarnation);
+    const clock = this.clockOf(id);
     let storage = this.storages.get(id);
     if (storage === undefined) {
-      storage = new CheckedStorage((s, update) => this.checkPersist(id, s, update), this.disk);
+      storage = new CheckedStorage((s, update) => this.checkPersist(id, s, update), this.disk, (work) => clock.run(work));
       this.storages.set(id, storage);
     }
     const o = this.options;
     const applied: AppliedEntry<C>[] = [];
+    const machine = o.stateMachine?.(id);
+    this.machines.set(id, machine);
     const node = new RaftNode<C, R>({
       id,
       ...(this.initialIds.includes(id) ? { peers: this.initialIds } : { join: true }),
-      transport: this.network.transport(id),
+      transport: pausable(this.network.transport(id), clock),
       storage,
-      scheduler: this.scheduler,
+      scheduler: clock,
       random: this.random.fork(`node:${id}:${incarnation}`),
-      stateMachine: recording(o.stateMachine?.(id), applied),
+      stateMachine: recording(machine, applied),
       ...(o.electionTimeoutMs && { electionTimeoutMs: o.electionTimeoutMs }),
       ...(o.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: o.heartbeatIntervalMs }),
       ...o.nodeOptions?.(id),
@@ -597,6 +691,13 @@ export class Cluster<C = unknown, R = unknown> {
     this.appliedBy.set(id, applied);
     this.observe(node);
     void node.start();
+  }
+
+  /** The node's clock, made on first use. */
+  private clockOf(id: NodeId): NodeClock {
+    let clock = this.clocks.get(id);
+    if (clock === undefined) this.clocks.set(id, (clock = new NodeClock(this.scheduler)));
+    return clock;
   }
 
   private observe(node: RaftNode<C, R>): void {
@@ -655,6 +756,15 @@ export class Cluster<C = unknown, R = unknown> {
     const finding = checker?.violation;
     if (finding) throw this.violation(finding.property, finding.detail, finding.nodes);
   }
+}
+
+/** A node's transport whose deliveries wait while the node is paused. */
+function pausable(transport: Transport<Message>, clock: NodeClock): Transport<Message> {
+  return {
+    send: (to, message) => transport.send(to, message),
+    listen: (handler) => transport.listen((message) => (clock.paused ? clock.run(() => handler(message)) : handler(message))),
+    close: () => transport.close(),
+  };
 }
 
 /**

@@ -82,7 +82,8 @@ export interface MessageEvent extends TraceBase {
 }
 
 /**
- * A fault or repair applied to one node, or a node added to (`join`) or removed from (`leave`) the cluster.
+ * A fault or repair applied to one node (`pause`: it stops processing and keeps its state until
+ * `resume`), or a node added to (`join`) or removed from (`leave`) the cluster.
  *
  * @example
  * ```ts
@@ -92,7 +93,7 @@ export interface MessageEvent extends TraceBase {
  */
 export interface NodeFaultEvent extends TraceBase {
   /** Discriminates the event kind. */
-  readonly kind: 'crash' | 'restart' | 'disconnect' | 'reconnect' | 'join' | 'leave';
+  readonly kind: 'crash' | 'restart' | 'disconnect' | 'reconnect' | 'pause' | 'resume' | 'join' | 'leave';
   /** The node. */
   readonly node: NodeId;
 }
@@ -114,6 +115,27 @@ export interface NetworkFaultEvent extends TraceBase {
 }
 
 /**
+ * A node's clock was changed: from this event on it reads the virtual time plus `offsetMs` and
+ * runs `1 + drift` times as fast (see `Cluster.setClock`).
+ *
+ * @example
+ * ```ts
+ * import type { ClockEvent } from 'raftkit';
+ * const e: ClockEvent = { time: 1500, kind: 'clock', node: '2', offsetMs: 0, drift: 0.05 };
+ * ```
+ */
+export interface ClockEvent extends TraceBase {
+  /** Discriminates the event kind. */
+  readonly kind: 'clock';
+  /** The node. */
+  readonly node: NodeId;
+  /** Its clock's offset from virtual time, right after the change. */
+  readonly offsetMs: number;
+  /** Its clock's rate error from now on. */
+  readonly drift: number;
+}
+
+/**
  * One event of a simulated run, in the order it happened. Every event is a plain JSON object
  * with the virtual `time` in ms; the whole trace of a seed is identical on every replay.
  *
@@ -128,7 +150,7 @@ export interface NetworkFaultEvent extends TraceBase {
  * } // … 197 ms: node 2 is leader in term 1
  * ```
  */
-export type TraceEvent = RoleEvent | LogEvent | MessageEvent | NodeFaultEvent | NetworkFaultEvent;
+export type TraceEvent = RoleEvent | LogEvent | MessageEvent | NodeFaultEvent | NetworkFaultEvent | ClockEvent;
 
 /** Keeps the last `limit` events (0: keeps none). Internal. */
 export class TraceBuffer {
