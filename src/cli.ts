@@ -3,10 +3,13 @@ import { parseArgs } from 'node:util';
 import { electionExample, miniProject } from './examples/election.js';
 import { lamportExample } from './examples/lamport.js';
 import { serve, SERVE_OPTIONS, SERVE_USAGE, ServeUsageError } from './node-only/serve.js';
+import { formatCapReport, runCapExperiment } from './testing/cap.js';
 
 const NODES = { min: 3, max: 99, fallback: 5 }; // simulate needs 3: one fails each round, a majority must remain
 const ROUNDS = { min: 1, max: 10_000, fallback: 3 };
 const SEED = 42;
+const CAP_NODES = { min: 3, max: 15, fallback: 5 };
+const PARTITION_MS = { min: 1, max: 600_000, fallback: 2_000 };
 
 const HELP = `raftkit — Raft, logical clocks and a deterministic cluster simulator
 
@@ -15,6 +18,9 @@ Usage:
   raftkit simulate [--nodes N] [--rounds R] [--seed S]
                                                    the mini project: each round a random node fails,
                                                    the live nodes elect a leader, the node recovers
+  raftkit cap [--nodes N] [--partition-ms MS] [--seed S]
+                                                   the CAP experiment: the same clients and partition
+                                                   against Raft (CP) and an AP store, side by side
 ${SERVE_USAGE}
   raftkit help                                     this text
   raftkit version                                  the version of raftkit
@@ -31,9 +37,17 @@ Options of simulate:
   --seed S     seed of the run (default ${SEED}): an integer or any text; the same seed
                replays the same run. Attach a seed that starts with '-' with '=': --seed=-5
 
+Options of cap:
+  --nodes N          replicas per store, ${CAP_NODES.min}-${CAP_NODES.max} (default ${CAP_NODES.fallback}); a minority of
+                     (N-1)/2, with the Raft leader, is cut off from the rest
+  --partition-ms MS  how long the partition lasts, in virtual ms, ${PARTITION_MS.min}-${PARTITION_MS.max}
+                     (default ${PARTITION_MS.fallback}); the clients run 500 ms before it
+  --seed S           seed of the run (default ${SEED}), as for simulate
+
 Examples:
   raftkit simulate --nodes 7 --rounds 5 --seed lecture-1
   raftkit simulate --seed=-5
+  raftkit cap --nodes 3 --partition-ms 1000
 `;
 
 /** The version in the package.json next to this module's directory (dist/ or src/). */
@@ -76,26 +90,33 @@ const EXPECTS: Record<string, string> = {
   seed: 'an integer (negative ones too) or any text',
 };
 
+/** What each option of `cap` expects (its --nodes has another range). */
+const CAP_EXPECTS: Record<string, string> = {
+  nodes: `an integer from ${CAP_NODES.min} to ${CAP_NODES.max}`,
+  'partition-ms': `an integer from ${PARTITION_MS.min} to ${PARTITION_MS.max}`,
+  seed: EXPECTS.seed!,
+};
+
 /** The options the CLI knows, which are never taken for a value. */
-const KNOWN_OPTION = /^(--(nodes|rounds|seed|help|version)(=.*)?|-[hv])$/;
+const KNOWN_OPTION = /^(--(nodes|rounds|seed|partition-ms|help|version)(=.*)?|-[hv])$/;
 
 /**
  * Catches `--name` followed by nothing or by something that starts with '-', which parseArgs
  * reports as a missing or "ambiguous" argument, and says instead what the option expects (and,
  * for a value that starts with '-', such as a negative seed, how to pass it).
  */
-function checkValues(args: readonly string[]): void {
+function checkValues(args: readonly string[], expects = EXPECTS, ranges: Record<string, typeof NODES> = { nodes: NODES, rounds: ROUNDS }): void {
   for (let i = 0; i < args.length && args[i] !== '--'; i++) {
-    const name = /^--(\w+)$/.exec(args[i]!)?.[1];
-    if (name === undefined || !Object.hasOwn(EXPECTS, name)) continue;
+    const name = /^--([\w-]+)$/.exec(args[i]!)?.[1];
+    if (name === undefined || !Object.hasOwn(expects, name)) continue;
     const next = args[i + 1];
-    if (next === undefined) throw new UsageError(`--${name} expects a value (${EXPECTS[name]}), got none`);
+    if (next === undefined) throw new UsageError(`--${name} expects a value (${expects[name]}), got none`);
     if (!next.startsWith('-')) continue;
-    // A negative number for --nodes or --rounds is out of range anyway: say so, as for --rounds=-1.
-    const range = name === 'nodes' ? NODES : name === 'rounds' ? ROUNDS : undefined;
+    // A negative number for a numeric option is out of range anyway: say so, as for --rounds=-1.
+    const range = Object.hasOwn(ranges, name) ? ranges[name] : undefined;
     if (range !== undefined && /^-\d/.test(next)) integer(name, next, range.fallback, range.min, range.max);
     const hint = name === 'seed' && !KNOWN_OPTION.test(next) ? `; to pass ${JSON.stringify(next)} as the seed, attach it with '=': --seed=${next}` : '';
-    throw new UsageError(`--${name} expects a value (${EXPECTS[name]}), but ${JSON.stringify(next)} after it reads as an option${hint}`);
+    throw new UsageError(`--${name} expects a value (${expects[name]}), but ${JSON.stringify(next)} after it reads as an option${hint}`);
   }
 }
 
@@ -142,6 +163,24 @@ export async function main(argv: readonly string[], print: (line: string) => voi
           seed: seedOf(values.seed),
         });
         lines.forEach((line) => print(line));
+        return 0;
+      }
+      case 'cap': {
+        checkValues(rest, CAP_EXPECTS, { nodes: CAP_NODES, 'partition-ms': PARTITION_MS });
+        const { values } = parseArgs({
+          args: rest,
+          options: { nodes: { type: 'string' }, 'partition-ms': { type: 'string' }, seed: { type: 'string' } },
+          strict: true,
+          allowPositionals: false,
+        });
+        const report = await runCapExperiment({
+          nodes: integer('nodes', values.nodes, CAP_NODES.fallback, CAP_NODES.min, CAP_NODES.max),
+          partitionMs: integer('partition-ms', values['partition-ms'], PARTITION_MS.fallback, PARTITION_MS.min, PARTITION_MS.max),
+          seed: seedOf(values.seed),
+          onProgress: (line) => print(`… ${line}`),
+        });
+        print('');
+        formatCapReport(report).forEach((line) => print(line));
         return 0;
       }
       case 'serve':

@@ -223,3 +223,49 @@ describe('docs/simulation.md and the CLI agree', () => {
     expect((await run('simulate', '--nodes', String(nodesMax! + 1))).code).toBe(2);
   });
 });
+
+describe('raftkit cap', () => {
+  it('runs the CAP experiment: progress, then the table and the AP counterexample; the same seed gives the same output', async () => {
+    const { code, out, err } = await run('cap', '--nodes', '3', '--partition-ms', '800', '--seed', '9');
+    expect(code).toBe(0);
+    expect(err).toEqual([]);
+    const progress = out.filter((line) => line.startsWith('… '));
+    expect(progress.map((line) => line.slice(2, 4))).toEqual(['CP', 'CP', 'CP', 'AP', 'AP']);
+    expect(out.indexOf(progress.at(-1)!)).toBeLessThan(out.findIndex((line) => line.startsWith('CAP experiment: seed 9, 3 replicas per store')));
+    const text = out.join('\n');
+    expect(text).toMatch(/^answered, minority side \[\d\] +0% \(0\/\d+\) +100% \(\d+\/\d+\)$/m);
+    expect(text).toMatch(/^linearizable +yes +no \(key [xyz], see below\)$/m);
+    expect(text).toMatch(/^converged after the heal +\d+ ms +\d+ ms$/m);
+    expect(text).toMatch(/^AP counterexample:\n {2}not linearizable/m);
+    expect((await run('cap', '--nodes=3', '--partition-ms=800', '--seed=9')).out).toEqual(out);
+  });
+
+  it('defaults to 5 nodes, a 2,000 ms partition and seed 42 (as the help says)', async () => {
+    const help = (await run('help')).out.join('\n');
+    expect(help).toMatch(/^ {2}raftkit cap \[--nodes N\] \[--partition-ms MS\] \[--seed S\]/m);
+    expect(help).toMatch(/replicas per store, 3-15 \(default 5\)/);
+    expect(help).toMatch(/--partition-ms MS[\s\S]*\(default 2000\)/);
+    const defaults = await run('cap');
+    expect(defaults.code).toBe(0);
+    expect(defaults.out.join('\n')).toMatch(/CAP experiment: seed 42, 5 replicas per store, 5 clients; partition 2000 ms from 500 ms/);
+    expect((await run('cap', '--help')).out.join('\n')).toMatch(/raftkit cap/);
+  });
+
+  it.each<[string[], RegExp]>([
+    [['cap', '--nodes', '2'], /--nodes must be an integer from 3 to 15, got "2"/],
+    [['cap', '--nodes', '16'], /--nodes must be an integer from 3 to 15/],
+    [['cap', '--nodes'], /--nodes expects a value \(an integer from 3 to 15\), got none/],
+    [['cap', '--partition-ms', '0'], /--partition-ms must be an integer from 1 to 600000, got "0"/],
+    [['cap', '--partition-ms', '-5'], /--partition-ms must be an integer from 1 to 600000, got "-5"/],
+    [['cap', '--partition-ms'], /--partition-ms expects a value/],
+    [['cap', '--seed', '-5'], /attach it with '=': --seed=-5/],
+    [['cap', '--rounds', '3'], /--rounds/],
+    [['cap', 'extra'], /extra/],
+  ])('usage error %j exits 2', async (argv, message) => {
+    const { code, out, err } = await run(...argv);
+    expect(code).toBe(2);
+    expect(out).toEqual([]);
+    expect(err[0]).toMatch(/^raftkit: /);
+    expect(err.join('\n')).toMatch(message);
+  });
+});
