@@ -8,6 +8,7 @@ import { SeededRandom } from '../runtime/random.js';
 import { VirtualScheduler } from '../sim/virtual-scheduler.js';
 import { InMemoryNetwork, type MemoryTransport, type NetworkConditions } from '../transport/memory.js';
 import type { Envelope, Transport } from '../transport/transport.js';
+import { compareBallots } from './ballot.js';
 import { PaxosChecker } from './checker.js';
 import type { LogValue, MultiPaxosMessage, SynodMessage } from './messages.js';
 import { MultiPaxosNode, type MultiPaxosNodeOptions, type PaxosStateMachine } from './multi-paxos.js';
@@ -450,7 +451,7 @@ export class MultiPaxosCluster<C = unknown, R = unknown> extends PaxosSimulation
     let best: MultiPaxosNode<C, R> | undefined;
     for (const id of this.liveIds) {
       const node = this.node(id);
-      if (node.role === 'leader' && (best === undefined || (node.ballot?.round ?? 0) > (best.ballot?.round ?? 0))) best = node;
+      if (node.role === 'leader' && (best === undefined || compareBallots(node.ballot, best.ballot) > 0)) best = node;
     }
     return best?.id;
   }
@@ -473,9 +474,9 @@ export class MultiPaxosCluster<C = unknown, R = unknown> extends PaxosSimulation
   }
 
   /**
-   * Submits `command` to the leader and runs until the leader applied the slot. When the slot
-   * ends up with another value (leadership moved on), it submits again to the next leader; a
-   * command may then be chosen twice (there are no client sessions here).
+   * Submits `command` to the leader (see {@link MultiPaxosCluster.leader}) and runs until the
+   * leader applied the slot. When leadership moves on first, it submits again to the next leader;
+   * a command may then be chosen twice (there are no client sessions here).
    *
    * @throws TimeoutError when it is not applied within `timeoutMs` (default 10,000).
    * @example
@@ -504,7 +505,9 @@ export class MultiPaxosCluster<C = unknown, R = unknown> extends PaxosSimulation
       };
       leader.on('apply', onApply);
       try {
-        this.runUntil(() => leader.appliedSlot >= slot || leader.role !== 'leader' || !this.liveIds.includes(leader.id), { timeoutMs: Math.max(0, deadline - this.now) });
+        // Until applied, or until it stops leading (or a leader of a higher ballot appears: one
+        // cut off from a majority does not know it has been replaced).
+        this.runUntil(() => leader.appliedSlot >= slot || leader.role !== 'leader' || this.leader() !== leader.id, { timeoutMs: Math.max(0, deadline - this.now) });
       } finally {
         leader.off('apply', onApply);
       }
