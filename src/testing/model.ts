@@ -36,7 +36,9 @@ export type Unknown = typeof UNKNOWN;
 /**
  * A sequential specification of the system under test. `I` is an operation's input, `O` its
  * output and `S` the model's state. States are values: `step` returns a new state and never
- * changes the one it is given (the search returns to earlier states when it backtracks).
+ * changes the one it is given (the search returns to earlier states when it backtracks). `step`
+ * depends on the values of its arguments only, not on which objects they are (the search takes
+ * info operations with equal plain-JSON inputs as interchangeable).
  *
  * Memoization needs to tell states apart: `hash` (default: `JSON.stringify`) must give equal
  * states equal hashes. Without `equals`, states with equal hashes are taken to be equal, so the

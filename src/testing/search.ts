@@ -8,6 +8,10 @@
  * could not take effect before it completed: the search backtracks. A cache of (linearized set,
  * state) pairs prunes configurations already explored, which makes the search polynomial on
  * histories of bounded concurrency.
+ *
+ * Info operations, which may take effect at any time or never, are handled apart (see `search`,
+ * `twins` and `Memo`): they are tried last, identical ones in turn, and a configuration is pruned
+ * when one with fewer of them taken was explored.
  */
 import type { Model, Unknown } from './model.js';
 
@@ -20,7 +24,7 @@ export interface Entry<I, O> {
   readonly output: O | Unknown;
   readonly info: boolean;
   readonly invoke: number;
-  /** Infinity for info operations: they may take effect any time after their invocation. */
+  /** Infinity for info operations: they may take effect any time after their invocation (the search never reads it for them). */
   readonly complete: number;
 }
 
