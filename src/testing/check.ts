@@ -4,7 +4,7 @@
  */
 import { HistoryError } from './errors.js';
 import { validateHistory, type Operation } from './history.js';
-import { UNKNOWN, type Model } from './model.js';
+import { UNKNOWN, partsOf, type Model } from './model.js';
 import { Budget, search, type Entry } from './search.js';
 import { failingWindow, type FailingWindow } from './window.js';
 import { nameOperation, nameState } from './describe.js';
@@ -164,8 +164,7 @@ export function checkLinearizable<I, O, S>(history: readonly Operation<I, O>[], 
  */
 function partitions<I, O, S>(history: readonly Operation<I, O>[], model: Model<I, O, S>): [string | undefined, Entry<I, O>[]][] {
   const index = new Map<Operation<I, O>, number>(history.map((o, i) => [o, i]));
-  const parts: Iterable<readonly [string | undefined, readonly Operation<I, O>[]]> = model.partition ? model.partition(history) : [[undefined, history]];
-  return [...parts].map(([key, operations]) => {
+  return partsOf(history, model).map(([key, operations]) => {
     const entries: Entry<I, O>[] = [];
     for (const o of operations) {
       const i = index.get(o);

@@ -6,7 +6,7 @@
  */
 import type { CheckResult } from './check.js';
 import type { Operation } from './history.js';
-import type { Model } from './model.js';
+import { partsOf, type Model } from './model.js';
 import { nameState, operationText } from './describe.js';
 
 /**
@@ -70,9 +70,8 @@ export function historyToHtml<I, O, S>(history: readonly Operation<I, O>[], mode
         : result.result === 'linearizable'
           ? '<p class="verdict ok">Linearizable.</p>'
           : `<p class="verdict unknown">Unknown: the check ran out of ${result.reason === 'steps' ? 'steps' : 'time'}${result.partition === undefined ? '' : ` on partition <code>${escape(result.partition)}</code>`}.</p>`;
-    const parts = model.partition ? [...model.partition(history)] : [[undefined, history] as const];
     const index = new Map(history.map((o, i) => [o, i]));
-    for (const [key, operations] of parts) {
+    for (const [key, operations] of partsOf(history, model)) {
       const heading = key === undefined ? '' : `<h2>Partition <code>${escape(key)}</code></h2>`;
       sections.push(heading + lanes(history, operations.map((o) => index.get(o)!), model, [], undefined));
     }

@@ -123,6 +123,16 @@ export function partitionBy<I, O>(keyOf: (input: I) => string): (history: readon
   };
 }
 
+/** The model's `hash`, or `JSON.stringify` by default. */
+export function hashOf<I, O, S>(model: Model<I, O, S>): (state: S) => string | number {
+  return model.hash ? (state) => model.hash!(state) : (state) => JSON.stringify(state);
+}
+
+/** The model's parts (the whole history as one part, named undefined, when it has no `partition`). */
+export function partsOf<I, O, S>(history: readonly Operation<I, O>[], model: Model<I, O, S>): [string | undefined, readonly Operation<I, O>[]][] {
+  return model.partition ? [...model.partition(history)] : [[undefined, history]];
+}
+
 /** JSON text of any value (`undefined` too), for the default descriptions. */
 export function show(value: unknown): string {
   if (value === UNKNOWN) return '?';

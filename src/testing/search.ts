@@ -13,7 +13,7 @@
  * `twins` and `Memo`): they are tried last, identical ones in turn, and a configuration is pruned
  * when one with fewer of them taken was explored.
  */
-import type { Model, Unknown } from './model.js';
+import { hashOf, type Model, type Unknown } from './model.js';
 
 /** An operation as the search sees it (fail operations never get here: they did not happen). */
 export interface Entry<I, O> {
@@ -325,7 +325,7 @@ class Memo<I, O, S> {
       this.low[id] = mix(2 * id + 1);
       this.high[id] = mix(2 * id + 2) & 0xfffff;
     });
-    this.stateKey = model.hash ? (state) => model.hash!(state) : (state) => JSON.stringify(state);
+    this.stateKey = hashOf(model);
     this.equals = model.equals?.bind(model);
   }
 

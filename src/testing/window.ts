@@ -15,7 +15,7 @@
  * carried from one quiescent point to the next, segment by segment; the window starts at the
  * last point with a single configuration.
  */
-import type { Model } from './model.js';
+import { hashOf, type Model } from './model.js';
 import { Budget, search, type Entry, type Frame } from './search.js';
 
 /** A failing window: its entries (by invocation), the state before it, its longest partial linearization and where that stopped. */
@@ -87,7 +87,7 @@ function configurationsAfter<I, O, S>(
   model: Model<I, O, S>,
   budget: Budget,
 ): Configuration<S>[] | undefined {
-  const hash = model.hash ? (s: S) => model.hash!(s) : (s: S) => JSON.stringify(s);
+  const hash = hashOf(model);
   const same = (a: S, b: S): boolean => hash(a) === hash(b) && (model.equals === undefined || model.equals(a, b));
   const subsumes = (a: Configuration<S>, b: Configuration<S>): boolean => same(a.state, b.state) && [...a.taken].every((i) => b.taken.has(i));
   const after: Configuration<S>[] = [];
