@@ -16,7 +16,7 @@ export default defineConfig([
   // CommonJS, one bundle per entry point sharing one chunk (so both see the same classes:
   // `instanceof RaftError` holds for an error out of a check), and the type declarations.
   {
-    entry: { index: 'src/index.ts', conformance: 'src/conformance/index.ts', testing: 'src/testing/index.ts', node: 'src/node-only/index.ts' },
+    entry: { index: 'src/index.ts', conformance: 'src/conformance/index.ts', testing: 'src/testing/index.ts', viz: 'src/viz/index.ts', node: 'src/node-only/index.ts' },
     format: ['cjs', 'esm'],
     splitting: true,
     outDir: 'dist',

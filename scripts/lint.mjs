@@ -25,7 +25,7 @@ const NODE_IMPORT = /(from\s+['"]node:|require\(\s*['"]node:|import\(\s*['"]node
 const NODE_ONLY = (file) => file === 'src/cli.ts' || file.startsWith('src/node-only/');
 // 3. Layers: every import, type-only ones too, points down this order (a layer may use those
 // before it and itself, never one after it). The pure core sees only the runtime primitives.
-const LAYERS = [['runtime', 'clocks'], ['raft'], ['transport'], ['node'], ['sim'], ['kv', 'ap', 'paxos', 'conformance', 'testing', 'examples', 'node-only', 'cli.ts'], ['index.ts']];
+const LAYERS = [['runtime', 'clocks'], ['raft'], ['transport'], ['node'], ['sim'], ['kv', 'ap', 'paxos', 'conformance', 'testing', 'viz', 'examples', 'node-only', 'cli.ts'], ['index.ts']];
 const layerOf = (file) => {
   const top = relative(join(root, 'src'), file).split('/')[0];
   const rank = LAYERS.findIndex((names) => names.includes(top));

@@ -6,7 +6,7 @@
  * compiler options, since a reader will paste it into strict TypeScript.
  *
  * Also checks the documentation bar (BRIEF §6): every export of each entry point (src/index.ts,
- * src/conformance/index.ts, src/testing/index.ts, src/node-only/index.ts) has an `@example`, and every value export is used by at least one
+ * src/conformance/index.ts, src/testing/index.ts, src/viz/index.ts, src/node-only/index.ts) has an `@example`, and every value export is used by at least one
  * tested example.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ import {
   conformanceEntry,
   entry,
   testingEntry,
+  vizEntry,
   nodeEntry,
   examplesInSource,
   importSnippet,
@@ -54,7 +55,7 @@ for (const file of apiFiles) {
 /** The names an example imports as values from 'raftkit' or one of its entries (`type` imports excluded). */
 function valueImports(code: string): string[] {
   const names: string[] = [];
-  for (const match of code.matchAll(/^import\s+(?!type\b)\{([^}]*)\}\s*from\s*(['"])raftkit(?:\/conformance|\/testing|\/node)?\2/gm)) {
+  for (const match of code.matchAll(/^import\s+(?!type\b)\{([^}]*)\}\s*from\s*(['"])raftkit(?:\/conformance|\/testing|\/viz|\/node)?\2/gm)) {
     for (const part of (match[1] ?? '').split(',')) {
       const name = part.trim();
       if (name !== '' && !name.startsWith('type ')) names.push(name.split(/\s+as\s+/)[0] as string);
@@ -69,6 +70,7 @@ beforeAll(async () => {
   await import('../../src/index.js'); // transform the library once, outside the per-example timeout
   await import('../../src/conformance/index.js');
   await import('../../src/testing/index.js');
+  await import('../../src/viz/index.js');
   await import('../../src/node-only/index.js');
 });
 
@@ -80,7 +82,7 @@ describe('API examples', () => {
   });
 
   it('import what they use from raftkit', () => {
-    for (const { name, code } of examples) expect(code, name).toMatch(/from 'raftkit(\/conformance|\/testing|\/node)?'/);
+    for (const { name, code } of examples) expect(code, name).toMatch(/from 'raftkit(\/conformance|\/testing|\/viz|\/node)?'/);
   });
 
   it.each(examples)('$name runs', async ({ file }) => {
@@ -107,7 +109,7 @@ describe('API examples', () => {
   }, 60_000);
 });
 
-const entryPoints = [entry, conformanceEntry, testingEntry, nodeEntry];
+const entryPoints = [entry, conformanceEntry, testingEntry, vizEntry, nodeEntry];
 
 describe('the API documentation', () => {
   it.each(entryPoints.map((path) => relative(root, path)))('has an @example on every export of %s', (file) => {
@@ -129,6 +131,7 @@ describe('the API documentation', () => {
       ...Object.keys(await import('../../src/index.js')),
       ...Object.keys(await import('../../src/conformance/index.js')),
       ...Object.keys(await import('../../src/testing/index.js')),
+      ...Object.keys(await import('../../src/viz/index.js')),
       ...Object.keys(await import('../../src/node-only/index.js')),
     ];
     // The clock examples count too: test/clocks/doc-examples.test.ts runs them.

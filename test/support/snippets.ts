@@ -1,7 +1,7 @@
 /**
  * Running documentation snippets (markdown blocks, TSDoc `@example` blocks) as real modules:
  * each is written under test/docs/.tmp/ with `'raftkit'` resolved to src/index.ts (and
- * `'raftkit/conformance'`, `'raftkit/testing'` and `'raftkit/node'` to their entries), then imported,
+ * `'raftkit/conformance'`, `'raftkit/testing'`, `'raftkit/viz'` and `'raftkit/node'` to their entries), then imported,
  * so vitest transpiles it and top-level await works.
  *
  * Test files run in parallel, so each gets its own scratch directory; remove it when done
@@ -21,6 +21,8 @@ export const entry = join(root, 'src/index.ts');
 export const conformanceEntry = join(root, 'src/conformance/index.ts');
 /** What `'raftkit/testing'` resolves to in a snippet. */
 export const testingEntry = join(root, 'src/testing/index.ts');
+/** What `'raftkit/viz'` resolves to in a snippet. */
+export const vizEntry = join(root, 'src/viz/index.ts');
 /** What `'raftkit/node'` resolves to in a snippet. */
 export const nodeEntry = join(root, 'src/node-only/index.ts');
 /** Where snippets are written; git-ignored (test/docs/.gitignore). */
@@ -44,12 +46,13 @@ export function removeScratchDir(dir: string): void {
   }
 }
 
-/** The snippet's source with every `from 'raftkit'` (and `'raftkit/conformance'`, `'raftkit/testing'`, `'raftkit/node'`) import pointing at its source. */
+/** The snippet's source with every `from 'raftkit'` (and `'raftkit/conformance'`, `'raftkit/testing'`, `'raftkit/viz'`, `'raftkit/node'`) import pointing at its source. */
 export function resolveRaftkit(code: string): string {
   return code
     .replace(/from\s+(['"])raftkit\1/g, `from ${JSON.stringify(entry)}`)
     .replace(/from\s+(['"])raftkit\/conformance\1/g, `from ${JSON.stringify(conformanceEntry)}`)
     .replace(/from\s+(['"])raftkit\/testing\1/g, `from ${JSON.stringify(testingEntry)}`)
+    .replace(/from\s+(['"])raftkit\/viz\1/g, `from ${JSON.stringify(vizEntry)}`)
     .replace(/from\s+(['"])raftkit\/node\1/g, `from ${JSON.stringify(nodeEntry)}`);
 }
 

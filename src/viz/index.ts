@@ -1,0 +1,21 @@
+/**
+ * `raftkit/viz`: pictures of a run, as pure functions that return strings. A Mermaid sequence
+ * diagram of a trace ({@link toMermaid}), an SVG space-time diagram in the manner of Maelstrom's
+ * `messages.svg` ({@link toSpaceTimeSvg}), an SVG of the nodes' logs coloured by term
+ * ({@link toLogSvg}), and logical clocks drawn the same way ({@link toClocksSvg}). They run in
+ * browsers and Node, read no clock and draw no random number: the same input gives the same
+ * string, byte for byte.
+ *
+ * @packageDocumentation
+ * @module raftkit/viz
+ */
+
+export type { DrawableTrace, OtherEvent } from './read.js';
+export { toMermaid, mermaidText } from './mermaid.js';
+export type { MermaidFilters } from './mermaid.js';
+export { toSpaceTimeSvg } from './space-time.js';
+export type { SpaceTimeOptions } from './space-time.js';
+export { toLogSvg, logsOf } from './logs.js';
+export type { NodeLog, LogSvgOptions } from './logs.js';
+export { toClocksSvg, timestampEvents, lamportExampleSteps, vectorExampleSteps } from './clocks.js';
+export type { ClockStep, TimestampedEvent, ClocksSvgOptions } from './clocks.js';
