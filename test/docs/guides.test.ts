@@ -17,7 +17,7 @@ import ts from 'typescript';
 import { importSnippet, removeScratchDir, root, scratchDir, tmpRoot, writeSnippet } from '../support/snippets.js';
 
 const tmp = join(tmpRoot, 'guides');
-const guides = ['README.md', 'docs/raft.md', 'docs/simulation.md', 'docs/operations.md', 'docs/storage.md', 'docs/deploy.md', 'docs/consistency.md'];
+const guides = ['README.md', 'docs/raft.md', 'docs/simulation.md', 'docs/operations.md', 'docs/storage.md', 'docs/deploy.md', 'docs/consistency.md', 'docs/paxos.md'];
 
 interface Snippet {
   readonly name: string;
