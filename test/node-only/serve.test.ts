@@ -157,7 +157,7 @@ describe('raftkit serve, three processes', () => {
     expect(await Promise.all(servers.map((s) => s.exited))).toEqual([0, 0, 0]);
   }, 60_000 + ROUNDS * 4_000);
   it('serve: bad flags exit 2 with the reason; the transport and Raft flags reach the node', async () => {
-    const [raft, http] = await freePorts(2);
+    const [raft, http] = (await freePorts(2)) as [number, number];
     const base = ['serve', '--id', '1', '--peers', `1=127.0.0.1:${raft}`, '--data', join(work, 'flags'), '--http', `127.0.0.1:${http}`, '--sync', 'never'];
     const run = (extra: string[]): Promise<{ code: number | null; stderr: string }> =>
       new Promise((resolve) => {
