@@ -57,8 +57,8 @@ const SHOWN = 5;
  * @example
  * ```ts
  * import { checkConvergence } from 'raftkit/testing';
- * const a = new Map([['x', 1], ['y', 'b']]);
- * const b = new Map([['y', 'b'], ['x', 1]]);
+ * const a = new Map<string, unknown>([['x', 1], ['y', 'b']]);
+ * const b = new Map<string, unknown>([['y', 'b'], ['x', 1]]);
  * console.log(checkConvergence(new Map([['a', a], ['b', b]])).converged); // true
  * console.log(checkConvergence(new Map([['a', a], ['b', b]]), { expected: new Map([['x', 2]]) }).message);
  * // not converged: 2 keys differ: x: a=1, b=1 (expected 2); y: a="b", b="b" (expected absent)
