@@ -3,7 +3,7 @@
  * consistent, last-writer-wins by hybrid logical clock.
  */
 import { EventEmitter } from 'eventemitter3';
-import { ClockDriftError } from '../clocks/errors.js';
+import { ClockError } from '../clocks/errors.js';
 import { compareHlc, HybridLogicalClock, type HlcTimestamp } from '../clocks/hlc.js';
 import { isValidNodeId } from '../clocks/validate.js';
 import type { VectorTimestamp } from '../clocks/vector.js';
@@ -146,7 +146,7 @@ export interface ApReplicaStats {
   readonly logLength: number;
   /** Invalid messages dropped. */
   readonly invalid: number;
-  /** Received HLC timestamps too far ahead of physical time, which the clock did not follow. */
+  /** Received HLC timestamps the clock did not follow (too far ahead of physical time, or a counter too large). */
   readonly clockDrift: number;
 }
 
@@ -569,8 +569,9 @@ export class ApReplica extends EventEmitter<ApReplicaEvents> {
     try {
       this.#clock.receive(write.hlc);
     } catch (error) {
-      if (!(error instanceof ClockDriftError)) throw error;
-      this.#stats.clockDrift++; // the write still counts; only the local clock does not jump ahead
+      // Too far ahead (or a counter too large): the write still counts; only the clock does not follow it.
+      if (!(error instanceof ClockError)) throw error;
+      this.#stats.clockDrift++;
     }
     this.#stats.applied++;
     this.#apply(write, false);
