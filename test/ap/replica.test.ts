@@ -261,6 +261,12 @@ describe('ApReplica', () => {
       expect(replica.get('x').value).toBe(1);
       expect(validateApMessage(JSON.parse(JSON.stringify({ ...delta, writes: [write] }))).type).toBe('ApDelta');
       expect(() => validateApMessage(null)).toThrow(/must be an object/);
+      // A timestamp the clock will not follow (a counter over its maxLogical) still delivers the write.
+      const huge = { ...write, key: 'z', seq: 2, deps: { b: 1 }, hlc: { wallTime: 0, logical: 2 ** 40, nodeId: 'b' } };
+      peer.send('a', { ...delta, writes: [huge] } as ApMessage);
+      scheduler.runFor(1);
+      expect(replica.get('z').value).toBe(1);
+      expect(replica.stats().clockDrift).toBe(1);
     });
 
     it('refuses everything once stopped', async () => {
