@@ -36,8 +36,17 @@ export class MessageLoop<M extends Envelope> {
     private readonly transport: Transport<M>,
     private readonly validate: (raw: unknown) => M | string,
     private readonly handle: (message: M) => void,
-    private readonly report: (error: Error) => void,
+    private readonly emitError: (error: Error) => void,
   ) {}
+
+  /** Reports a problem the node survived as an `error` event (a listener that throws cannot derail the node). */
+  report(error: Error): void {
+    try {
+      this.emitError(error);
+    } catch {
+      // An 'error' listener that throws has nowhere left to report to.
+    }
+  }
 
   get open(): boolean {
     return this.#open;

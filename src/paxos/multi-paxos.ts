@@ -8,6 +8,7 @@ import { RealScheduler } from '../runtime/real-scheduler.js';
 import type { Cancel, Scheduler } from '../runtime/scheduler.js';
 import type { NodeId } from '../raft/types.js';
 import type { Transport } from '../transport/transport.js';
+import { Acceptor } from './acceptor.js';
 import { compareBallots, type Ballot } from './ballot.js';
 import { PaxosNotLeaderError } from './errors.js';
 import { checkMembers, checkRange, MessageLoop } from './message-loop.js';
@@ -98,7 +99,7 @@ export interface MultiPaxosNodeEvents<C = unknown, R = unknown> {
   learn: (slot: number, value: LogValue<C>) => void;
   /** A chosen command was applied, in slot order. */
   apply: (slot: number, command: C, result: R) => void;
-  /** Something was wrong but the node carried on (an invalid message, dropped). */
+  /** Something was wrong but the node carried on: an invalid message (dropped), or a command the state machine threw on (it counts as applied). */
   error: (error: Error) => void;
 }
 
@@ -153,16 +154,13 @@ export class MultiPaxosNode<C = unknown, R = unknown> extends EventEmitter<Multi
   readonly #loop: MessageLoop<MultiPaxosMessage<C>>;
   readonly #scheduler: Scheduler;
   readonly #random: Random;
-  readonly #storage: AcceptorStorage<LogValue<C>>;
   readonly #stateMachine: PaxosStateMachine<C, R> | null;
   readonly #electionMs: readonly [number, number];
   readonly #heartbeatMs: number;
   readonly #maxCatchUp: number;
 
-  // Acceptor (durable: loaded from storage at start).
-  #promised: Ballot | null = null;
-  readonly #accepted = new Map<number, AcceptedSlot<LogValue<C>>>();
-  #lastAccepted = 0;
+  /** The acceptor, for every slot (durable: loaded from storage at start). */
+  readonly #acceptor: Acceptor<LogValue<C>>;
 
   // Learner.
   readonly #chosen = new Map<number, LogValue<C>>();
@@ -202,7 +200,7 @@ export class MultiPaxosNode<C = unknown, R = unknown> extends EventEmitter<Multi
     this.#quorum = Math.floor(this.#peers.length / 2) + 1;
     this.#scheduler = options.scheduler ?? new RealScheduler();
     this.#random = options.random ?? new MathRandom();
-    this.#storage = options.storage ?? new MemoryAcceptorStorage<LogValue<C>>();
+    this.#acceptor = new Acceptor(options.storage ?? new MemoryAcceptorStorage<LogValue<C>>());
     this.#stateMachine = options.stateMachine ?? null;
     const [min, max] = checkRange('MultiPaxosNode', 'electionTimeoutMs', options.electionTimeoutMs ?? [150, 300]);
     if (min === 0) throw new RangeError('MultiPaxosNode: electionTimeoutMs must be above 0');
@@ -213,7 +211,7 @@ export class MultiPaxosNode<C = unknown, R = unknown> extends EventEmitter<Multi
     const maxCatchUp = options.maxCatchUp ?? 256;
     if (!(Number.isSafeInteger(maxCatchUp) && maxCatchUp >= 1)) throw new RangeError(`MultiPaxosNode: maxCatchUp must be a whole number ≥ 1, got ${maxCatchUp}`);
     this.#maxCatchUp = maxCatchUp;
-    this.#loop = new MessageLoop(this.id, this.#peers, options.transport, validateMultiPaxosMessage<C>, (m) => this.#handle(m), (e) => this.#report(e));
+    this.#loop = new MessageLoop(this.id, this.#peers, options.transport, validateMultiPaxosMessage<C>, (m) => this.#handle(m), (e) => this.emit('error', e));
   }
 
   // ── Inspection ───────────────────────────────────────────────────────────────────────────
@@ -332,11 +330,8 @@ export class MultiPaxosNode<C = unknown, R = unknown> extends EventEmitter<Multi
    */
   start(): void {
     if (this.#loop.open) return;
-    const state = this.#storage.load();
-    this.#promised = state.promised;
-    for (const a of state.accepted) this.#accepted.set(a.slot, a);
-    this.#lastAccepted = Math.max(0, ...this.#accepted.keys());
-    this.#maxRound = Math.max(this.#maxRound, this.#promised?.round ?? 0);
+    this.#acceptor.load();
+    this.#maxRound = Math.max(this.#maxRound, this.#acceptor.promised?.round ?? 0);
     this.#loop.start();
     this.#armElection();
   }
@@ -408,7 +403,7 @@ export class MultiPaxosNode<C = unknown, R = unknown> extends EventEmitter<Multi
     this.#pending.clear();
     this.#setRole('candidate', null);
     // Our own promise is durable before any prepare leaves: a restarted node never reuses the round.
-    this.#promise(ballot);
+    this.#acceptor.promise(ballot);
     this.#armElection(); // a failed phase 1 is retried in a higher ballot
     this.#loop.broadcast((to) => ({ type: 'LogPrepare', from: this.id, to, ballot, fromSlot: this.#fromSlot }));
   }
@@ -526,28 +521,17 @@ export class MultiPaxosNode<C = unknown, R = unknown> extends EventEmitter<Multi
   // ── Acceptor ─────────────────────────────────────────────────────────────────────────────
 
   #onPrepare(from: NodeId, ballot: Ballot, fromSlot: number): void {
-    if (from !== this.id && (this.#otherLeaderAlive(from) || compareBallots(ballot, this.#promised) < 0)) {
-      this.#loop.send({ type: 'LogNack', from: this.id, to: from, ballot, promised: this.#promised });
-      return;
-    }
-    this.#promise(ballot);
-    const accepted = [...this.#accepted.values()].filter((a) => a.slot >= fromSlot).sort((a, b) => a.slot - b.slot);
-    this.#loop.send({ type: 'LogPromise', from: this.id, to: from, ballot, accepted });
+    if (from !== this.id && (this.#otherLeaderAlive(from) || !this.#acceptor.allows(ballot))) return this.#nack(from, ballot);
+    this.#acceptor.promise(ballot);
+    this.#loop.send({ type: 'LogPromise', from: this.id, to: from, ballot, accepted: this.#acceptor.acceptedFrom(fromSlot) });
     if (from === this.id) return;
     if (this.#role !== 'follower') this.#becomeFollower(null);
     else this.#armElection(); // give the candidate time
   }
 
   #onAccept(from: NodeId, ballot: Ballot, slot: number, value: LogValue<C>, commit: number): void {
-    if (compareBallots(ballot, this.#promised) < 0) {
-      this.#loop.send({ type: 'LogNack', from: this.id, to: from, ballot, promised: this.#promised });
-      return;
-    }
-    const accepted: AcceptedSlot<LogValue<C>> = { slot, ballot, value };
-    this.#storage.save({ promised: ballot, accepted });
-    this.#promised = ballot;
-    this.#accepted.set(slot, accepted);
-    this.#lastAccepted = Math.max(this.#lastAccepted, slot);
+    if (!this.#acceptor.allows(ballot)) return this.#nack(from, ballot);
+    this.#acceptor.accept(slot, ballot, value);
     this.emit('accept', slot, ballot, value);
     this.#loop.send({ type: 'LogAccepted', from: this.id, to: from, ballot, slot });
     this.#heardFromLeader(from, ballot);
@@ -555,19 +539,13 @@ export class MultiPaxosNode<C = unknown, R = unknown> extends EventEmitter<Multi
   }
 
   #onHeartbeat(from: NodeId, ballot: Ballot, commit: number): void {
-    if (compareBallots(ballot, this.#promised) < 0) {
-      this.#loop.send({ type: 'LogNack', from: this.id, to: from, ballot, promised: this.#promised });
-      return;
-    }
+    if (!this.#acceptor.allows(ballot)) return this.#nack(from, ballot);
     this.#heardFromLeader(from, ballot);
     this.#learnThrough(from, ballot, commit);
   }
 
-  /** Promises `ballot` (saved first) unless it is the promise already in force. */
-  #promise(ballot: Ballot): void {
-    if (compareBallots(ballot, this.#promised) === 0) return;
-    this.#storage.save({ promised: ballot });
-    this.#promised = ballot;
+  #nack(to: NodeId, ballot: Ballot): void {
+    this.#loop.send({ type: 'LogNack', from: this.id, to, ballot, promised: this.#acceptor.promised });
   }
 
   // ── Learner ──────────────────────────────────────────────────────────────────────────────
@@ -577,9 +555,9 @@ export class MultiPaxosNode<C = unknown, R = unknown> extends EventEmitter<Multi
    * that ballot holds the leader's value, so it is the chosen one; the others are asked for.
    */
   #learnThrough(leader: NodeId, ballot: Ballot, commit: number): void {
-    const end = Math.min(commit, this.#lastAccepted); // (a hostile commit cannot make this loop long)
+    const end = Math.min(commit, this.#acceptor.lastSlot); // (a hostile commit cannot make this loop long)
     for (let slot = this.#applied + 1; slot <= end; slot++) {
-      const a = this.#accepted.get(slot);
+      const a = this.#acceptor.accepted(slot);
       if (a !== undefined && !this.#chosen.has(slot) && compareBallots(a.ballot, ballot) === 0) this.#learn(slot, a.value);
     }
     const now = this.#scheduler.now();
@@ -611,7 +589,7 @@ export class MultiPaxosNode<C = unknown, R = unknown> extends EventEmitter<Multi
     try {
       result = this.#stateMachine === null ? (undefined as R) : this.#stateMachine.apply(command, slot);
     } catch (error) {
-      return this.#report(error instanceof Error ? error : new Error(String(error)));
+      return this.#loop.report(error instanceof Error ? error : new Error(String(error)));
     }
     this.emit('apply', slot, command, result);
   }
@@ -654,13 +632,5 @@ export class MultiPaxosNode<C = unknown, R = unknown> extends EventEmitter<Multi
     this.#electionTimer = null;
     this.#heartbeatTimer?.();
     this.#heartbeatTimer = null;
-  }
-
-  #report(error: Error): void {
-    try {
-      this.emit('error', error);
-    } catch {
-      // An 'error' listener that throws has nowhere left to report to.
-    }
   }
 }

@@ -478,7 +478,8 @@ export class MultiPaxosCluster<C = unknown, R = unknown> extends PaxosSimulation
    * leader applied the slot. When leadership moves on first, it submits again to the next leader;
    * a command may then be chosen twice (there are no client sessions here).
    *
-   * @throws TimeoutError when it is not applied within `timeoutMs` (default 10,000).
+   * @throws TimeoutError when it is not applied within `timeoutMs` (default 10,000); the state
+   *   machine's error when it threw on the command.
    * @example
    * ```ts
    * import { MultiPaxosCluster, KeyValueStore, type KeyValueCommand, type KeyValueResult } from 'raftkit';
@@ -499,19 +500,31 @@ export class MultiPaxosCluster<C = unknown, R = unknown> extends PaxosSimulation
       if (left <= 0 || !this.runUntil(() => this.leader() !== undefined, { timeoutMs: left })) fail();
       const leader = this.node(this.leader() as NodeId);
       const slot = leader.submit(command);
-      let outcome: { result: R } | null = null;
+      let outcome: { result: R } | { error: Error } | null = null;
+      const ours = (): boolean => {
+        const value = leader.chosen(slot);
+        return value?.kind === 'command' && value.command === command;
+      };
       const onApply = (at: number, applied: C, result: R): void => {
         if (at === slot && applied === command) outcome = { result };
       };
+      // A state machine that throws is reported while the slot is being applied.
+      const onError = (error: Error): void => {
+        if (outcome === null && leader.appliedSlot === slot && ours()) outcome = { error };
+      };
       leader.on('apply', onApply);
+      leader.on('error', onError);
       try {
         // Until applied, or until it stops leading (or a leader of a higher ballot appears: one
         // cut off from a majority does not know it has been replaced).
         this.runUntil(() => leader.appliedSlot >= slot || leader.role !== 'leader' || this.leader() !== leader.id, { timeoutMs: Math.max(0, deadline - this.now) });
       } finally {
         leader.off('apply', onApply);
+        leader.off('error', onError);
       }
-      if (outcome !== null) return { slot, result: (outcome as { result: R }).result, leaderId: leader.id };
+      const settled = outcome as { result: R } | { error: Error } | null;
+      if (settled !== null && 'error' in settled) throw settled.error;
+      if (settled !== null) return { slot, result: settled.result, leaderId: leader.id };
       if (this.now >= deadline) fail();
     }
   }

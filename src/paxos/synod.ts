@@ -8,6 +8,7 @@ import { RealScheduler } from '../runtime/real-scheduler.js';
 import type { Cancel, Scheduler } from '../runtime/scheduler.js';
 import type { NodeId } from '../raft/types.js';
 import type { Transport } from '../transport/transport.js';
+import { Acceptor } from './acceptor.js';
 import { ballotText, compareBallots, type Ballot } from './ballot.js';
 import { checkMembers, checkRange, MessageLoop } from './message-loop.js';
 import { validateSynodMessage, type AcceptedValue, type SynodMessage } from './messages.js';
@@ -123,14 +124,12 @@ export class SynodNode<V = unknown> extends EventEmitter<SynodNodeEvents<V>> {
   readonly #loop: MessageLoop<SynodMessage<V>>;
   readonly #scheduler: Scheduler;
   readonly #random: Random;
-  readonly #storage: AcceptorStorage<V>;
   readonly #retryTimeoutMs: number;
   readonly #backoff: Backoff;
   readonly #backoffMs: readonly [number, number];
 
-  // Acceptor (durable: loaded from storage at start).
-  #promised: Ballot | null = null;
-  #accepted: AcceptedValue<V> | null = null;
+  /** The acceptor (durable: loaded from storage at start). The Synod's one value is slot 0. */
+  readonly #acceptor: Acceptor<V>;
 
   // Proposer.
   #proposal: { readonly value: V } | null = null;
@@ -165,14 +164,14 @@ export class SynodNode<V = unknown> extends EventEmitter<SynodNodeEvents<V>> {
     this.#quorum = Math.floor(this.#peers.length / 2) + 1;
     this.#scheduler = options.scheduler ?? new RealScheduler();
     this.#random = options.random ?? new MathRandom();
-    this.#storage = options.storage ?? new MemoryAcceptorStorage<V>();
+    this.#acceptor = new Acceptor(options.storage ?? new MemoryAcceptorStorage<V>());
     const retry = options.retryTimeoutMs ?? 100;
     if (!(retry > 0) || !Number.isFinite(retry)) throw new RangeError(`SynodNode: retryTimeoutMs must be a finite number > 0, got ${retry}`);
     this.#retryTimeoutMs = retry;
     if (options.backoff !== undefined && options.backoff !== 'randomized' && options.backoff !== 'none') throw new TypeError(`SynodNode: backoff must be 'randomized' or 'none'`);
     this.#backoff = options.backoff ?? 'randomized';
     this.#backoffMs = checkRange('SynodNode', 'backoffMs', options.backoffMs ?? [10, 400]);
-    this.#loop = new MessageLoop(this.id, this.#peers, options.transport, validateSynodMessage<V>, (m) => this.#handle(m), (e) => this.#report(e));
+    this.#loop = new MessageLoop(this.id, this.#peers, options.transport, validateSynodMessage<V>, (m) => this.#handle(m), (e) => this.emit('error', e));
   }
 
   /**
@@ -205,7 +204,7 @@ export class SynodNode<V = unknown> extends EventEmitter<SynodNodeEvents<V>> {
    * ```
    */
   get promised(): Ballot | null {
-    return this.#promised;
+    return this.#acceptor.promised;
   }
 
   /**
@@ -252,11 +251,8 @@ export class SynodNode<V = unknown> extends EventEmitter<SynodNodeEvents<V>> {
    */
   start(): void {
     if (this.#loop.open) return;
-    const state = this.#storage.load();
-    this.#promised = state.promised;
-    const last = state.accepted.find((a) => a.slot === 0);
-    this.#accepted = last === undefined ? null : { ballot: last.ballot, value: last.value };
-    this.#maxRound = Math.max(this.#maxRound, this.#promised?.round ?? 0);
+    this.#acceptor.load();
+    this.#maxRound = Math.max(this.#maxRound, this.#acceptor.promised?.round ?? 0);
     this.#loop.start();
   }
 
@@ -369,30 +365,23 @@ export class SynodNode<V = unknown> extends EventEmitter<SynodNodeEvents<V>> {
   // ── Acceptor ─────────────────────────────────────────────────────────────────────────────
 
   #onPrepare(from: NodeId, ballot: Ballot): void {
-    if (compareBallots(ballot, this.#promised) < 0) {
-      this.#loop.send({ type: 'Nack', from: this.id, to: from, ballot, promised: this.#promised as Ballot });
-      return;
-    }
+    if (!this.#acceptor.allows(ballot)) return this.#nack(from, ballot);
     this.#promise(ballot);
-    this.#loop.send({ type: 'Promise', from: this.id, to: from, ballot, accepted: this.#accepted });
+    const last = this.#acceptor.accepted(0);
+    this.#loop.send({ type: 'Promise', from: this.id, to: from, ballot, accepted: last === undefined ? null : { ballot: last.ballot, value: last.value } });
   }
 
-  /** Promises `ballot` (saved first) unless it is the promise already in force. */
   #promise(ballot: Ballot): void {
-    if (compareBallots(ballot, this.#promised) === 0) return;
-    this.#storage.save({ promised: ballot });
-    this.#promised = ballot;
-    this.emit('promise', ballot);
+    if (this.#acceptor.promise(ballot)) this.emit('promise', ballot);
+  }
+
+  #nack(to: NodeId, ballot: Ballot): void {
+    this.#loop.send({ type: 'Nack', from: this.id, to, ballot, promised: this.#acceptor.promised as Ballot });
   }
 
   #onAccept(from: NodeId, ballot: Ballot, value: V): void {
-    if (compareBallots(ballot, this.#promised) < 0) {
-      this.#loop.send({ type: 'Nack', from: this.id, to: from, ballot, promised: this.#promised as Ballot });
-      return;
-    }
-    this.#storage.save({ promised: ballot, accepted: { slot: 0, ballot, value } });
-    this.#promised = ballot;
-    this.#accepted = { ballot, value };
+    if (!this.#acceptor.allows(ballot)) return this.#nack(from, ballot);
+    this.#acceptor.accept(0, ballot, value);
     this.emit('accept', ballot, value);
     this.#loop.broadcast((to) => ({ type: 'Accepted', from: this.id, to, ballot, value }));
   }
@@ -449,13 +438,5 @@ export class SynodNode<V = unknown> extends EventEmitter<SynodNodeEvents<V>> {
   #cancelTimer(): void {
     this.#timer?.();
     this.#timer = null;
-  }
-
-  #report(error: Error): void {
-    try {
-      this.emit('error', error);
-    } catch {
-      // An 'error' listener that throws has nowhere left to report to.
-    }
   }
 }

@@ -171,6 +171,28 @@ describe('the Synod acceptor', () => {
   });
 });
 
+describe('a Multi-Paxos state machine that throws', () => {
+  it('is reported on every node, the command counts as applied, and propose rethrows it', () => {
+    const cluster = new MultiPaxosCluster<string, string>({
+      size: 3,
+      seed: 1,
+      stateMachine: () => ({
+        apply: (command: string) => {
+          if (command === 'bad') throw new Error('bad command');
+          return command.toUpperCase();
+        },
+      }),
+    });
+    const errors: string[] = [];
+    for (const node of cluster.nodes) node.on('error', (e) => errors.push(e.message));
+    expect(() => cluster.propose('bad')).toThrow('bad command');
+    expect(cluster.propose('good').result).toBe('GOOD');
+    cluster.run(100);
+    expect(errors).toEqual(['bad command', 'bad command', 'bad command']);
+    for (const node of cluster.nodes) expect(node.appliedSlot).toBe(2);
+  });
+});
+
 describe('PaxosChecker', () => {
   it('refuses two values in one ballot, and names the seed', () => {
     const checker = new PaxosChecker({ acceptors: ['a', 'b', 'c'], seed: 'replay-me' });
