@@ -1,6 +1,6 @@
 /**
  * The published package, as a consumer's compiler sees it: after a build, a small consumer that
- * imports `raftkit`, `raftkit/conformance` and `raftkit/testing` type-checks under every module resolution a
+ * imports `raftkit`, `raftkit/conformance`, `raftkit/testing` and `raftkit/viz` type-checks under every module resolution a
  * TypeScript project may use: node10 (`"moduleResolution": "node"`), node16 from CommonJS and
  * from ESM, and bundler. The consumer sits in a temporary directory whose
  * `node_modules/raftkit` is a symlink to this checkout, so resolution goes through package.json
@@ -30,6 +30,7 @@ const CONSUMER = `
 import { Cluster, MemoryStorage, type Storage } from 'raftkit';
 import { runChecks, storageChecks, type ConformanceCheck, type StorageHarness } from 'raftkit/conformance';
 import { checkLinearizable, kvModel, type CheckResult, type KvState } from 'raftkit/testing';
+import { toMermaid, toSpaceTimeSvg, type DrawableTrace } from 'raftkit/viz';
 
 const storage: Storage = new MemoryStorage();
 const harness: StorageHarness = { create: () => ({ storage }) };
@@ -44,6 +45,10 @@ const verdict: CheckResult<KvState> = checkLinearizable([{ client: 1, input: { o
 // @ts-expect-error checkLinearizable needs a model (so its type is not \`any\`)
 checkLinearizable([]);
 export const linearizable: boolean = verdict.result === 'linearizable';
+const trace: DrawableTrace = new Cluster({ size: 3, seed: 1 }).trace();
+export const pictures: string[] = [toMermaid(trace, { heartbeats: 'hide' }), toSpaceTimeSvg(trace)];
+// @ts-expect-error toMermaid takes a trace, not a number (so its type is not \`any\`)
+toMermaid(42);
 `;
 
 /** Type-checks `files` (relative to the consumer directory) with `options`; returns the diagnostics, formatted. */

@@ -127,6 +127,18 @@ export function toMermaid(trace: DrawableTrace, filters: MermaidFilters = {}): s
     if (where !== undefined) emit(time, `  Note over ${where}: ${mermaidText(`${count} heartbeat${count === 1 ? '' : 's'}${dropped > 0 ? `, ${dropped} dropped` : ''}`)}`);
   };
 
+  /** Draws a message as it stands at `time`, or counts it in the current run of heartbeats. */
+  const draw = (m: TracedMessage, fate: TracedMessage['fate'], time: number) => {
+    if (m.heartbeat && heartbeats === 'collapse') {
+      beats ??= { count: 0, dropped: 0, ids: new Set(), time };
+      beats.count++;
+      if (fate === 'dropped') beats.dropped++;
+      beats.ids.add(m.from).add(m.to);
+      return;
+    }
+    flushHeartbeats();
+    emit(time, `  ${alias.get(m.from) as string}${arrow(m, fate)}${alias.get(m.to) as string}: ${mermaidText(messageLabel(m, fate))}`);
+  };
   type Item = { position: number; draw: () => void };
   const items: Item[] = [];
   const inFlight: TracedMessage[] = [];
@@ -145,36 +157,21 @@ export function toMermaid(trace: DrawableTrace, filters: MermaidFilters = {}): s
     }
   }
   for (const m of run.messages) {
-    const a = alias.get(m.from);
-    const b = alias.get(m.to);
-    if (a === undefined || b === undefined || (types !== undefined && !types.has(m.type))) continue;
+    if (!alias.has(m.from) || !alias.has(m.to) || (types !== undefined && !types.has(m.type))) continue;
     if (m.heartbeat && heartbeats === 'hide') continue;
     const settledInWindow = m.at !== undefined && inWindow(m.at);
     if (!settledInWindow) {
       if (m.sent !== undefined && inWindow(m.sent)) inFlight.push(m);
       continue;
     }
-    items.push({
-      position: m.position,
-      draw: () => {
-        if (m.heartbeat && heartbeats === 'collapse') {
-          beats ??= { count: 0, dropped: 0, ids: new Set(), time: m.at as number };
-          beats.count++;
-          if (m.fate === 'dropped') beats.dropped++;
-          beats.ids.add(m.from).add(m.to);
-          return;
-        }
-        flushHeartbeats();
-        emit(m.at as number, `  ${a}${arrow(m, m.fate)}${b}: ${mermaidText(messageLabel(m, m.fate))}`);
-      },
-    });
+    items.push({ position: m.position, draw: () => draw(m, m.fate, m.at as number) });
+  }
+  for (const m of inFlight.sort((x, y) => x.position - y.position)) {
+    items.push({ position: Infinity, draw: () => draw(m, 'in flight', to) });
   }
   items.sort((x, y) => x.position - y.position);
   for (const item of items) item.draw();
   flushHeartbeats();
-  for (const m of inFlight.sort((x, y) => x.position - y.position)) {
-    emit(to, `  ${alias.get(m.from) as string}${arrow(m, 'in flight')}${alias.get(m.to) as string}: ${mermaidText(messageLabel(m, 'in flight'))}`);
-  }
   if (cut > 0) {
     const where = over(nodes);
     if (where !== undefined) body.push(`  Note over ${where}: ${mermaidText(`${cut} more lines from ${ms(cutFrom ?? to)} not drawn (see maxLines, from and to)`)}`);

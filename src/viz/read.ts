@@ -132,6 +132,9 @@ const NODE_NOTES: Readonly<Record<string, string>> = {
   leave: 'left',
 };
 
+/** The kinds drawn; the pictures skip every other. */
+const KNOWN: ReadonlySet<string> = new Set(['send', 'deliver', 'drop', 'role', 'partition', 'heal', ...Object.keys(NODE_NOTES)]);
+
 type Fields = Readonly<Record<string, unknown>>;
 const isString = (value: unknown): value is string => typeof value === 'string';
 const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
@@ -170,8 +173,8 @@ export function readTrace(trace: DrawableTrace): ReadTrace {
   const terms = new Map<NodeId, number>();
   const down = new Map<NodeId, Map<string, number>>();
   let partition: { groups: readonly (readonly NodeId[])[]; start: number } | undefined;
-  const first = trace[0];
-  const start = first !== undefined && isNumber(first.time) ? first.time : 0;
+  const first = trace.find((event) => KNOWN.has(event.kind) && isNumber(event.time));
+  const start = first?.time ?? 0;
   let end = start;
 
   /** A node the trace names: until the trace says otherwise, it was a follower from the start (of a term the trace does not say). */
@@ -196,9 +199,9 @@ export function readTrace(trace: DrawableTrace): ReadTrace {
   trace.forEach((event, position) => {
     const e = event as unknown as Fields;
     const time = e['time'];
-    if (!isNumber(time)) return;
-    end = Math.max(end, time);
     const kind = e['kind'];
+    if (!isNumber(time) || !isString(kind) || !KNOWN.has(kind)) return;
+    end = Math.max(end, time);
     const node = e['node'];
     switch (kind) {
       case 'send':
@@ -263,13 +266,13 @@ export function readTrace(trace: DrawableTrace): ReadTrace {
         return;
       }
       default: {
-        if (!isString(kind) || !isString(node) || NODE_NOTES[kind] === undefined) return;
+        if (!isString(node)) return;
         if (kind === 'join' && !nodes.has(node)) {
           nodes.add(node); // a new node: it starts here
           stopped.add(node);
         }
         see(node);
-        notes.push({ time, position, node, text: `${node} ${NODE_NOTES[kind]}` });
+        notes.push({ time, position, node, text: `${node} ${NODE_NOTES[kind] as string}` });
         const spans = down.get(node) ?? new Map<string, number>();
         down.set(node, spans);
         const outage = OUTAGES[kind];

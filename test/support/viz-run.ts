@@ -1,0 +1,79 @@
+/**
+ * The run the pictures are tested on, in Node and in the browser alike: a seeded 5-node cluster
+ * whose first leader crashes (and later restarts), whose second leader is cut off with one
+ * follower by a partition, which then heals. Browser-safe: it imports only the library.
+ */
+import { Cluster } from '../../src/index.js';
+import { lamportExampleSteps, logsOf, toClocksSvg, toLogSvg, toMermaid, toSpaceTimeSvg, vectorExampleSteps } from '../../src/viz/index.js';
+
+/** Runs the scenario with `seed` and returns the cluster, stopped in place (its trace and logs are final). */
+export async function faultyRun(seed = 7): Promise<Cluster> {
+  const cluster = new Cluster({ size: 5, seed });
+  const first = await cluster.waitForLeader();
+  await cluster.propose('x');
+  cluster.crash(first);
+  const second = await cluster.waitForLeader();
+  await cluster.propose('y');
+  const [buddy, ...rest] = cluster.ids.filter((id) => id !== first && id !== second);
+  cluster.partition([second, buddy as string], [first, ...rest]);
+  cluster.restart(first);
+  await cluster.run(800);
+  cluster.heal();
+  await cluster.waitForLeader();
+  await cluster.propose('z');
+  await cluster.run(200);
+  return cluster;
+}
+
+/** Node ids a Mermaid or SVG writer could misread: markup, arrows, statement ends, comments, directives, keywords, line breaks, characters XML forbids. */
+export const HOSTILE_IDS = ['<script>alert(1)</script>', '-->', 'a;b#c', '%%{init: {"theme":"dark"}}%%', 'end', 'x\ny', '"q"&\'s\u0000'];
+
+/** A small trace among the hostile ids: a role change, messages delivered and dropped, a crash, a partition. */
+export function hostileTrace() {
+  const [a, b, c, d, e, f, g] = HOSTILE_IDS as [string, string, string, string, string, string, string];
+  return [
+    { time: 1, kind: 'role', node: a, role: 'candidate', term: 1 },
+    { time: 1, kind: 'send', from: a, to: b, type: 'RequestVote', term: 1, summary: 'last log 0:0 <b>' },
+    { time: 3, kind: 'deliver', from: a, to: b, type: 'RequestVote', term: 1, summary: 'last log 0:0 <b>' },
+    { time: 3, kind: 'send', from: b, to: a, type: 'RequestVoteResponse', term: 1, summary: 'granted --> ; %%' },
+    { time: 4, kind: 'deliver', from: b, to: a, type: 'RequestVoteResponse', term: 1, summary: 'granted --> ; %%' },
+    { time: 4, kind: 'role', node: a, role: 'leader', term: 1 },
+    { time: 5, kind: 'crash', node: c },
+    { time: 6, kind: 'partition', groups: [[a, b], [c, d, e, f, g]] },
+    { time: 7, kind: 'send', from: a, to: d, type: 'AppendEntries', term: 1, summary: '1 entries after 0:0, commit 0' },
+    { time: 7, kind: 'drop', from: a, to: d, type: 'AppendEntries', term: 1, summary: '1 entries after 0:0, commit 0', reason: '</desc><script>' },
+    { time: 8, kind: 'send', from: e, to: f, type: 'PreVote', term: 2, summary: 'x' },
+    { time: 9, kind: 'deliver', from: e, to: f, type: 'PreVote', term: 2, summary: 'x' },
+    { time: 9, kind: 'heal' },
+    { time: 10, kind: 'restart', node: c },
+  ] as const;
+}
+
+/** Every picture the browser tests render. */
+export interface Pictures {
+  readonly mermaid: string;
+  readonly hostileMermaid: string;
+  readonly spaceTime: string;
+  readonly hostileSpaceTime: string;
+  readonly logs: string;
+  readonly hostileLogs: string;
+  readonly lamport: string;
+  readonly vector: string;
+}
+
+/** Draws every picture of {@link faultyRun} and {@link hostileTrace}, and the clocks examples. */
+export async function drawAll(seed = 7): Promise<Pictures> {
+  const cluster = await faultyRun(seed);
+  const trace = cluster.trace();
+  const hostile = hostileTrace();
+  return {
+    mermaid: toMermaid(trace),
+    hostileMermaid: toMermaid(hostile, { heartbeats: 'show' }),
+    spaceTime: toSpaceTimeSvg(trace),
+    hostileSpaceTime: toSpaceTimeSvg(hostile),
+    logs: toLogSvg(logsOf(cluster)),
+    hostileLogs: toLogSvg(HOSTILE_IDS.map((node, i) => ({ node, entries: [{ index: 1, term: i + 1 }], commitIndex: 1, role: '<b>leader</b>' }))),
+    lamport: toClocksSvg(lamportExampleSteps),
+    vector: toClocksSvg(vectorExampleSteps, { focus: 'B2' }),
+  };
+}
