@@ -10,7 +10,7 @@
  * Chromium is required, not optional: without it these tests fail (.ci/run installs it with
  * apt). Set CHROMIUM_PATH to use another build.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -41,7 +41,14 @@ let origin = '';
 const problems: string[] = [];
 const dialogs: string[] = [];
 
-beforeAll(async () => {
+/**
+ * Serves the page, launches chromium and opens the page, once; every test awaits it, so without
+ * chromium each test fails (none is skipped).
+ */
+let opened: Promise<void> | undefined;
+const open = (): Promise<void> => (opened ??= launch());
+
+async function launch(): Promise<void> {
   if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: install Debian's (apt-get install -y chromium), as .ci/run does, or set CHROMIUM_PATH`);
   mkdirSync(ARTIFACTS, { recursive: true });
   const bundle = await build({ entryPoints: [join(root, 'test/browser/page.ts')], bundle: true, format: 'iife', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent' });
@@ -70,8 +77,8 @@ beforeAll(async () => {
     void dialog.dismiss();
   });
   const response = await page.goto(`${origin}/`);
-  expect(response?.status()).toBe(200);
-});
+  if (response?.status() !== 200) throw new Error(`GET ${origin}/ answered ${response?.status()}`);
+}
 
 afterAll(async () => {
   try {
@@ -84,6 +91,7 @@ afterAll(async () => {
 /** The pictures drawn in the page (once). */
 let drawn: Pictures | undefined;
 async function inBrowser(): Promise<Pictures> {
+  await open();
   drawn ??= await page.evaluate(() => window.drawAll());
   return drawn;
 }
@@ -216,7 +224,8 @@ describe('raftkit/viz in chromium', () => {
     expect(lamport.texts.filter((t) => t.startsWith('L '))).toEqual(['L 1  V [1, 0]', 'L 2  V [1, 1]', 'L 3  V [1, 2]']);
   });
 
-  it('logged no error, warning or failed request, and opened no dialog', () => {
+  it('logged no error, warning or failed request, and opened no dialog', async () => {
+    await open();
     expect(problems).toEqual([]);
     expect(dialogs).toEqual([]);
   });
