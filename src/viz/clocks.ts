@@ -18,9 +18,34 @@ import { HALO, arrowDefs, drawLanes, el, label, lanes, markerId, svgDocument, to
  * ```
  */
 export type ClockStep =
-  | { readonly process: string; readonly kind: 'local'; readonly label?: string }
-  | { readonly process: string; readonly kind: 'send'; readonly to: string; readonly label?: string }
-  | { readonly process: string; readonly kind: 'receive'; readonly from: string; readonly label?: string };
+  | {
+      /** The process that acts. */
+      readonly process: string;
+      /** An event inside the process. */
+      readonly kind: 'local';
+      /** What the picture calls the event (default "internal event"). */
+      readonly label?: string;
+    }
+  | {
+      /** The process that sends. */
+      readonly process: string;
+      /** A message sent. */
+      readonly kind: 'send';
+      /** The process it is sent to. */
+      readonly to: string;
+      /** What the picture calls the event (default "sends to …"). */
+      readonly label?: string;
+    }
+  | {
+      /** The process that receives. */
+      readonly process: string;
+      /** A message received: the oldest from `from` not yet received. */
+      readonly kind: 'receive';
+      /** The process that sent it. */
+      readonly from: string;
+      /** What the picture calls the event (default "receives from …"). */
+      readonly label?: string;
+    };
 
 /**
  * An event of a {@link ClockStep} run with its Lamport and vector timestamps, as

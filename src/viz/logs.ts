@@ -1,6 +1,6 @@
 import type { NodeId } from '../raft/types.js';
 import type { Cluster } from '../sim/cluster.js';
-import { HALO, el, label, svgDocument, termColour, tooltip } from './svg.js';
+import { HALO, el, label, plural, svgDocument, termColour, tooltip } from './svg.js';
 
 /**
  * One node's log as {@link toLogSvg} draws it: a plain structure, so it can come from a
@@ -20,7 +20,14 @@ export interface NodeLog {
   /** The node. */
   readonly node: NodeId;
   /** Its entries, in index order (those a snapshot replaced left out). */
-  readonly entries: readonly { readonly index: number; readonly term: number; readonly kind?: string }[];
+  readonly entries: readonly {
+    /** The entry's index. */
+    readonly index: number;
+    /** The term it was created in. */
+    readonly term: number;
+    /** Its kind (`'command'`, `'noop'`, `'config'`, `'session'`); a cell of another kind than a command has its term in italics. */
+    readonly kind?: string;
+  }[];
   /** The highest index it knows committed. */
   readonly commitIndex: number;
   /** The last index its snapshot covers (default 0: none). */
@@ -161,6 +168,6 @@ export function toLogSvg(logs: readonly NodeLog[], options: LogSvgOptions = {}):
 
   const width = Math.max(x(last) + CELL + 60, LEFT + terms.size * 60) + 8;
   const height = legendTop + 28;
-  const description = `${logs.length} logs, indexes ${last === 0 ? 'none' : `${first} to ${last}`}: ${logs.map((log) => `${log.node} has ${log.entries.length} entries, commit index ${log.commitIndex}`).join('; ')}.`;
+  const description = `${plural(logs.length, 'log')}, indexes ${last === 0 ? 'none' : `${first} to ${last}`}: ${logs.map((log) => `${log.node} has ${plural(log.entries.length, 'entry', 'entries')}, commit index ${log.commitIndex}`).join('; ')}.`;
   return svgDocument('logs', width, height, options.title ?? 'Raft logs by term', description, body);
 }

@@ -1,6 +1,6 @@
 import type { NodeId } from '../raft/types.js';
 import { readTrace, type DrawableTrace, type TracedMessage } from './read.js';
-import { ms } from './svg.js';
+import { ms, plural } from './svg.js';
 
 /**
  * What {@link toMermaid} draws of a trace.
@@ -124,7 +124,7 @@ export function toMermaid(trace: DrawableTrace, filters: MermaidFilters = {}): s
     const { count, dropped, ids, time } = beats;
     beats = undefined;
     const where = over([...ids]);
-    if (where !== undefined) emit(time, `  Note over ${where}: ${mermaidText(`${count} heartbeat${count === 1 ? '' : 's'}${dropped > 0 ? `, ${dropped} dropped` : ''}`)}`);
+    if (where !== undefined) emit(time, `  Note over ${where}: ${mermaidText(`${plural(count, 'heartbeat')}${dropped > 0 ? `, ${dropped} dropped` : ''}`)}`);
   };
 
   /** Draws a message as it stands at `time`, or counts it in the current run of heartbeats. */
@@ -174,7 +174,7 @@ export function toMermaid(trace: DrawableTrace, filters: MermaidFilters = {}): s
   flushHeartbeats();
   if (cut > 0) {
     const where = over(nodes);
-    if (where !== undefined) body.push(`  Note over ${where}: ${mermaidText(`${cut} more lines from ${ms(cutFrom ?? to)} not drawn (see maxLines, from and to)`)}`);
+    if (where !== undefined) body.push(`  Note over ${where}: ${mermaidText(`${plural(cut, 'more line')} from ${ms(cutFrom ?? to)} not drawn (see maxLines, from and to)`)}`);
   }
   return [...lines, ...body, ''].join('\n');
 }

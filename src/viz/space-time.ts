@@ -1,6 +1,6 @@
 import type { NodeId } from '../raft/types.js';
 import { describeGroups, readTrace, type DrawableTrace, type TracedMessage } from './read.js';
-import { HALO, ROLE_FILL, arrowDefs, cross, drawLanes, el, label, lanes, markerId, ms, svgDocument, tooltip } from './svg.js';
+import { HALO, ROLE_FILL, arrowDefs, cross, drawLanes, el, label, lanes, markerId, ms, plural, svgDocument, tooltip } from './svg.js';
 
 /**
  * What {@link toSpaceTimeSvg} draws, and how big.
@@ -213,8 +213,8 @@ export function toSpaceTimeSvg(trace: DrawableTrace, options: SpaceTimeOptions =
 
   const windowText = `from ${ms(from)} to ${ms(to)}`;
   const description =
-    `${nodes.length} nodes ${windowText}, time flowing down: ${messages.length} messages (${counts.delivered} delivered, ${counts.dropped} dropped, ${counts['in flight']} in flight), ` +
-    `${bands} role bands, ${outages} outages, ${partitions} partitions.${capped > 0 ? ` ${capped} later messages not drawn (maxMessages ${maxMessages}).` : ''}`;
+    `${plural(nodes.length, 'node')} ${windowText}, time flowing down: ${plural(messages.length, 'message')} (${counts.delivered} delivered, ${counts.dropped} dropped, ${counts['in flight']} in flight), ` +
+    `${plural(bands, 'role band')}, ${plural(outages, 'outage')}, ${plural(partitions, 'partition')}.${capped > 0 ? ` ${plural(capped, 'later message')} not drawn (maxMessages ${maxMessages}).` : ''}`;
   return svgDocument('space-time', width, height, options.title ?? `Space-time diagram ${windowText}`, description, body);
 }
 

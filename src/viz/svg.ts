@@ -24,6 +24,11 @@ export function ms(value: number): string {
   return `${String(Math.round(value * 1000) / 1000)} ms`;
 }
 
+/** `1 message`, `2 messages` (or `2 ${nouns}`). */
+export function plural(count: number, noun: string, nouns = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : nouns}`;
+}
+
 /** Compares node ids as people sort them: runs of digits by value ('2' before '10'), the rest by code unit. */
 export function compareIds(a: string, b: string): number {
   const chunks = (s: string) => s.match(/\d+|\D+/g) ?? [];

@@ -17,7 +17,7 @@ import ts from 'typescript';
 import { importSnippet, removeScratchDir, root, scratchDir, tmpRoot, writeSnippet } from '../support/snippets.js';
 
 const tmp = join(tmpRoot, 'guides');
-const guides = ['README.md', 'docs/raft.md', 'docs/simulation.md', 'docs/operations.md', 'docs/storage.md', 'docs/deploy.md', 'docs/consistency.md', 'docs/paxos.md'];
+const guides = ['README.md', 'docs/raft.md', 'docs/simulation.md', 'docs/operations.md', 'docs/storage.md', 'docs/deploy.md', 'docs/consistency.md', 'docs/paxos.md', 'docs/courseware.md'];
 
 interface Snippet {
   readonly name: string;
@@ -66,7 +66,7 @@ describe('the guides', () => {
 
 describe.each(all)('$name', ({ file, code }) => {
   it('runs without throwing', async () => {
-    expect(code).toMatch(/from 'raftkit(\/conformance|\/testing|\/node)?'/);
+    expect(code).toMatch(/from 'raftkit(\/conformance|\/testing|\/viz|\/node)?'/);
     writeSnippet(file, code, 'Generated from the guides by test/docs/guides.test.ts.');
     const printed = await importSnippet(file);
     expect(printed.length).toBeGreaterThan(0);

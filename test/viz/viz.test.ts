@@ -163,7 +163,7 @@ describe('toSpaceTimeSvg', () => {
     expect(text.trimEnd().endsWith('</svg>')).toBe(true);
     expect(text).toMatch(/viewBox="0 0 [\d.]+ [\d.]+"/);
     expect(text).toMatch(/<title>Space-time diagram from [\d.]+ ms to [\d.]+ ms<\/title>/);
-    expect(text).toMatch(/<desc>5 nodes from .* time flowing down: \d+ messages \(\d+ delivered, \d+ dropped, \d+ in flight\), \d+ role bands, \d+ outages, 1 partitions\.<\/desc>/);
+    expect(text).toMatch(/<desc>5 nodes from .* time flowing down: \d+ messages \(\d+ delivered, \d+ dropped, \d+ in flight\), \d+ role bands, 1 outage, 1 partition\.<\/desc>/);
     expect(text).not.toMatch(/<style/);
   });
 
