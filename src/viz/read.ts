@@ -1,8 +1,9 @@
 /**
  * Reading a trace into what the pictures draw: messages with their send and their fate, role
  * bands, outages and partitions. One pass, in trace order; kinds it does not know are skipped,
- * so a trace with newer kinds of events still draws. To draw a new kind of event, give it a case
- * in {@link readTrace} (and a note in mermaid.ts).
+ * so a trace with newer kinds of events still draws. To draw a new kind of event, add it to
+ * `KNOWN` (or `NODE_NOTES` and `OUTAGES`, for one about a node) and give it a case in
+ * {@link readTrace}.
  */
 import type { NodeId } from '../raft/types.js';
 import type { TraceEvent } from '../sim/trace.js';
