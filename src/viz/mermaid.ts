@@ -1,5 +1,5 @@
 import type { NodeId } from '../raft/types.js';
-import { readTrace, type DrawableTrace, type TracedMessage } from './read.js';
+import { isBetween, readTrace, type DrawableTrace, type TracedMessage } from './read.js';
 import { ms, plural } from './svg.js';
 
 /**
@@ -95,6 +95,7 @@ export function toMermaid(trace: DrawableTrace, filters: MermaidFilters = {}): s
   const run = readTrace(trace);
   const nodes = filters.nodes ?? run.nodes;
   const alias = new Map(nodes.map((node, i) => [node, `p${i + 1}`]));
+  const shown = new Set(nodes);
   const from = filters.from ?? run.start;
   const to = filters.to ?? run.end;
   const types = filters.types === undefined ? undefined : new Set(filters.types);
@@ -157,8 +158,7 @@ export function toMermaid(trace: DrawableTrace, filters: MermaidFilters = {}): s
     }
   }
   for (const m of run.messages) {
-    if (!alias.has(m.from) || !alias.has(m.to) || (types !== undefined && !types.has(m.type))) continue;
-    if (m.heartbeat && heartbeats === 'hide') continue;
+    if (!isBetween(m, shown, types) || (m.heartbeat && heartbeats === 'hide')) continue;
     const settledInWindow = m.at !== undefined && inWindow(m.at);
     if (!settledInWindow) {
       if (m.sent !== undefined && inWindow(m.sent)) inFlight.push(m);

@@ -146,6 +146,11 @@ export function describeGroups(groups: readonly (readonly NodeId[])[]): string {
   return groups.map((group) => `{${group.join(', ')}}`).join(' | ');
 }
 
+/** Whether `m` goes between two of `nodes` and has one of `types` (any type if undefined). */
+export function isBetween(m: TracedMessage, nodes: ReadonlySet<NodeId>, types: ReadonlySet<string> | undefined): boolean {
+  return nodes.has(m.from) && nodes.has(m.to) && (types === undefined || types.has(m.type));
+}
+
 /** A heartbeat, as the simulator's summary says: an AppendEntries that carries no entries. */
 const isEmptyAppend = (type: string, summary: string): boolean => type === 'AppendEntries' && summary.startsWith('heartbeat');
 

@@ -1,5 +1,5 @@
 import type { NodeId } from '../raft/types.js';
-import { describeGroups, readTrace, type DrawableTrace, type TracedMessage } from './read.js';
+import { describeGroups, isBetween, readTrace, type DrawableTrace, type TracedMessage } from './read.js';
 import { HALO, ROLE_FILL, arrowDefs, cross, drawLanes, el, label, lanes, markerId, ms, plural, svgDocument, tooltip } from './svg.js';
 
 /**
@@ -97,7 +97,7 @@ export function toSpaceTimeSvg(trace: DrawableTrace, options: SpaceTimeOptions =
 
   let messages = run.messages
     .filter((m): m is TracedMessage & { sent: number } => m.sent !== undefined && m.sent >= from && m.sent <= to)
-    .filter((m) => shown.has(m.from) && shown.has(m.to) && (types === undefined || types.has(m.type)) && (options.heartbeats !== false || !m.heartbeat))
+    .filter((m) => isBetween(m, shown, types) && (options.heartbeats !== false || !m.heartbeat))
     .sort((a, b) => a.sent - b.sent || a.position - b.position);
   let capped = 0;
   if (messages.length > maxMessages) {
