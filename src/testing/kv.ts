@@ -2,12 +2,13 @@
  * A key-value store with get, put, delete and compare-and-set. Keys are independent registers,
  * so the model partitions a history by key and each key is checked alone.
  */
+import type { KeyValueCommand } from '../kv/key-value-store.js';
 import type { Operation } from './history.js';
 import { UNKNOWN, partitionBy, show, type Model, type Unknown } from './model.js';
 import { compareAndSet, jsonText } from './json.js';
 
 /**
- * An operation on a key-value store, in the shape of raftkit's `KeyValueCommand`. `get` returns
+ * An operation on a key-value store: raftkit's `KeyValueCommand`. `get` returns
  * the value (undefined when absent); `put` and `delete` return nothing; `cas` returns whether it
  * swapped. Values are compared as JSON; `expected: undefined` means "absent".
  *
@@ -22,37 +23,7 @@ import { compareAndSet, jsonText } from './json.js';
  * ];
  * ```
  */
-export type KvInput =
-  | {
-      /** Reads `key`. */
-      readonly op: 'get';
-      /** The key. */
-      readonly key: string;
-    }
-  | {
-      /** Sets `key` to `value`. */
-      readonly op: 'put';
-      /** The key. */
-      readonly key: string;
-      /** The new value (any JSON value). */
-      readonly value: unknown;
-    }
-  | {
-      /** Removes `key`. */
-      readonly op: 'delete';
-      /** The key. */
-      readonly key: string;
-    }
-  | {
-      /** Sets `key` to `value` if it holds `expected` now; returns whether it did. */
-      readonly op: 'cas';
-      /** The key. */
-      readonly key: string;
-      /** The value `key` must hold for the swap (undefined: absent). */
-      readonly expected: unknown;
-      /** The new value. */
-      readonly value: unknown;
-    };
+export type KvInput = KeyValueCommand;
 
 /**
  * A key-value store's state: the JSON text of each present key's value. Checked by key, a state
