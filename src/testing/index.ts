@@ -6,7 +6,9 @@
  * or shows a small counterexample; {@link historyToHtml} draws it. For stores that are not
  * linearizable, {@link checkCausal}, {@link checkConvergence} and {@link measureStaleness} say
  * what they do guarantee, and {@link runCapExperiment} puts a CP and an AP store side by side
- * under one partition. Runs in browsers and Node.
+ * under one partition. To test a simulated Raft cluster under faults, {@link runJepsen} drives
+ * {@link KvClient}s that record their history while a {@link Nemesis} applies {@link faults}
+ * (partitions, kills, pauses, message and clock faults). Runs in browsers and Node.
  *
  * @packageDocumentation
  * @module raftkit/testing
@@ -39,3 +41,9 @@ export { measureStaleness } from './staleness.js';
 export type { Staleness } from './staleness.js';
 export { runCapExperiment, formatCapReport } from './cap.js';
 export type { CapOptions, CapReport, CapStoreReport, CapAvailability } from './cap.js';
+export { KvClient } from './kv-client.js';
+export type { KvClientOptions, KvOutcome, ReadConsistency } from './kv-client.js';
+export { Nemesis, faults } from './nemesis.js';
+export type { Fault, Faults, FaultRecord, NemesisContext, NemesisOptions } from './nemesis.js';
+export { runJepsen } from './jepsen.js';
+export type { JepsenOptions, JepsenRun } from './jepsen.js';

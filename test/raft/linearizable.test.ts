@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { deep } from '../support/runs.js';
-import { explain, runHistory } from '../support/jepsen.js';
+import { runHistory } from '../support/jepsen.js';
 
 const only = process.env.RAFTKIT_SEED;
 const count = Number(process.env.RAFTKIT_HISTORIES ?? (deep ? 5_000 : 400));
@@ -25,7 +25,7 @@ function histories(title: string, seeds: readonly number[], options: Parameters<
         for (const seed of batch) {
           const run = await runHistory(seed, options);
           operations += run.history.length;
-          if (run.result.ok !== true) failures.push(explain(run));
+          if (run.result.result !== 'linearizable') failures.push(run.report);
         }
         expect(failures, failures.join('\n\n')).toEqual([]);
         expect(operations).toBeGreaterThan(batch.length * 20); // the clients did work
