@@ -62,7 +62,7 @@ export interface JepsenOptions {
   };
   /** The checker's budget. */
   readonly check?: CheckOptions;
-  /** Receives the report of a run that is not linearizable (e.g. `console.log`). */
+  /** Receives the report of a run not found linearizable, illegal or unknown (e.g. `console.log`). */
   readonly log?: (report: string) => void;
 }
 
@@ -123,7 +123,7 @@ async function hop(): Promise<void> {
  *   durationMs: 2_000,
  * });
  * console.log(run.result.result); // linearizable
- * console.log(run.report.split('\n')[0]); // e.g. "seed 42 (5 nodes, 4 clients, index and lease reads, 2000 ms): linearizable, 262 operations, 21 faults"
+ * console.log(run.report.split('\n')[0]); // seed 42 (5 nodes, 4 clients, index and lease reads, 2000 ms): linearizable, 166 operations, 13 faults
  * ```
  */
 export async function runJepsen(options: JepsenOptions): Promise<JepsenRun> {
@@ -189,7 +189,7 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenRun> {
   const result = checkLinearizable(history, kvModel, options.check);
   const run = { seed, setup, history, faults: nemesis.log, result, cluster };
   const report = describeRun(run);
-  if (result.result === 'illegal') options.log?.(report);
+  if (result.result !== 'linearizable') options.log?.(report);
   return { ...run, report };
 }
 
