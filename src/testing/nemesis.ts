@@ -355,6 +355,35 @@ function separate(cluster: Cluster, a: readonly NodeId[], b: readonly NodeId[]):
   }
 }
 
+/**
+ * Kills or pauses a random running node, if a majority stays up; after `backAfterMs` (when
+ * given), restarts or resumes it ([0, 0]: at once).
+ */
+function takeDown(how: 'kill' | 'pause', backAfterMs: readonly [number, number] | undefined): Fault {
+  const back = how === 'kill' ? 'restart' : 'resume';
+  const isDown = (c: Cluster, id: NodeId): boolean => (how === 'kill' ? !c.liveIds.includes(id) : c.paused(id));
+  const bringBack = (c: Cluster, id: NodeId): void => (how === 'kill' ? c.restart(id) : c.resume(id));
+  return ({ cluster, random, later }) => {
+    const running = cluster.liveIds.filter((id) => !cluster.paused(id));
+    if (!mayTakeDown(cluster) || running.length === 0) return undefined;
+    const victim = pick(random, running);
+    if (how === 'kill') cluster.crash(victim);
+    else cluster.pause(victim);
+    if (backAfterMs === undefined) return `${how} ${victim}`;
+    const delayMs = between(random, backAfterMs);
+    if (delayMs === 0) {
+      bringBack(cluster, victim);
+      return `${how} and ${back} ${victim}`;
+    }
+    later(delayMs, ({ cluster: c }) => {
+      if (!isDown(c, victim)) return undefined;
+      bringBack(c, victim);
+      return `${back} ${victim}`;
+    });
+    return `${how} ${victim} (${back} in ${delayMs.toFixed(0)} ms)`;
+  };
+}
+
 const between = (random: Random, [min, max]: readonly [number, number]): number => min + random.next() * (max - min);
 const signed = (n: number, digits: number): string => `${n >= 0 ? '+' : ''}${n.toFixed(digits)}`;
 
@@ -423,25 +452,7 @@ export const faults: Faults = {
     return `cut ${from} → ${to}`;
   },
 
-  kill: (options = {}) => ({ cluster, random, later }) => {
-    const running = cluster.liveIds.filter((id) => !cluster.paused(id));
-    if (!mayTakeDown(cluster) || running.length === 0) return undefined;
-    const victim = pick(random, running);
-    cluster.crash(victim);
-    const restartAfter = options.restartAfterMs;
-    if (restartAfter === undefined) return `kill ${victim}`;
-    const delayMs = between(random, restartAfter);
-    if (delayMs === 0) {
-      cluster.restart(victim);
-      return `kill and restart ${victim}`;
-    }
-    later(delayMs, (c) => {
-      if (c.cluster.liveIds.includes(victim)) return undefined;
-      c.cluster.restart(victim);
-      return `restart ${victim}`;
-    });
-    return `kill ${victim} (restart in ${delayMs.toFixed(0)} ms)`;
-  },
+  kill: (options = {}) => takeDown('kill', options.restartAfterMs),
 
   restart: () => ({ cluster }) => {
     const crashed = cluster.ids.filter((id) => !cluster.liveIds.includes(id));
@@ -450,21 +461,7 @@ export const faults: Faults = {
     return `restart ${crashed.join(',')}`;
   },
 
-  pause: (options = {}) => ({ cluster, random, later }) => {
-    const running = cluster.liveIds.filter((id) => !cluster.paused(id));
-    if (!mayTakeDown(cluster) || running.length === 0) return undefined;
-    const victim = pick(random, running);
-    cluster.pause(victim);
-    const resumeAfter = options.resumeAfterMs;
-    if (resumeAfter === undefined) return `pause ${victim}`;
-    const delayMs = between(random, resumeAfter);
-    later(delayMs, (c) => {
-      if (!c.cluster.paused(victim)) return undefined;
-      c.cluster.resume(victim);
-      return `resume ${victim}`;
-    });
-    return `pause ${victim} (resume in ${delayMs.toFixed(0)} ms)`;
-  },
+  pause: (options = {}) => takeDown('pause', options.resumeAfterMs),
 
   resume: () => ({ cluster }) => {
     const paused = cluster.ids.filter((id) => cluster.paused(id));
