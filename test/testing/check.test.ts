@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { linearizableKvHistory } from '../../bench/kv-history.mjs';
-import { HistoryError, checkLinearizable, kvModel, registerModel, type KvInput, type Model, type Operation } from '../../src/testing/index.js';
+import { HistoryError, check, checkLinearizable, kvModel, registerModel, type KvInput, type Model, type Operation } from '../../src/testing/index.js';
 
 const ok = (client: number, invoke: number, complete: number, input: KvInput, output?: unknown): Operation<KvInput> => ({ client, invoke, complete, status: 'ok', input, output });
 const get = (key: string): KvInput => ({ op: 'get', key });
@@ -166,5 +166,10 @@ describe('bad input', () => {
     expect(() => checkLinearizable([], { init: () => new Set(), step: (s) => s })).toThrow(/Set needs a hash/);
     const stranger = ok(0, 0, 1, put('x', 1));
     expect(() => checkLinearizable([ok(0, 0, 1, put('x', 1))], { ...kvModel, partition: () => new Map([['x', [stranger]]]) })).toThrow(/not in the history/);
+  });
+
+  it('is also exported as check, the name of the API contract', () => {
+    expect(check).toBe(checkLinearizable);
+    expect(check([ok(0, 0, 1, put('x', 1)), ok(1, 2, 3, get('x'), 1)], kvModel).result).toBe('linearizable');
   });
 });
