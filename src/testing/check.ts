@@ -120,7 +120,7 @@ export type CheckResult<S> =
 /**
  * Checks that `history` is linearizable with respect to `model` (Wing & Gong's search with
  * Lowe's memoization, one partition at a time). Throws a {@link HistoryError} for a malformed
- * history.
+ * history. Also exported as `check`, the name the API contract gives it.
  *
  * @example
  * ```ts
@@ -132,6 +132,17 @@ export type CheckResult<S> =
  *   { client: 2, input: { op: 'get', key: 'x' }, invoke: 5, complete: 6, status: 'ok', output: 2 }, // so it took effect
  * ];
  * console.log(checkLinearizable(history, kvModel)); // { result: 'linearizable' }
+ * ```
+ *
+ * @example
+ * ```ts
+ * // `check` is the same function; a read that misses a write acknowledged before it began is refused.
+ * import { check, kvModel, type KvInput, type Operation } from 'raftkit/testing';
+ * const stale: Operation<KvInput>[] = [
+ *   { client: 1, input: { op: 'put', key: 'x', value: 1 }, invoke: 0, complete: 1, status: 'ok' },
+ *   { client: 2, input: { op: 'get', key: 'x' }, invoke: 2, complete: 3, status: 'ok', output: undefined },
+ * ];
+ * console.log(check(stale, kvModel).result); // illegal
  * ```
  */
 export function checkLinearizable<I, O, S>(history: readonly Operation<I, O>[], model: Model<I, O, S>, options: CheckOptions = {}): CheckResult<S> {
