@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { electionExample, miniProject } from './examples/election.js';
 import { lamportExample } from './examples/lamport.js';
@@ -15,7 +15,7 @@ const HELP = `raftkit — Raft, logical clocks and a deterministic cluster simul
 
 Usage:
   raftkit demo                                     run the seed examples (Lamport, election, mini project)
-  raftkit simulate [--nodes N] [--rounds R] [--seed S]
+  raftkit simulate [--nodes N] [--rounds R] [--seed S] [--trace FILE]
                                                    the mini project: each round a random node fails,
                                                    the live nodes elect a leader, the node recovers
   raftkit cap [--nodes N] [--partition-ms MS] [--seed S]
@@ -36,6 +36,8 @@ Options of simulate:
   --rounds R   number of rounds, ${ROUNDS.min}-${ROUNDS.max} (default ${ROUNDS.fallback})
   --seed S     seed of the run (default ${SEED}): an integer or any text; the same seed
                replays the same run. Attach a seed that starts with '-' with '=': --seed=-5
+  --trace FILE write the run's trace to FILE as JSON (the trace schema of
+               docs/courseware.md: version, seed, limit, dropped, events)
 
 Options of cap:
   --nodes N          replicas per store, ${CAP_NODES.min}-${CAP_NODES.max} (default ${CAP_NODES.fallback}); a minority of
@@ -47,6 +49,7 @@ Options of cap:
 Examples:
   raftkit simulate --nodes 7 --rounds 5 --seed lecture-1
   raftkit simulate --seed=-5
+  raftkit simulate --seed 7 --trace run.json
   raftkit cap --nodes 3 --partition-ms 1000
 `;
 
@@ -88,6 +91,7 @@ const EXPECTS: Record<string, string> = {
   nodes: `an integer from ${NODES.min} to ${NODES.max}`,
   rounds: `an integer from ${ROUNDS.min} to ${ROUNDS.max}`,
   seed: 'an integer (negative ones too) or any text',
+  trace: 'a file to write the trace to',
 };
 
 /** What each option of `cap` expects (its --nodes has another range). */
@@ -98,7 +102,7 @@ const CAP_EXPECTS: Record<string, string> = {
 };
 
 /** The options the CLI knows, which are never taken for a value. */
-const KNOWN_OPTION = /^(--(nodes|rounds|seed|partition-ms|help|version)(=.*)?|-[hv])$/;
+const KNOWN_OPTION = /^(--(nodes|rounds|seed|trace|partition-ms|help|version)(=.*)?|-[hv])$/;
 
 /**
  * Catches `--name` followed by nothing or by something that starts with '-', which parseArgs
@@ -153,16 +157,20 @@ export async function main(argv: readonly string[], print: (line: string) => voi
         checkValues(rest);
         const { values } = parseArgs({
           args: rest,
-          options: { nodes: { type: 'string' }, rounds: { type: 'string' }, seed: { type: 'string' } },
+          options: { nodes: { type: 'string' }, rounds: { type: 'string' }, seed: { type: 'string' }, trace: { type: 'string' } },
           strict: true,
           allowPositionals: false,
         });
+        const file = values.trace;
+        if (file === '') throw new UsageError('--trace expects a file name, got ""');
         const lines = await miniProject({
           nodes: integer('nodes', values.nodes, NODES.fallback, NODES.min, NODES.max),
           rounds: integer('rounds', values.rounds, ROUNDS.fallback, ROUNDS.min, ROUNDS.max),
           seed: seedOf(values.seed),
+          ...(file !== undefined && { trace: (document) => writeFileSync(file, `${JSON.stringify(document)}\n`) }),
         });
         lines.forEach((line) => print(line));
+        if (file !== undefined) print(`Trace written to ${file}`);
         return 0;
       }
       case 'cap': {

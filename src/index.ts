@@ -91,7 +91,26 @@ export type { ClusterOptions, ClusterNetworkOptions, AppliedEntry, ClusterPropos
 export type { RoundReport } from './sim/mini-project.js';
 export { InvariantViolation } from './sim/invariants.js';
 export type { SafetyProperty } from './sim/invariants.js';
-export type { TraceEvent, TraceBase, RoleEvent, LogEvent, MessageEvent, NodeFaultEvent, NetworkFaultEvent, ClockEvent } from './sim/trace.js';
+export type {
+  TraceEvent,
+  TraceBase,
+  TraceDocument,
+  RoleEvent,
+  TermEvent,
+  VoteEvent,
+  VoteRefusal,
+  LogEvent,
+  AppendEvent,
+  SnapshotEvent,
+  TimeoutEvent,
+  ClientEvent,
+  MessageEvent,
+  NodeFaultEvent,
+  NetworkFaultEvent,
+  NetworkConfigEvent,
+  ClockEvent,
+} from './sim/trace.js';
+export { TRACE_VERSION } from './sim/trace.js';
 export { NodeClock } from './sim/node-clock.js';
 export type { ClockSetting, ClockReading } from './sim/node-clock.js';
 

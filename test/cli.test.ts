@@ -3,7 +3,9 @@
  * leader-election mini project), determinism, and usage errors (exit code 2 with a clear message).
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { main } from '../src/cli.js';
 import { miniProject } from '../src/examples/election.js';
 import { Cluster } from '../src/sim/cluster.js';
@@ -129,6 +131,29 @@ describe('raftkit simulate', () => {
     expect(defaults.code).toBe(0);
     expect(defaults.out).toEqual((await run('simulate', '--nodes', '5', '--rounds', '3', '--seed', '42')).out);
     expect((await run('simulate', '--nodes=5', '--rounds=3', '--seed=42')).out).toEqual(defaults.out);
+  });
+
+  it('--trace FILE writes the run’s trace document, the same for the same seed, without changing the run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'raftkit-trace-'));
+    try {
+      const file = join(dir, 'run.json');
+      const plain = await run('simulate', '--seed', '7');
+      const traced = await run('simulate', '--seed', '7', '--trace', file);
+      expect(traced.code).toBe(0);
+      expect(traced.out).toEqual([...plain.out, `Trace written to ${file}`]);
+      const text = readFileSync(file, 'utf8');
+      const doc = JSON.parse(text) as { version: number; seed: unknown; dropped: number; events: { kind: string; id?: number }[] };
+      expect(doc).toMatchObject({ version: 1, seed: 7, dropped: 0 });
+      const kinds = new Set(doc.events.map((e) => e.kind));
+      for (const kind of ['crash', 'restart', 'role', 'term', 'vote', 'timeout', 'send', 'deliver']) expect(kinds).toContain(kind);
+      expect(doc.events.filter((e) => e.kind === 'send').every((e) => typeof e.id === 'number')).toBe(true);
+      await run('simulate', '--seed', '7', '--trace', file);
+      expect(readFileSync(file, 'utf8')).toBe(text);
+      expect((await run('simulate', '--trace')).err[0]).toMatch(/--trace expects a value/);
+      expect((await run('simulate', '--trace=')).code).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 import { Cluster } from '../sim/cluster.js';
+import type { TraceDocument } from '../sim/trace.js';
 
 /**
  * The seed's 5-node election: nodes time out, one campaigns and wins. Returns the printed line,
@@ -10,9 +11,16 @@ export async function electionExample(seed: number | string = 42): Promise<strin
   return [`Node ${leader} elected leader for term ${cluster.node(leader).term}`];
 }
 
-/** The seed's mini project: each round a node fails, the live ones elect a leader, the node recovers. */
-export async function miniProject(options: { nodes?: number; rounds?: number; seed?: number | string } = {}): Promise<string[]> {
-  const cluster = new Cluster({ size: options.nodes ?? 5, seed: options.seed ?? 42 });
+/**
+ * The seed's mini project: each round a node fails, the live ones elect a leader, the node
+ * recovers. With `trace`, the run keeps up to `traceLimit` events (default 1,000,000) and hands
+ * its trace document to `trace` at the end.
+ */
+export async function miniProject(
+  options: { nodes?: number; rounds?: number; seed?: number | string; trace?: (document: TraceDocument) => void; traceLimit?: number } = {},
+): Promise<string[]> {
+  const cluster = new Cluster({ size: options.nodes ?? 5, seed: options.seed ?? 42, ...(options.trace && { traceLimit: options.traceLimit ?? 1_000_000 }) });
   const reports = await cluster.simulate({ rounds: options.rounds ?? 3 });
+  options.trace?.(cluster.traceDocument());
   return reports.flatMap((r) => r.lines);
 }

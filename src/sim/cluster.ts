@@ -12,7 +12,7 @@ import { InvariantViolation, SafetyChecker } from './invariants.js';
 import { SeededRandom } from '../runtime/random.js';
 import { electionRounds, type RoundReport } from './mini-project.js';
 import { summarize } from './summary.js';
-import { TraceBuffer, type TraceEvent } from './trace.js';
+import { TRACE_VERSION, TraceBuffer, type MessageEvent, type TraceDocument, type TraceEvent, type VoteRefusal } from './trace.js';
 import { VirtualScheduler } from './virtual-scheduler.js';
 import { NodeClock, type ClockReading, type ClockSetting } from './node-clock.js';
 
@@ -50,7 +50,10 @@ export interface ClusterOptions<C = unknown, R = unknown> {
   readonly nodeOptions?: (id: NodeId) => Partial<RaftNodeOptions<C, R>>;
   /** Check the safety properties after every event (default true). */
   readonly checkInvariants?: boolean;
-  /** How many trace events to keep, newest last (default 10,000; 0 turns tracing off). */
+  /**
+   * How many trace events to keep, newest last (default 10,000; 0 turns tracing off, and then
+   * it costs nothing). Older events are dropped, and {@link Cluster.traceDocument} counts them.
+   */
   readonly traceLimit?: number;
   /**
    * How long (virtual ms, drawn per save) each node's saves take to reach its simulated disk.
@@ -249,6 +252,14 @@ export class Cluster<C = unknown, R = unknown> {
   private readonly checker: SafetyChecker | null;
   private readonly traceBuffer: TraceBuffer;
   private readonly disk: Disk | null;
+  /** The last client operation id given (trace only). */
+  private ops = 0;
+  /** Nodes whose next campaign was asked for, and why (trace only). */
+  private readonly campaignCause = new Map<NodeId, 'campaign' | 'TimeoutNow'>();
+  /** Each node's last vote request: its type, term and time (trace only). */
+  private readonly lastCampaign = new Map<NodeId, { type: string; term: number; time: number }>();
+  /** The last InstallSnapshot each node received (trace only). */
+  private readonly installing = new Map<NodeId, { index: number; lastTerm: number }>();
 
   constructor(options: ClusterOptions<C, R>) {
     this.options = options;
@@ -360,6 +371,52 @@ export class Cluster<C = unknown, R = unknown> {
     return this.traceBuffer.toArray();
   }
 
+  /**
+   * The trace as a versioned document (plain JSON): the schema version, the seed, the limit, how
+   * many older events it dropped, and the retained events.
+   */
+  traceDocument(): TraceDocument {
+    const buffer = this.traceBuffer;
+    return { version: TRACE_VERSION, seed: this.seed, limit: buffer.limit, dropped: buffer.dropped, events: buffer.toArray() };
+  }
+
+  /**
+   * Calls `listener` with each trace event as it is recorded (in the scheduler event that made
+   * it; whatever node restarts). Returns a function that stops it. Needs tracing on (a
+   * `traceLimit` above 0): the limit bounds what is kept, not what listeners see.
+   */
+  onTrace(listener: (event: TraceEvent) => void): () => void {
+    if (!this.traceBuffer.enabled) throw new RaftError('TRACE_OFF', 'Cluster.onTrace: tracing is off (traceLimit: 0)');
+    return this.traceBuffer.follow(listener);
+  }
+
+  /**
+   * The trace events from now on, as an async iterator (it ends when `signal` aborts). Events
+   * arrive as the simulation yields, in order; none are lost while the loop body awaits.
+   */
+  async *traceEvents(options: { signal?: AbortSignal } = {}): AsyncGenerator<TraceEvent, void, undefined> {
+    const queue: TraceEvent[] = [];
+    let wake: (() => void) | undefined;
+    const stop = this.onTrace((event) => {
+      queue.push(event);
+      wake?.();
+    });
+    const signal = options.signal;
+    const onAbort = (): void => wake?.();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      for (;;) {
+        while (queue.length > 0) yield queue.shift() as TraceEvent;
+        if (signal?.aborted === true) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+    } finally {
+      stop();
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
   // ── Running ──────────────────────────────────────────────────────────────────────────────
 
   /** Runs `ms` milliseconds of virtual time. Throws {@link InvariantViolation} on a safety violation. */
@@ -455,12 +512,7 @@ export class Cluster<C = unknown, R = unknown> {
     const tag = session.next();
     try {
       return await this.onLeader(`proposal #${tag.seq}`, deadline, timeoutMs, async (leader) => {
-        const proposal = leader.propose(command, { session: tag });
-        if (this.traceBuffer.enabled && leader.running) {
-          const { lastLogIndex: index } = leader.status();
-          const entry = leader.entries(index, index)[0];
-          if (entry?.session === tag) this.record({ time: this.now, kind: 'propose', node: leader.id, index, term: entry.term }); // (it was accepted)
-        }
+        const proposal = leader.propose(command, { session: tag }); // (traced as any node's proposal)
         return { ...(await proposal), leaderId: leader.id };
       });
     } catch (error) {
@@ -704,12 +756,12 @@ export class Cluster<C = unknown, R = unknown> {
     const id = node.id;
     const tracing = this.traceBuffer.enabled;
     node.on('role', (role, term) => {
-      this.record({ time: this.now, kind: 'role', node: id, role, term });
+      if (tracing) this.record({ time: this.now, kind: 'role', node: id, role, term });
       if (role === 'leader') this.checker?.leaderElected(id, term, node.entries(), node.status().snapshotIndex);
     });
     let committedSeen = 0;
     node.on('commit', (index) => {
-      if (tracing) this.record({ time: this.now, kind: 'commit', node: id, index, term: 0 });
+      if (tracing) this.record({ time: this.now, kind: 'commit', node: id, index, term: this.termAt(node, index) });
       if (this.checker) for (const entry of node.entries(committedSeen + 1, index)) this.checker.committedEntry(id, node.term, entry);
       committedSeen = index;
     });
@@ -720,28 +772,250 @@ export class Cluster<C = unknown, R = unknown> {
         if (tracing) this.record({ time: this.now, kind: 'apply', node: id, index: entry.index, term: entry.term });
       });
     }
+    if (tracing) this.traceNode(node);
+  }
+
+  /** The term of the entry at `index` in the node's log or its stored snapshot (0 if neither holds it). */
+  private termAt(node: RaftNode<C, R>, index: number): number {
+    const entry = node.entries(index, index)[0];
+    if (entry !== undefined) return entry.term;
+    const snapshot = this.storages.get(node.id)?.snapshot;
+    if (snapshot?.index === index) return snapshot.term;
+    const installing = this.installing.get(node.id); // (a snapshot commits before it is saved)
+    return installing?.index === index ? installing.lastTerm : 0;
+  }
+
+  /** Traces what only the node shows: its terms, snapshots, campaigns asked for and client calls. */
+  private traceNode(node: RaftNode<C, R>): void {
+    const id = node.id;
+    node.on('term', (term) => this.record({ time: this.now, kind: 'term', node: id, term, votedFor: node.status().votedFor }));
+    node.on('snapshot', ({ index, term, installed }) => this.record({ time: this.now, kind: 'snapshot', node: id, index, term, installed }));
+    const campaign = node.campaign.bind(node);
+    node.campaign = () => {
+      this.campaignCause.set(id, 'campaign');
+      campaign();
+    };
+    const fail = (op: number, error: unknown): void =>
+      this.record({ time: this.now, kind: 'fail', node: id, op, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    let inPropose = false;
+    const submit = node.submit.bind(node);
+    node.submit = (command, options) => {
+      const op = ++this.ops;
+      let position;
+      try {
+        position = submit(command, options);
+      } catch (error) {
+        if (!inPropose) fail(op, error); // (propose's rejection says it)
+        throw error;
+      }
+      this.record({ time: this.now, kind: 'propose', node: id, index: position.index, term: position.term, op });
+      return position;
+    };
+    const propose = node.propose.bind(node);
+    node.propose = (command, options) => {
+      const before = this.ops;
+      inPropose = true;
+      let promise;
+      try {
+        promise = propose(command, options);
+      } finally {
+        inPropose = false;
+      }
+      const op = this.ops > before ? this.ops : ++this.ops; // submit's, or (forwarded, refused early) its own
+      promise.then(
+        ({ index, term }) => this.record({ time: this.now, kind: 'ack', node: id, op, index, term }),
+        (error: unknown) => fail(op, error),
+      );
+      return promise;
+    };
   }
 
   private checkPersist(id: NodeId, storage: CheckedStorage, update: StorageUpdate): void {
     const node = this.current.get(id);
     this.checker?.persisting(id, node?.role === 'leader', storage, update.hardState, update.entries ?? [], update.snapshot);
+    if (this.traceBuffer.enabled) this.traceSave(id, storage, update);
+  }
+
+  /** Traces what a save does to the node's log: the entries it discards and those it writes. */
+  private traceSave(id: NodeId, storage: CheckedStorage, update: StorageUpdate): void {
+    const time = this.now;
+    let last = storage.lastIndex;
+    const { snapshot, entries } = update;
+    if (snapshot !== undefined && storage.entry(snapshot.index)?.term !== snapshot.term && !(storage.snapshot?.index === snapshot.index && storage.snapshot.term === snapshot.term)) {
+      // An installed snapshot that does not match the log replaces all of it.
+      if (last > snapshot.index) this.record({ time, kind: 'truncate', node: id, from: snapshot.index + 1, to: last });
+      last = snapshot.index;
+    }
+    if (entries === undefined || entries.length === 0) return;
+    const from = (entries[0] as LogEntry).index;
+    const to = from + entries.length - 1;
+    if (from <= last) this.record({ time, kind: 'truncate', node: id, from, to: last });
+    const terms = new Array<number>(entries.length);
+    for (let i = 0; i < entries.length; i++) terms[i] = (entries[i] as LogEntry).term;
+    this.record({ time, kind: 'append', node: id, from, to, terms });
   }
 
   private traceNetwork(): void {
-    const message = (kind: 'send' | 'deliver' | 'drop') => (m: Message, from: NodeId, to: NodeId, reason?: string) =>
-      this.record({
-        time: this.now,
-        kind,
-        from,
-        to,
-        type: m.type,
-        term: m.term,
-        summary: summarize(m),
-        ...(reason !== undefined && { reason }),
-      });
-    this.network.on('send', message('send'));
-    this.network.on('deliver', message('deliver'));
-    this.network.on('drop', message('drop'));
+    /**
+     * The send event of each message object's outcome to come (several, if a node sent one object
+     * twice), and, once the network may duplicate, each settled message's, for its copy's outcome.
+     * An outcome's event names its send's id and repeats its type, term and summary.
+     */
+    const pending = new Map<Message, MessageEvent | MessageEvent[]>();
+    let settled: WeakMap<Message, MessageEvent> | null = null;
+    const mayDuplicate = (rate: number | undefined): void => {
+      if (rate !== undefined && rate > 0) settled ??= new WeakMap();
+    };
+    mayDuplicate(this.options.network?.duplicateRate);
+    let nextId = 0;
+    /** The vote request each voter last received from each candidate, and the term of each link's last AppendEntries. */
+    const asked = new Map<string, Message>();
+    const appendTerm = new Map<NodeId, Map<NodeId, number>>();
+    const event = (kind: MessageEvent['kind'], id: number, m: Message, from: NodeId, to: NodeId): MessageEvent => {
+      const time = this.now;
+      // The frequent types as whole literals (an object that gains fields later is slower to make).
+      if (m.type === 'AppendEntries') {
+        const { type, term, prevLogIndex: prevIndex, prevLogTerm: prevTerm, leaderCommit: commit } = m;
+        const summary = summarize(m);
+        const count = m.entries.length;
+        if (count === 0) return { time, kind, id, from, to, type, term, summary, prevIndex, prevTerm, commit };
+        return { time, kind, id, from, to, type, term, summary, prevIndex, prevTerm, entries: [prevIndex + 1, prevIndex + count], commit };
+      }
+      if (m.type === 'AppendEntriesResponse' && m.success) return { time, kind, id, from, to, type: m.type, term: m.term, summary: summarize(m), success: true, index: m.index };
+      const e: { -readonly [K in keyof MessageEvent]: MessageEvent[K] } = { time, kind, id, from, to, type: m.type, term: m.term, summary: summarize(m) };
+      switch (m.type) {
+        case 'RequestVote':
+        case 'PreVote':
+          e.lastLogIndex = m.lastLogIndex;
+          e.lastLogTerm = m.lastLogTerm;
+          break;
+        case 'RequestVoteResponse':
+        case 'PreVoteResponse':
+          e.success = m.voteGranted;
+          break;
+        case 'AppendEntriesResponse':
+          e.success = m.success;
+          e.index = m.index;
+          if (!m.success) {
+            const sent = appendTerm.get(m.to)?.get(m.from);
+            if (sent !== undefined) e.refusal = m.term > sent ? 'stale-term' : 'log-mismatch';
+          }
+          break;
+        case 'InstallSnapshot':
+        case 'InstallSnapshotResponse':
+          e.index = m.index;
+          break;
+        case 'ReadIndexResponse':
+          e.success = m.ok;
+          e.index = m.index;
+          break;
+        case 'ProposeResponse':
+          e.success = m.outcome === 'appended';
+          break;
+        default:
+      }
+      return e;
+    };
+    this.network.on('send', (m, from, to) => {
+      const id = ++nextId;
+      if (m.type === 'RequestVote' || m.type === 'PreVote') this.traceCampaign(m.type, from, m.term);
+      const e = event('send', id, m, from, to);
+      const earlier = pending.get(m);
+      if (earlier === undefined) pending.set(m, e);
+      else if (Array.isArray(earlier)) earlier.push(e);
+      else pending.set(m, [earlier, e]);
+      if (m.type === 'RequestVoteResponse' || m.type === 'PreVoteResponse') {
+        const request = asked.get(`${to}\u0000${from}`);
+        const reason = m.voteGranted ? undefined : this.refusal(from, to, request);
+        if (reason !== undefined) (e as { refusal?: string }).refusal = reason;
+        this.record({ time: e.time, kind: 'vote', node: from, candidate: to, term: request?.term ?? m.term, preVote: m.type === 'PreVoteResponse', granted: m.voteGranted, ...(reason !== undefined && { reason }) });
+      }
+      this.record(e);
+    });
+    const outcome = (kind: 'deliver' | 'drop') => (m: Message, from: NodeId, to: NodeId, reason?: string) => {
+      const waiting = pending.get(m);
+      let sent: MessageEvent | undefined;
+      let duplicate = false;
+      if (waiting === undefined) {
+        sent = settled?.get(m); // a copy the network made
+        duplicate = true;
+      } else if (Array.isArray(waiting)) {
+        sent = waiting.shift() as MessageEvent;
+        if (waiting.length === 0) pending.delete(m);
+      } else {
+        sent = waiting;
+        pending.delete(m);
+      }
+      if (!duplicate && sent !== undefined) settled?.set(m, sent);
+      if (kind === 'deliver') {
+        if (m.type === 'RequestVote' || m.type === 'PreVote') asked.set(`${from}\u0000${to}`, m);
+        else if (m.type === 'AppendEntries') {
+          let links = appendTerm.get(from);
+          if (links === undefined) appendTerm.set(from, (links = new Map()));
+          links.set(to, m.term);
+        }
+        else if (m.type === 'TimeoutNow') this.campaignCause.set(to, 'TimeoutNow');
+        else if (m.type === 'InstallSnapshot') this.installing.set(to, m);
+      }
+      // The message's fields are on its send: an outcome names it by id.
+      const e: { -readonly [K in keyof MessageEvent]: MessageEvent[K] } =
+        sent === undefined
+          ? { time: this.now, kind, id: 0, from, to, type: m.type, term: m.term, summary: summarize(m) }
+          : { time: this.now, kind, id: sent.id, from, to, type: sent.type, term: sent.term, summary: sent.summary };
+      if (reason !== undefined) e.reason = reason;
+      if (duplicate) e.duplicate = true;
+      this.record(e as MessageEvent);
+    };
+    this.network.on('deliver', outcome('deliver'));
+    this.network.on('drop', outcome('drop'));
+    // The network's own fault calls, whoever makes them.
+    const network = this.network;
+    const cut = network.cut.bind(network);
+    const restore = network.restore.bind(network);
+    const configure = network.configure.bind(network);
+    network.cut = (from, to) => {
+      cut(from, to);
+      this.record({ time: this.now, kind: 'cut', from, to });
+    };
+    network.restore = (from, to) => {
+      restore(from, to);
+      this.record({ time: this.now, kind: 'restore', from, to });
+    };
+    network.configure = (conditions) => {
+      configure(conditions);
+      mayDuplicate(conditions.duplicateRate);
+      this.record({ time: this.now, kind: 'configure', conditions: { ...conditions } });
+    };
+  }
+
+  /**
+   * A node sends a vote request: the first of a new campaign is traced as a timeout (or as the
+   * campaign asked for). A RequestVote after a won pre-vote in the same term is the same campaign.
+   */
+  private traceCampaign(type: 'RequestVote' | 'PreVote', id: NodeId, term: number): void {
+    const time = this.now;
+    const last = this.lastCampaign.get(id);
+    this.lastCampaign.set(id, { type, term, time });
+    if (last !== undefined && last.term === term) {
+      if (last.time === time) return; // the same round, to another peer
+      if (type === 'RequestVote' && last.type === 'PreVote') return; // the pre-vote was won
+    }
+    const cause = this.campaignCause.get(id) ?? 'timer';
+    this.campaignCause.delete(id);
+    // A PreVote carries the term it would campaign in, a RequestVote the term it campaigns in.
+    this.record({ time, kind: 'timeout', node: id, term: term - 1, cause });
+  }
+
+  /** Why `voter` refused `candidate`'s vote request, from the request and the voter's state now. */
+  private refusal(voter: NodeId, candidate: NodeId, request: Message | undefined): VoteRefusal | undefined {
+    if (request === undefined || (request.type !== 'RequestVote' && request.type !== 'PreVote')) return undefined;
+    const node = this.current.get(voter);
+    if (node === undefined) return undefined;
+    const status = node.status();
+    if (request.term < status.term) return 'stale-term';
+    if (request.type === 'RequestVote' && request.term === status.term && status.votedFor !== null && status.votedFor !== candidate) return 'already-voted';
+    if (request.lastLogTerm < status.lastLogTerm || (request.lastLogTerm === status.lastLogTerm && request.lastLogIndex < status.lastLogIndex)) return 'log-behind';
+    return 'leader-known';
   }
 
   private record(event: TraceEvent): void {
