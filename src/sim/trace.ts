@@ -220,15 +220,16 @@ export interface ClientEvent extends TraceBase {
 /**
  * A message was sent, delivered or dropped by the simulated network. Each send has a new `id`;
  * its delivery or drop carries the same id, and so does the outcome of a copy the network made
- * (`duplicate: true`). Besides the type and term, the message's fields are given as they apply
- * to its type: the sender's last log (votes), `prevIndex`/`prevTerm`, the `entries` range and
- * `commit` (AppendEntries), `success`, `index` and a refusal's `refusal` (answers).
+ * (`duplicate: true`). A send also gives the message's fields as they apply to its type: the
+ * sender's last log (votes), `prevIndex`/`prevTerm`, the `entries` range and `commit`
+ * (AppendEntries), `success`, `index` and a refusal's `refusal` (answers); an outcome repeats
+ * only the type, term and summary, and names its send by id.
  *
  * @example
  * ```ts
  * import type { MessageEvent } from 'raftkit';
  * const e: MessageEvent = {
- *   time: 5, kind: 'deliver', id: 7, from: '1', to: '2', type: 'AppendEntries', term: 1,
+ *   time: 5, kind: 'send', id: 7, from: '1', to: '2', type: 'AppendEntries', term: 1,
  *   summary: '2 entries after 1:1, commit 1', prevIndex: 1, prevTerm: 1, entries: [2, 3], commit: 1,
  * };
  * ```

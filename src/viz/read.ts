@@ -133,12 +133,13 @@ const NODE_NOTES: Readonly<Record<string, string>> = {
   leave: 'left',
 };
 
-/** The kinds drawn; the pictures skip every other. */
-const KNOWN: ReadonlySet<string> = new Set(['send', 'deliver', 'drop', 'role', 'partition', 'heal', ...Object.keys(NODE_NOTES)]);
+/** The kinds drawn (a term change moves a role band to its term); the pictures skip every other. */
+const KNOWN: ReadonlySet<string> = new Set(['send', 'deliver', 'drop', 'role', 'term', 'partition', 'heal', ...Object.keys(NODE_NOTES)]);
 
 type Fields = Readonly<Record<string, unknown>>;
 const isString = (value: unknown): value is string => typeof value === 'string';
 const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+const isBoolean = (value: unknown): value is boolean => typeof value === 'boolean';
 const isGroups = (value: unknown): value is readonly (readonly string[])[] => Array.isArray(value) && value.every((group) => Array.isArray(group) && group.every(isString));
 
 /** `{1, 2} | {3, 4, 5}` */
@@ -151,15 +152,21 @@ export function isBetween(m: TracedMessage, nodes: ReadonlySet<NodeId>, types: R
   return nodes.has(m.from) && nodes.has(m.to) && (types === undefined || types.has(m.type));
 }
 
-/** A heartbeat, as the simulator's summary says: an AppendEntries that carries no entries. */
-const isEmptyAppend = (type: string, summary: string): boolean => type === 'AppendEntries' && summary.startsWith('heartbeat');
+/**
+ * A heartbeat: an AppendEntries that carries no entries (a send of trace version 1 says so with
+ * its fields, an older one in its summary).
+ */
+const isEmptyAppend = (type: string, summary: string, e?: Fields): boolean =>
+  type === 'AppendEntries' && (e !== undefined && isNumber(e['prevIndex']) ? e['entries'] === undefined : summary.startsWith('heartbeat'));
 
 /**
- * Reads `trace` in one pass. A delivery or drop is paired with the oldest unpaired send of the
- * same sender, receiver, type, term and summary (messages carry no id yet: equal ones are
- * indistinguishable, so any pairing draws the same picture); a second outcome of a paired send
- * is a duplicate. An AppendEntriesResponse is a heartbeat's when it succeeds and the last
- * AppendEntries its sender received on that link was a heartbeat.
+ * Reads `trace` in one pass. A delivery or drop is paired with its send by message id, and a
+ * second outcome of a send is a duplicate. (In a trace without ids, older than version 1, it is
+ * paired with the oldest unpaired send of the same sender, receiver, type, term and summary:
+ * equal messages are indistinguishable, so any pairing draws the same picture.) A node's term is
+ * what its `term` events say (without them, as the messages it sends carry). An
+ * AppendEntriesResponse is a heartbeat's when it succeeds and the last AppendEntries its sender
+ * received on that link was a heartbeat.
  */
 export function readTrace(trace: DrawableTrace): ReadTrace {
   const nodes = new Set<NodeId>();
@@ -171,6 +178,9 @@ export function readTrace(trace: DrawableTrace): ReadTrace {
   /** Unpaired sends (their index in `messages`) and the last paired one, by message key. */
   const unpaired = new Map<string, number[]>();
   const lastPaired = new Map<string, number>();
+  /** Each message id's send, or once settled its outcome (their index in `messages`). */
+  const byId = new Map<number, number>();
+  const termEvents = trace.some((event) => (event as { kind?: unknown }).kind === 'term');
   /** Whether the last AppendEntries delivered on link from→to was a heartbeat. */
   const heartbeatLink = new Map<string, boolean>();
   /** Each running node's role span; the nodes crashed or removed have none. */
@@ -213,32 +223,39 @@ export function readTrace(trace: DrawableTrace): ReadTrace {
       case 'send':
       case 'deliver':
       case 'drop': {
-        const { from, to, type, term, summary, reason } = e;
+        const { from, to, type, term, summary, reason, id } = e;
         if (!isString(from) || !isString(to) || !isString(type) || !isNumber(term) || !isString(summary)) return;
         see(from);
         see(to);
-        const key = JSON.stringify([from, to, type, term, summary]);
+        const hasId = isNumber(id);
+        const key = hasId ? '' : JSON.stringify([from, to, type, term, summary]);
         if (kind === 'send') {
-          // A message carries its sender's current term (a pre-vote's, the term it would campaign
-          // in): the trace's only word on a follower's term.
+          // Without term events, a message carries its sender's current term (a pre-vote's, the
+          // term it would campaign in): the trace's only word on a follower's term.
           const current = role.get(from);
-          if (current !== undefined && !type.startsWith('PreVote') && (current.term === undefined || term > current.term)) setRole(from, current.role, term, time);
-          const heartbeat = isEmptyAppend(type, summary) || (type === 'AppendEntriesResponse' && summary.startsWith('ok') && heartbeatLink.get(`${to}\u0000${from}`) === true);
+          if (!termEvents && current !== undefined && !type.startsWith('PreVote') && (current.term === undefined || term > current.term)) setRole(from, current.role, term, time);
+          const heartbeat = isEmptyAppend(type, summary, e) || (type === 'AppendEntriesResponse' && (isBoolean(e['success']) ? e['success'] : summary.startsWith('ok')) && heartbeatLink.get(`${to}\u0000${from}`) === true);
           const sent = { from, to, type, term, summary, sent: time, fate: 'in flight', at: undefined, reason: undefined, heartbeat, duplicate: false, position } as const;
-          const queue = unpaired.get(key);
-          if (queue === undefined) unpaired.set(key, [messages.length]);
-          else queue.push(messages.length);
+          if (hasId) byId.set(id, messages.length);
+          else {
+            const queue = unpaired.get(key);
+            if (queue === undefined) unpaired.set(key, [messages.length]);
+            else queue.push(messages.length);
+          }
           messages.push(sent);
           return;
         }
-        if (kind === 'deliver' && type === 'AppendEntries') heartbeatLink.set(`${from}\u0000${to}`, isEmptyAppend(type, summary));
-        const queue = unpaired.get(key);
-        const index = queue?.shift() ?? lastPaired.get(key);
+        let index: number | undefined;
+        if (hasId) index = byId.get(id);
+        const sentOne = index === undefined ? undefined : messages[index];
+        if (kind === 'deliver' && type === 'AppendEntries') heartbeatLink.set(`${from}\u0000${to}`, sentOne?.heartbeat ?? isEmptyAppend(type, summary));
+        if (!hasId) index = unpaired.get(key)?.shift() ?? lastPaired.get(key);
         const fate = kind === 'deliver' ? 'delivered' : 'dropped';
         const why = kind === 'drop' && isString(reason) ? reason : undefined;
         const sent = index === undefined ? undefined : messages[index];
         if (index !== undefined && sent !== undefined && sent.fate === 'in flight') {
-          lastPaired.set(key, index);
+          if (hasId) byId.set(id, messages.length); // where it is drawn now: a later outcome of the id is a copy's
+          else lastPaired.set(key, index);
           messages[index] = undefined; // drawn where it settled
           messages.push({ ...sent, fate, at: time, reason: why, position });
         } else {
@@ -254,6 +271,15 @@ export function readTrace(trace: DrawableTrace): ReadTrace {
         see(node);
         setRole(node, next, term, time);
         notes.push({ time, position, node, text: `${node} is ${next} (term ${term})` });
+        return;
+      }
+      case 'term': {
+        const { term } = e;
+        if (!isString(node) || !isNumber(term)) return;
+        see(node);
+        const current = role.get(node);
+        if (current === undefined) terms.set(node, term);
+        else if (current.term !== term) setRole(node, current.role, term, time);
         return;
       }
       case 'partition': {
