@@ -218,7 +218,9 @@ describe('raftkit --version and --help', () => {
     for (const example of examples) {
       const [binary, ...argv] = example.split(/\s+/);
       expect(binary).toBe('raftkit');
-      const { code, out, err } = await run(...argv);
+      // A file an example writes goes to a temporary directory.
+      const dir = mkdtempSync(join(tmpdir(), 'raftkit-help-'));
+      const { code, out, err } = await run(...argv.map((arg, i) => (argv[i - 1] === '--trace' ? join(dir, arg) : arg))).finally(() => rmSync(dir, { recursive: true, force: true }));
       expect(err, example).toEqual([]);
       expect(code, example).toBe(0);
       expect(out.length).toBeGreaterThan(0);
