@@ -1,4 +1,4 @@
-import { committedMembership, RaftNode, type ProposalResult, type RaftNodeOptions } from '../node/raft-node.js';
+import { committedMembership, RaftNode, type ProposalResult, type RaftNodeEvents, type RaftNodeOptions } from '../node/raft-node.js';
 import { LeadershipLostError, MembershipError, NodeStoppedError, NotLeaderError, RaftError, SessionExpiredError, TimeoutError, TransferError } from '../raft/errors.js';
 import type { ClientSession } from '../raft/sessions.js';
 import type { Message } from '../raft/messages.js';
@@ -109,6 +109,13 @@ export interface AppliedEntry<C = unknown> extends LogPosition {
 export interface ClusterProposalResult<R = unknown> extends ProposalResult<R> {
   /** The leader that accepted and applied the command. */
   readonly leaderId: NodeId;
+}
+
+/** A listener of `Cluster.onNode`, and its wrapper on each incarnation it is attached to. */
+interface NodeListener<C, R> {
+  readonly event: keyof RaftNodeEvents<C, R>;
+  readonly listener: (id: NodeId, ...args: never[]) => void;
+  readonly attached: Map<RaftNode<C, R>, (...args: never[]) => void>;
 }
 
 /** The simulated disk's write latency: each save lands after `latency` virtual ms. */
@@ -252,6 +259,8 @@ export class Cluster<C = unknown, R = unknown> {
   private readonly checker: SafetyChecker | null;
   private readonly traceBuffer: TraceBuffer;
   private readonly disk: Disk | null;
+  /** Listeners of {@link onNode}: attached to every incarnation of every node. */
+  private readonly nodeListeners: NodeListener<C, R>[] = [];
   /** The last client operation id given (trace only). */
   private ops = 0;
   /** Nodes whose next campaign was asked for, and why (trace only). */
@@ -388,6 +397,30 @@ export class Cluster<C = unknown, R = unknown> {
   onTrace(listener: (event: TraceEvent) => void): () => void {
     if (!this.traceBuffer.enabled) throw new RaftError('TRACE_OFF', 'Cluster.onTrace: tracing is off (traceLimit: 0)');
     return this.traceBuffer.follow(listener);
+  }
+
+  /**
+   * Listens to `event` on every node: the current incarnations, each one a restart makes, and
+   * nodes added later (a listener put on `cluster.node(id)` stays with that incarnation). The
+   * listener gets the node's id first, then the event's arguments. Returns a function that stops it.
+   */
+  onNode<E extends keyof RaftNodeEvents<C, R>>(event: E, listener: (id: NodeId, ...args: Parameters<RaftNodeEvents<C, R>[E]>) => void): () => void {
+    const entry: NodeListener<C, R> = { event, listener: listener as unknown as NodeListener<C, R>['listener'], attached: new Map() };
+    this.nodeListeners.push(entry);
+    for (const node of this.current.values()) this.attach(entry, node);
+    return () => {
+      const at = this.nodeListeners.indexOf(entry);
+      if (at >= 0) this.nodeListeners.splice(at, 1);
+      for (const [node, fn] of entry.attached) node.off(event, fn as never);
+      entry.attached.clear();
+    };
+  }
+
+  private attach(entry: NodeListener<C, R>, node: RaftNode<C, R>): void {
+    const id = node.id;
+    const fn = (...args: never[]): void => entry.listener(id, ...args);
+    entry.attached.set(node, fn);
+    node.on(entry.event, fn as never);
   }
 
   /**
@@ -739,9 +772,18 @@ export class Cluster<C = unknown, R = unknown> {
       ...(o.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: o.heartbeatIntervalMs }),
       ...o.nodeOptions?.(id),
     });
+    const previous = this.current.get(id);
     this.current.set(id, node);
     this.appliedBy.set(id, applied);
     this.observe(node);
+    for (const entry of this.nodeListeners) {
+      const fn = previous === undefined ? undefined : entry.attached.get(previous);
+      if (previous !== undefined && fn !== undefined) {
+        previous.off(entry.event, fn as never);
+        entry.attached.delete(previous);
+      }
+      this.attach(entry, node);
+    }
     void node.start();
   }
 

@@ -176,6 +176,28 @@ describe('the trace', () => {
     expect(() => new Cluster({ size: 1, seed: 1, traceLimit: 0 }).onTrace(() => {})).toThrow(/tracing is off/);
   });
 
+  it('keeps node listeners of onNode across restarts, once per event', async () => {
+    const cluster = new Cluster({ size: 3, seed: 4 });
+    const roles: string[] = [];
+    const stop = cluster.onNode('role', (id, role, term) => roles.push(`${id} ${role} ${term}`));
+    const leader = await cluster.waitForLeader();
+    cluster.crash(leader);
+    await cluster.run(500);
+    cluster.restart(leader);
+    cluster.node(leader).campaign();
+    await cluster.run(500);
+    const traced = cluster
+      .trace()
+      .filter((e) => e.kind === 'role')
+      .map((e) => (e.kind === 'role' ? `${e.node} ${e.role} ${e.term}` : ''));
+    expect(roles).toEqual(traced);
+    expect(roles.filter((r) => r.startsWith(`${leader} `)).length).toBeGreaterThan(2);
+    stop();
+    cluster.crash(cluster.leader() as string);
+    await cluster.run(500);
+    expect(roles).toHaveLength(traced.length);
+  });
+
   it('rebuilds each live node’s log and pairs every outcome with its send, on random schedules', async () => {
     const step = fc.oneof(
       fc.record({ op: fc.constant('propose' as const), count: fc.integer({ min: 1, max: 4 }) }),
