@@ -687,28 +687,24 @@ export class Cluster<C = unknown, R = unknown> {
   /** Cuts a node off the network (it keeps running). */
   disconnect(id: NodeId): void {
     this.node(id);
-    this.network.disconnect(id);
-    this.record({ time: this.now, kind: 'disconnect', node: id });
+    this.network.disconnect(id); // (traced by the network's wrapper)
   }
 
   /** Reconnects a node cut off with {@link disconnect}. */
   reconnect(id: NodeId): void {
     this.node(id);
     this.network.reconnect(id);
-    this.record({ time: this.now, kind: 'reconnect', node: id });
   }
 
   /** Splits the network into groups that cannot talk to each other (unnamed nodes form one more group). */
   partition(...groups: NodeId[][]): void {
     for (const group of groups) for (const id of group) this.node(id);
     this.network.partition(...groups);
-    this.record({ time: this.now, kind: 'partition', groups: groups.map((g) => [...g]) });
   }
 
   /** Removes every partition, disconnection and cut. */
   heal(): void {
     this.network.heal();
-    this.record({ time: this.now, kind: 'heal' });
   }
 
   // ── Safety ───────────────────────────────────────────────────────────────────────────────
@@ -1010,8 +1006,28 @@ export class Cluster<C = unknown, R = unknown> {
     };
     this.network.on('deliver', outcome('deliver'));
     this.network.on('drop', outcome('drop'));
-    // The network's own fault calls, whoever makes them.
+    // The network's own fault calls, whoever makes them (this cluster's methods included).
     const network = this.network;
+    const partition = network.partition.bind(network);
+    const heal = network.heal.bind(network);
+    const disconnect = network.disconnect.bind(network);
+    const reconnect = network.reconnect.bind(network);
+    network.partition = (...groups) => {
+      partition(...groups);
+      this.record({ time: this.now, kind: 'partition', groups: groups.map((g) => [...g]) });
+    };
+    network.heal = () => {
+      heal();
+      this.record({ time: this.now, kind: 'heal' });
+    };
+    network.disconnect = (id) => {
+      disconnect(id);
+      this.record({ time: this.now, kind: 'disconnect', node: id });
+    };
+    network.reconnect = (id) => {
+      reconnect(id);
+      this.record({ time: this.now, kind: 'reconnect', node: id });
+    };
     const cut = network.cut.bind(network);
     const restore = network.restore.bind(network);
     const configure = network.configure.bind(network);
