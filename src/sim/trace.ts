@@ -193,8 +193,11 @@ export interface TimeoutEvent extends TraceBase {
 }
 
 /**
- * A client operation's outcome: `ack`, the command proposed with `op` was applied at `index`;
- * `fail`, `RaftNode.propose` or `submit` refused or gave up (`error`: the error's name and message).
+ * A client operation's outcome: `ack`, the command proposed with `op` through `RaftNode.propose`
+ * was applied at `index`; `fail`, `propose` or `submit` refused or gave up (`error`: the error's
+ * name and message). A `submit` alone has no `ack` (its caller waits for nothing). Recorded when
+ * the caller's promise settles: the simulation runs promise callbacks between slices of virtual
+ * time, so an `ack` may come a few ms after the entry's `apply`.
  *
  * @example
  * ```ts
