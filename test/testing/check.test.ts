@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { linearizableKvHistory } from '../../bench/kv-history.mjs';
-import { HistoryError, check, checkLinearizable, kvModel, registerModel, type KvInput, type Model, type Operation } from '../../src/testing/index.js';
+import { check, checkLinearizable, kvModel, registerModel, type KvInput, type Model, type Operation } from '../../src/testing/index.js';
+import { codeOf } from './history-error-code.js';
 
 const ok = (client: number, invoke: number, complete: number, input: KvInput, output?: unknown): Operation<KvInput> => ({ client, invoke, complete, status: 'ok', input, output });
 const get = (key: string): KvInput => ({ op: 'get', key });
@@ -131,19 +132,9 @@ describe('checkLinearizable', () => {
 });
 
 describe('bad input', () => {
-  const code = (run: () => unknown): string | undefined => {
-    try {
-      run();
-    } catch (error) {
-      if (error instanceof HistoryError) return `${error.code} #${error.index}`;
-      throw error;
-    }
-    return undefined;
-  };
-
   it('is refused with a typed error naming the operation', () => {
     const fine = ok(0, 0, 1, put('x', 1));
-    const check = (bad: unknown): string | undefined => code(() => checkLinearizable([fine, bad as Operation<KvInput>], kvModel));
+    const check = (bad: unknown): string | undefined => codeOf(() => checkLinearizable([fine, bad as Operation<KvInput>], kvModel));
     expect(check({ ...fine, complete: undefined })).toBe('MISSING_COMPLETION #1');
     expect(check({ ...fine, status: 'fail', complete: undefined })).toBe('MISSING_COMPLETION #1');
     expect(check({ ...fine, invoke: 5, complete: 2 })).toBe('COMPLETE_BEFORE_INVOKE #1');
@@ -155,7 +146,7 @@ describe('bad input', () => {
     expect(check({ ...fine, input: { op: 'get' } })).toBe('INVALID_OPERATION #1');
     expect(check({ ...fine, input: { op: 'increment', key: 'x' } })).toBe('INVALID_OPERATION #1');
     expect(check(ok(0, 0, 1, { op: 'cas', key: 'x', expected: 1, value: 2 }, 'yes'))).toBe('INVALID_OPERATION #1');
-    expect(code(() => checkLinearizable([{ client: 0, invoke: 0, complete: 1, status: 'ok', input: { op: 'read' }, output: 'a' }], { ...registerModel, validate: () => 'no' }))).toBe('INVALID_OPERATION #0');
+    expect(codeOf(() => checkLinearizable([{ client: 0, invoke: 0, complete: 1, status: 'ok', input: { op: 'read' }, output: 'a' }], { ...registerModel, validate: () => 'no' }))).toBe('INVALID_OPERATION #0');
   });
 
   it('refuses bad options and unsound models', () => {

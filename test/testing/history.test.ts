@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { HistoryError, HistoryRecorder, checkLinearizable, historyFromEvents, registerModel, type HistoryEvent, type RegisterInput } from '../../src/testing/index.js';
+import { HistoryRecorder, checkLinearizable, historyFromEvents, registerModel, type HistoryEvent, type RegisterInput } from '../../src/testing/index.js';
+import { codeOf } from './history-error-code.js';
 
-const codeOf = (run: () => unknown): string | undefined => {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof HistoryError) return `${error.code} #${error.index}`;
-    throw error;
-  }
-  return undefined;
-};
 
 describe('HistoryRecorder', () => {
   it('stamps events with a counter by default, in the order they are recorded', () => {
