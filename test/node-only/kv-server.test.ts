@@ -131,6 +131,8 @@ describe('KeyValueServer', () => {
     });
     expect(chunked).toBe(413);
     // Half a body, then the connection drops: nothing is proposed, and the next client is served.
+    // (A write applied first: the leader's own entry of its term is committed before we count.)
+    expect(await call(server, 'PUT', '/kv/before', 1)).toMatchObject({ status: 200 });
     const proposalsBefore = server.node.status().commitIndex;
     await new Promise<void>((resolve) => {
       const socket = connect(server.httpAddress.port, '127.0.0.1', () => {
