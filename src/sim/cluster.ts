@@ -381,12 +381,12 @@ export class Cluster<C = unknown, R = unknown> {
   }
 
   /**
-   * The trace as a versioned document (plain JSON): the schema version, the seed, the limit, how
-   * many older events it dropped, and the retained events.
+   * The trace as a versioned document (plain JSON): the schema version, the seed, the nodes the
+   * cluster started with, the limit, how many older events it dropped, and the retained events.
    */
   traceDocument(): TraceDocument {
     const buffer = this.traceBuffer;
-    return { version: TRACE_VERSION, seed: this.seed, limit: buffer.limit, dropped: buffer.dropped, events: buffer.toArray() };
+    return { version: TRACE_VERSION, seed: this.seed, nodes: [...this.initialIds], limit: buffer.limit, dropped: buffer.dropped, events: buffer.toArray() };
   }
 
   /**

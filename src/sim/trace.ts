@@ -398,8 +398,8 @@ export const TRACE_VERSION = 1;
 
 /**
  * A whole trace as `Cluster.traceDocument()` returns it and `raftkit simulate --trace` writes it:
- * the schema version, the seed, the limit, how many of the oldest events the limit dropped, and
- * the retained events, oldest first.
+ * the schema version, the seed, the nodes it started with, the limit, how many of the oldest events
+ * the limit dropped, and the retained events, oldest first.
  *
  * @example
  * ```ts
@@ -415,6 +415,11 @@ export interface TraceDocument {
   readonly version: number;
   /** The run's seed. */
   readonly seed: number | string;
+  /**
+   * The nodes the cluster started with, all of them voters, as followers in term 0 with empty
+   * logs (absent in traces written before it was added). Later nodes arrive by `join` events.
+   */
+  readonly nodes?: readonly NodeId[];
   /** How many events the trace keeps (`traceLimit`). */
   readonly limit: number;
   /** How many older events were dropped to keep within the limit. */
