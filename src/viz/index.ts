@@ -19,3 +19,7 @@ export { toLogSvg, logsOf } from './logs.js';
 export type { NodeLog, LogSvgOptions } from './logs.js';
 export { toClocksSvg, timestampEvents, lamportExampleSteps, vectorExampleSteps } from './clocks.js';
 export type { ClockStep, TimestampedEvent, ClocksSvgOptions } from './clocks.js';
+export { TraceReplay } from './replay.js';
+export type { ReplayableTrace, TraceReplayOptions, ReplayState, ReplayedNode, InFlightMessage } from './replay.js';
+export { ReplayError } from './replay-error.js';
+export type { ReplayErrorCode } from './replay-error.js';

@@ -1,0 +1,221 @@
+/**
+ * Replay and seek: the state of every node, of the messages in flight and of the network at any
+ * point of a trace, forward and backward. The events run through the machine of
+ * replay-state.ts once, as they arrive; every `checkpointEvery` events the state is copied, so a
+ * seek costs at most `checkpointEvery` event applications from the nearest checkpoint.
+ */
+import type { NodeId } from '../raft/types.js';
+import { TRACE_VERSION, type MessageEvent, type TraceDocument, type TraceEvent } from '../sim/trace.js';
+import { ReplayError } from './replay-error.js';
+import { applyEvent, cloneState, copyKey, copyOf, freeze, initialState, type MachineState, type ReplayState } from './replay-state.js';
+
+/**
+ * What {@link TraceReplay} replays: a whole `Cluster.traceDocument()` (or that document read
+ * back from JSON), or the nodes the cluster started with and its events, oldest first.
+ *
+ * @example
+ * ```ts
+ * import type { ReplayableTrace } from 'raftkit/viz';
+ * const trace: ReplayableTrace = { nodes: ['1', '2', '3'], events: [{ time: 0, kind: 'crash', node: '2' }] };
+ * ```
+ */
+export type ReplayableTrace = TraceDocument | { readonly nodes: readonly NodeId[]; readonly events: readonly TraceEvent[] };
+
+/**
+ * Options of a {@link TraceReplay}.
+ *
+ * @example
+ * ```ts
+ * import type { TraceReplayOptions } from 'raftkit/viz';
+ * const options: TraceReplayOptions = { checkpointEvery: 64 }; // faster seeks, more memory
+ * ```
+ */
+export interface TraceReplayOptions {
+  /**
+   * How many events apart the checkpoints are (default 256): a seek applies at most this many
+   * events, and the checkpoints take memory for one state every this many events.
+   */
+  readonly checkpointEvery?: number;
+}
+
+const DEFAULT_CHECKPOINT_EVERY = 256;
+
+/**
+ * Replays a trace: the visible state of every node (role, term, vote, log with its terms and
+ * snapshot, commit and applied index, votes received, up, crashed or paused), the message copies
+ * in flight, and the partition, cuts and disconnections in force, after any number of its
+ * events. Seeking backward costs what seeking forward does. Events can be pushed as a live trace
+ * grows (`Cluster.onTrace`). Pure: reads no clock, same trace, same states.
+ *
+ * A trace that lost its start (`dropped` > 0), that does not say which nodes it started with,
+ * or whose events contradict each other (a delivery of a message never sent, an append past a
+ * node's log) is refused with a {@link ReplayError} naming the event at fault.
+ *
+ * @example
+ * ```ts
+ * import { Cluster } from 'raftkit';
+ * import { TraceReplay } from 'raftkit/viz';
+ * const cluster = new Cluster({ size: 3, seed: 1 });
+ * const leader = await cluster.waitForLeader();
+ * cluster.crash(leader);
+ * await cluster.waitForLeader();
+ * const replay = new TraceReplay(cluster.traceDocument());
+ * const before = replay.stateAtTime(cluster.now - 1000);
+ * const now = replay.stateAt(replay.length);
+ * console.log(before.leader, now.leader, now.nodes.find((n) => n.id === leader)?.status); // 2 … crashed
+ * ```
+ * @example
+ * ```ts
+ * import { Cluster } from 'raftkit';
+ * import { TraceReplay } from 'raftkit/viz';
+ * // Following a run live: push each event as it is recorded.
+ * const cluster = new Cluster({ size: 3, seed: 2 });
+ * const replay = new TraceReplay({ nodes: cluster.ids, events: [] });
+ * cluster.onTrace((event) => replay.push(event));
+ * await cluster.waitForLeader();
+ * console.log(replay.stateAt(replay.length).leader === cluster.leader()); // true
+ * ```
+ */
+export class TraceReplay {
+  readonly #events: TraceEvent[] = [];
+  readonly #every: number;
+  /** `#checkpoints[k]`: the state after `k × every` events (undefined: to be remade, see #duplicated). */
+  readonly #checkpoints: (MachineState | undefined)[];
+  /** The state after every event known. */
+  readonly #head: MachineState;
+  /** The position of each message id's send. */
+  readonly #sendAt = new Map<number, number>();
+  /** The ids of the sends the network made a second copy of (known from that copy's outcome). */
+  readonly #duplicated = new Set<number>();
+  #headState: ReplayState | null = null;
+  #last: ReplayState | null = null;
+
+  constructor(trace: ReplayableTrace, options: TraceReplayOptions = {}) {
+    const every = options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
+    if (!Number.isSafeInteger(every) || every < 1) throw new RangeError(`TraceReplay: checkpointEvery must be an integer ≥ 1, got ${String(every)}`);
+    this.#every = every;
+    if (typeof trace !== 'object' || trace === null) throw new ReplayError('BAD_EVENT', null, 'the trace must be a trace document or { nodes, events }');
+    const document = trace as Partial<TraceDocument>;
+    if (document.version !== undefined && document.version !== TRACE_VERSION) {
+      throw new ReplayError('VERSION', null, `trace schema version ${String(document.version)}, but this replay reads version ${TRACE_VERSION}`);
+    }
+    if (document.dropped !== undefined && document.dropped > 0) {
+      throw new ReplayError('DROPPED_START', null, `the trace dropped its ${document.dropped} oldest events (raise the cluster's traceLimit): it cannot be replayed from its start`);
+    }
+    const nodes = trace.nodes;
+    if (!Array.isArray(nodes) || nodes.length === 0) throw new ReplayError('NO_NODES', null, 'the trace does not list the nodes the cluster started with');
+    if (!nodes.every((id) => typeof id === 'string')) throw new ReplayError('NO_NODES', null, 'the trace\'s nodes must be string ids');
+    if (new Set(nodes).size !== nodes.length) throw new ReplayError('DUPLICATE_NODE', null, 'the trace lists a node twice');
+    if (!Array.isArray(trace.events)) throw new ReplayError('BAD_EVENT', null, 'the trace has no events array');
+    const start = initialState(nodes);
+    this.#checkpoints = [cloneState(start)];
+    this.#head = start;
+    this.push(...trace.events);
+  }
+
+  /** How many events the replay knows. */
+  get length(): number {
+    return this.#events.length;
+  }
+
+  /** The events the replay knows, oldest first (do not mutate). */
+  get events(): readonly TraceEvent[] {
+    return this.#events;
+  }
+
+  /** The virtual time of the first event (0 without events). */
+  get startTime(): number {
+    return this.#events[0]?.time ?? 0;
+  }
+
+  /** The virtual time of the last event (0 without events). */
+  get endTime(): number {
+    return this.#events[this.#events.length - 1]?.time ?? 0;
+  }
+
+  /**
+   * Appends events as a live trace grows; positions and states already taken stay valid. Throws
+   * a {@link ReplayError} at the first event it refuses: the events before it are kept.
+   */
+  push(...events: readonly TraceEvent[]): void {
+    for (const event of events) this.#pushOne(event);
+  }
+
+  /** The state after the first `position` events (clamped to 0 … length). */
+  stateAt(position: number): ReplayState {
+    const length = this.#events.length;
+    const p = position >= length ? length : position > 0 ? Math.floor(position) : 0;
+    if (p === length) return (this.#headState ??= freeze(this.#head));
+    if (this.#last !== null && this.#last.position === p) return this.#last;
+    let k = Math.floor(p / this.#every);
+    while (this.#checkpoints[k] === undefined) k--;
+    const state = cloneState(this.#checkpoints[k] as MachineState);
+    const context = { duplicated: this.#duplicated };
+    for (let i = k * this.#every; i < p; i++) {
+      applyEvent(state, this.#events[i] as TraceEvent, i, context);
+      const done = i + 1;
+      if (done % this.#every === 0 && this.#checkpoints[done / this.#every] === undefined) this.#checkpoints[done / this.#every] = cloneState(state);
+    }
+    return (this.#last = freeze(state));
+  }
+
+  /** The number of events with `time` ≤ `ms` (a binary search). */
+  positionAt(ms: number): number {
+    const events = this.#events;
+    let low = 0;
+    let high = events.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if ((events[mid] as TraceEvent).time <= ms) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  /** The state at virtual time `ms`: {@link stateAt}({@link positionAt}(ms)), with `time` = ms. */
+  stateAtTime(ms: number): ReplayState {
+    const state = this.stateAt(this.positionAt(ms));
+    return state.time === ms ? state : Object.freeze({ ...state, time: ms });
+  }
+
+  #pushOne(e: TraceEvent): void {
+    const index = this.#events.length;
+    if (typeof e !== 'object' || e === null || typeof (e as { kind?: unknown }).kind !== 'string' || typeof e.time !== 'number' || !Number.isFinite(e.time)) {
+      throw new ReplayError('BAD_EVENT', index, 'an event must be an object with a kind and a finite time');
+    }
+    const previous = this.#events[index - 1];
+    if (previous !== undefined && e.time < previous.time) throw new ReplayError('TIME_ORDER', index, `time ${e.time} is before the previous event's ${previous.time}`);
+    let duplicateFound: { id: number; send: MessageEvent; at: number } | undefined;
+    if (e.kind === 'send' || e.kind === 'deliver' || e.kind === 'drop') {
+      const id = e.id;
+      if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) throw new ReplayError('BAD_EVENT', index, `${e.kind} without a message id (a trace older than version 1?)`);
+      if (e.kind === 'send' && this.#sendAt.has(id)) throw new ReplayError('DUPLICATE_ID', index, `send of message ${id}, which event ${String(this.#sendAt.get(id))} sent`);
+      if (e.kind !== 'send' && e.duplicate === true && !this.#duplicated.has(id)) {
+        const at = this.#sendAt.get(id);
+        if (at === undefined) throw new ReplayError('UNKNOWN_MESSAGE', index, `${e.kind} of a duplicate of message ${id}, which was never sent`);
+        duplicateFound = { id, send: this.#events[at] as MessageEvent, at };
+      }
+    }
+    const head = this.#head;
+    if (duplicateFound !== undefined) {
+      // The copy existed from its send on: the head gets it now, states past the send are remade.
+      const { id, send, at } = duplicateFound;
+      head.inFlight.set(copyKey(id, true), copyOf(send, true));
+      try {
+        applyEvent(head, e, index, { duplicated: this.#duplicated });
+      } catch (error) {
+        head.inFlight.delete(copyKey(id, true));
+        throw error;
+      }
+      this.#duplicated.add(id);
+      for (let k = Math.floor(at / this.#every) + 1; k < this.#checkpoints.length; k++) this.#checkpoints[k] = undefined;
+      this.#last = null;
+    } else applyEvent(head, e, index, { duplicated: this.#duplicated });
+    this.#events.push(e);
+    if (e.kind === 'send') this.#sendAt.set(e.id as number, index);
+    this.#headState = null;
+    if ((index + 1) % this.#every === 0) this.#checkpoints[(index + 1) / this.#every] = cloneState(head);
+  }
+}
+
+export type { ReplayState, ReplayedNode, InFlightMessage } from './replay-state.js';
