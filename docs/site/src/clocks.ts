@@ -1,0 +1,21 @@
+/**
+ * The clocks page's script (bundled as a classic script, clocks.js): the focus picker redraws
+ * the vector clocks picture with one event's past, future and concurrent events coloured. The
+ * picture the page starts with was drawn by the build with the same function.
+ */
+import { vectorFigure } from './views.js';
+
+/** Wires the focus picker of `doc`. */
+export function start(doc: Document): void {
+  const select = doc.querySelector<HTMLSelectElement>('select#focus');
+  const figure = doc.getElementById('vector-figure');
+  if (select === null || figure === null) return;
+  const draw = (): void => {
+    figure.innerHTML = vectorFigure(select.value === '' ? undefined : select.value); // escaped by toClocksSvg
+    figure.dataset['focus'] = select.value;
+  };
+  select.addEventListener('change', draw);
+  if (select.value !== '') draw(); // a value the browser restored on reload
+}
+
+if (typeof document !== 'undefined') start(document);
