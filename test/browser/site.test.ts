@@ -20,7 +20,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Cluster } from '../../src/index.js';
-import { timestampEvents, vectorExampleSteps } from '../../src/viz/index.js';
+import { lessons, timestampEvents, vectorExampleSteps } from '../../src/viz/index.js';
 import { root } from '../support/snippets.js';
 // Type-checks the page scripts with the project (tsc follows imports); nothing here runs them.
 import type {} from '../../docs/site/src/clocks.js';
@@ -220,7 +220,8 @@ describe('the courseware site in chromium', () => {
         const { page, problems } = await visit(where, 'playground.html');
         expect(await page.locator('raft-playground#playground').count()).toBe(1);
         const buttons = page.locator('#lesson-list button[data-lesson]');
-        expect(await buttons.count()).toBeGreaterThan(0);
+        expect(await buttons.evaluateAll((els) => els.map((e) => e.getAttribute('data-lesson')))).toEqual([...lessons.map((l) => l.id), '']);
+        expect(await buttons.allTextContents()).toEqual([...lessons.map((l) => l.title), 'Free play']);
         expect(problems).toEqual([]);
       });
     });

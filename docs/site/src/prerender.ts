@@ -1,8 +1,10 @@
 /**
  * What the build renders into the pages, run in Node by scripts/site.mjs (which bundles this file
- * with esbuild and imports it): the clocks examples and the seed's mini project, drawn by the
- * same pure functions the pages use, so each page reads whole before (or without) its script.
+ * with esbuild and imports it): the clocks examples, the seed's mini project and the lessons
+ * list, drawn by the same pure functions the pages use, so each page reads whole before (or
+ * without) its script.
  */
+import { lessons } from '../../../src/viz/index.js';
 import { lamportSection, lessonsSection, nav, roundsSection, runMiniProject, vectorSection, PAGES } from './views.js';
 
 /** The seed of the mini project, as `raftkit demo` runs it. */
@@ -15,6 +17,6 @@ export async function prerender(): Promise<Record<string, Record<string, string>
   for (const page of PAGES) if (!page.file.includes('/')) pages[page.file] = { nav: nav(page.file) };
   Object.assign(pages['clocks.html'] ?? {}, { lamport: lamportSection(), vector: vectorSection() });
   Object.assign(pages['mini-project.html'] ?? {}, { rounds: roundsSection(rounds, MINI_PROJECT.seed) });
-  Object.assign(pages['playground.html'] ?? {}, { lessons: lessonsSection([]) });
+  Object.assign(pages['playground.html'] ?? {}, { lessons: lessonsSection(lessons) });
   return pages;
 }
