@@ -213,6 +213,15 @@ describe('the courseware site in chromium', () => {
         await expect.poll(() => page.locator('#rerun-status').textContent(), { timeout: 30_000 }).toBe('Ran 2 rounds with seed 7.');
         expect(await page.locator('#rounds-table tbody [data-col="leader"]').allTextContents()).toEqual(other.map((r) => (r.leader === null ? 'none (split vote)' : `node ${r.leader}`)));
         expect(await page.locator('section.round').count()).toBe(2);
+
+        // A seed is any text, and shows as text.
+        const hostile = '<img src=x onerror=alert(1)>';
+        await page.fill('#seed', hostile);
+        await page.fill('#round-count', '1');
+        await page.click('#rerun button[type="submit"]');
+        await expect.poll(() => page.locator('#rerun-status').textContent(), { timeout: 30_000 }).toBe(`Ran 1 round with seed ${hostile}.`);
+        expect(await page.locator('#rounds-table caption').textContent()).toBe(`1 round, seed ${hostile}`);
+        expect(await page.locator('#rounds img').count()).toBe(0);
         expect(problems).toEqual([]);
       });
 

@@ -134,7 +134,7 @@ export function roundsSection(views: readonly RoundView[], seed: number | string
     return `<tr data-round="${report.round}"><th scope="row">${report.round}</th><td data-col="failed">node ${escapeHtml(report.failed)}</td><td data-col="leader">${escapeHtml(elected)}</td><td data-col="votes" class="num">${report.votes}/${report.liveNodes}</td><td data-col="term" class="num">${report.term}</td></tr>`;
   });
   const table =
-    `<div class="table-wrap"><table id="rounds-table"><caption>${views.length} rounds, seed ${escapeHtml(String(seed))}</caption>` +
+    `<div class="table-wrap"><table id="rounds-table"><caption>${views.length} ${views.length === 1 ? 'round' : 'rounds'}, seed ${escapeHtml(String(seed))}</caption>` +
     `<thead><tr><th scope="col">Round</th><th scope="col">Failed</th><th scope="col">Elected</th><th scope="col">Votes</th><th scope="col">Term</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
   const rounds = views.map((view) => {
     const { report } = view;
