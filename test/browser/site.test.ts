@@ -174,6 +174,7 @@ describe('the courseware site in chromium', () => {
         await page.selectOption('select#focus', 'B2');
         await expect.poll(() => page.locator('#vector-figure').getAttribute('data-focus')).toBe('B2');
         expect(await page.locator('#vector-figure svg > title').textContent()).toContain('of B2');
+        expect(await page.locator('#focus-status').textContent()).toMatch(/^B2: its past in blue/);
         expect(await marked()).toEqual(concurrent.map((e) => e.id));
         if (where === 'http') await page.locator('#vector-figure').screenshot({ path: join(ARTIFACTS, 'site-vector-focus.png') });
         expect(problems).toEqual([]);

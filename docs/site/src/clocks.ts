@@ -9,10 +9,14 @@ import { vectorFigure } from './views.js';
 export function start(doc: Document): void {
   const select = doc.querySelector<HTMLSelectElement>('select#focus');
   const figure = doc.getElementById('vector-figure');
-  if (select === null || figure === null) return;
+  const status = doc.getElementById('focus-status');
+  if (select === null || figure === null || status === null) return;
   const draw = (): void => {
-    figure.innerHTML = vectorFigure(select.value === '' ? undefined : select.value); // escaped by toClocksSvg
+    const focus = select.value === '' ? undefined : select.value;
+    figure.innerHTML = vectorFigure(focus); // escaped by toClocksSvg
     figure.dataset['focus'] = select.value;
+    // A short status for screen readers, rather than reading the whole picture out again.
+    status.textContent = focus === undefined ? 'No focus.' : `${focus}: its past in blue, its future in green, concurrent events in amber.`;
   };
   select.addEventListener('change', draw);
   if (select.value !== '') draw(); // a value the browser restored on reload

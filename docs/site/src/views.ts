@@ -80,8 +80,8 @@ export function vectorSection(): string {
   return (
     `<p>Events neither before nor after one another are <strong>concurrent</strong>: ${escapeHtml(concurrent.join(', '))} each have at least one. ` +
     `They are drawn with a dashed amber ring and list the events they are concurrent with (∥). Lamport times alone cannot tell: A3 has Lamport time 3, smaller than B2's, yet neither happened before the other.</p>` +
-    `<p class="controls"><label for="focus">Focus on an event</label> <select id="focus" data-enhance="focus"><option value="">none</option>${options.join('')}</select></p>` +
-    `<figure id="vector-figure" aria-live="polite">${vectorFigure()}</figure>` +
+    `<p class="controls"><label for="focus">Focus on an event</label> <select id="focus"><option value="">none</option>${options.join('')}</select> <span id="focus-status" role="status"></span></p>` +
+    `<figure id="vector-figure">${vectorFigure()}</figure>` +
     eventTable('The vector clocks example, event by event', events, processesOf(events), 'vector-table')
   );
 }
