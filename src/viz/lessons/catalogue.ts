@@ -1,6 +1,12 @@
 /** The built-in lessons, in the order a course would take them. */
+import { figure8 } from './builtin/figure-8.js';
+import { leaderCrash } from './builtin/leader-crash.js';
 import { leaderElection } from './builtin/leader-election.js';
 import { logReplication } from './builtin/log-replication.js';
+import { membership } from './builtin/membership.js';
+import { partition } from './builtin/partition.js';
+import { preVote } from './builtin/pre-vote.js';
+import { snapshot } from './builtin/snapshot.js';
 import type { Lesson } from './types.js';
 
 /**
@@ -17,7 +23,7 @@ import type { Lesson } from './types.js';
  * // …
  * ```
  */
-export const lessons: readonly Lesson[] = deepFreeze([leaderElection, logReplication]);
+export const lessons: readonly Lesson[] = deepFreeze([leaderElection, logReplication, leaderCrash, figure8, partition, preVote, snapshot, membership]);
 
 /**
  * The built-in lesson with this id, or undefined.

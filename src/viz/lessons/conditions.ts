@@ -59,6 +59,7 @@ export function holds(condition: LessonCondition, scope: Scope): boolean {
     const id = scope.find(condition.snapshotInstalled);
     return id !== undefined && scope.installed.has(id);
   }
+  if ('compacted' in condition) return some(condition.compacted, scope, (id) => cluster.node(id).status().snapshotIndex > 0);
   if ('member' in condition) {
     const leader = cluster.leader();
     const id = scope.find(condition.member);

@@ -373,7 +373,7 @@ export class LessonRun {
         if (action.groups === 'leader-minority') {
           const leader = this.#resolve('leader', `${field}.groups`);
           const others = cluster.ids.filter((id) => id !== leader);
-          const minority = [leader, ...others.slice(0, Math.floor((cluster.ids.length - 1) / 2) - 1)];
+          const minority = [leader, ...others.slice(0, Math.floor((cluster.ids.length - 1) / 2) - 1)].sort((a, b) => cluster.ids.indexOf(a) - cluster.ids.indexOf(b));
           const majority = cluster.ids.filter((id) => !minority.includes(id));
           this.#names.set('minority', listOf(minority));
           this.#names.set('majority', listOf(majority));
@@ -423,7 +423,7 @@ export class LessonRun {
       }
       case 'add-node':
         try {
-          await cluster.addNode(action.node, { voter: action.voter ?? true, timeoutMs: DEFAULT_STEP_TIMEOUT });
+          await cluster.addNode(action.node, { voter: action.voter ?? true, timeoutMs: this.lesson.steps[this.#step]?.timeoutMs ?? DEFAULT_STEP_TIMEOUT });
         } catch (error) {
           failed(error);
         }
@@ -432,13 +432,22 @@ export class LessonRun {
         const id = this.#resolve(action.node, `${field}.node`);
         this.#remember(action.as, id);
         try {
-          await cluster.removeNode(id, { timeoutMs: DEFAULT_STEP_TIMEOUT });
+          await cluster.removeNode(id, { timeoutMs: this.lesson.steps[this.#step]?.timeoutMs ?? DEFAULT_STEP_TIMEOUT });
         } catch (error) {
           failed(error);
         }
         return;
       }
     }
+  }
+
+  /** Whether node `id` holds an entry at `index` of `term` now (or its snapshot covers it). */
+  #holdsEntry(id: NodeId, index: number, term: number): boolean {
+    const node = this.cluster.node(id);
+    if (!node.running) return false;
+    const status = node.status();
+    if (index <= status.snapshotIndex) return true;
+    return node.entries(index, index)[0]?.term === term;
   }
 
   /** Whether a drop rule takes this message (using up one of its count). */
@@ -452,6 +461,8 @@ export class LessonRun {
         if (message.type !== 'AppendEntries') continue;
         const first = message.prevLogIndex + 1;
         if (!(rule.carrying >= first && rule.carrying < first + message.entries.length)) continue;
+        // Only one the receiver would take: a probe it refuses anyway brings it nothing.
+        if (message.prevLogIndex > 0 && !this.#holdsEntry(to, message.prevLogIndex, message.prevLogTerm)) continue;
       }
       rule.left--;
       return true;

@@ -94,7 +94,9 @@ export interface LessonCluster {
  * - `heal`: removes every partition, disconnection and cut, and the drops still in force.
  * - `propose`: the node (default the leader) appends `command` now (`submit`), `repeat` times.
  * - `drop`: drops the next `count` messages (default: all, until `heal` or `stop-dropping`)
- *   matching `type`, `from`, `to` and, for an AppendEntries, `carrying` (an index among its entries).
+ *   matching `type`, `from`, `to` and `carrying`: an AppendEntries that would bring the
+ *   receiver the entry at that index (it carries it, and the receiver's log matches where it
+ *   starts; a probe the receiver would refuse anyway goes through).
  * - `cut`, `restore`: one-way link faults.
  * - `add-node`, `remove-node`: a membership change, as `Cluster.addNode` and `removeNode` make
  *   it; the lesson waits for it (it takes simulated time of its own).
@@ -172,6 +174,7 @@ export type LessonRole = 'leader' | 'follower' | 'candidate' | 'precandidate' | 
  * - `{ someone }`: some running node is in that role.
  * - `{ termAbove, node }`: the node's term is above a number (or a remembered node's term).
  * - `{ snapshotInstalled }`: the node installed a snapshot sent by a leader.
+ * - `{ compacted }`: the nodes hold a snapshot (their log starts after it).
  * - `{ member, voter? }`: whether the node is (`true`) or is not (`false`) a voter in the
  *   leader's membership.
  * - `{ converged: true }`: every running member has the leader's log, commit and applied index.
@@ -197,6 +200,7 @@ export type LessonCondition =
   | { readonly someone: LessonRole }
   | { readonly termAbove: number | `$${string}`; readonly node: LessonTarget }
   | { readonly snapshotInstalled: LessonTarget }
+  | { readonly compacted: LessonNodes }
   | { readonly member: LessonTarget; readonly voter: boolean }
   | { readonly converged: true }
   | { readonly all: readonly LessonCondition[] }
@@ -233,7 +237,7 @@ export interface LessonStep {
   readonly until?: LessonCondition;
   /** Without `until`: how long the step lasts (virtual ms); with it, the least it lasts. */
   readonly forMs?: number;
-  /** With `until`: how long to wait at most (virtual ms, default 10,000). */
+  /** How long `until`, and a membership change among the actions, may take at most (virtual ms, default 10,000). */
   readonly timeoutMs?: number;
 }
 

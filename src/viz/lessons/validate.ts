@@ -142,7 +142,6 @@ class StepChecker {
     const timeout = step['timeoutMs'];
     if (timeout !== undefined) {
       if (!(isTime(timeout) && timeout > 0)) this.fail('.timeoutMs', `must be a number of ms > 0, got ${show(timeout)}`);
-      if (step['until'] === undefined) this.fail('.timeoutMs', 'needs an "until" (a step without one cannot time out)');
     }
   }
 
@@ -287,6 +286,9 @@ class StepChecker {
     } else if ('snapshotInstalled' in value) {
       keys('snapshotInstalled');
       this.target(value['snapshotInstalled'], `${field}.snapshotInstalled`);
+    } else if ('compacted' in value) {
+      keys('compacted');
+      this.nodes(value['compacted'], `${field}.compacted`);
     } else if ('member' in value) {
       keys('member', 'voter');
       this.target(value['member'], `${field}.member`);
@@ -304,7 +306,7 @@ class StepChecker {
       keys('not');
       this.condition(value['not'], `${field}.not`);
     } else {
-      this.fail(field, `unknown condition ${show(value)} (expected one with leader, leaderIs, committed, applied, entry, role, someone, termAbove, snapshotInstalled, member, converged, all, any or not)`);
+      this.fail(field, `unknown condition ${show(value)} (expected one with leader, leaderIs, committed, applied, entry, role, someone, termAbove, snapshotInstalled, compacted, member, converged, all, any or not)`);
     }
   }
 }
