@@ -5,11 +5,13 @@ export const preVote: Lesson = {
   id: 'pre-vote',
   title: 'Pre-vote',
   summary: 'A server cut off from the others keeps timing out. With pre-vote its term stays put and its return disturbs nobody; a server without pre-vote raises its term at every timeout and, on its return, forces the leader to step down.',
-  cluster: { size: 5, seed: 5, latencyMs: [10, 30], nodes: { '1': { electionTimeoutMs: [150, 160] }, '5': { preVote: false, checkQuorum: false } } },
+  cluster: { size: 5, seed: 5, latencyMs: [10, 30], nodes: { '5': { preVote: false, checkQuorum: false } } },
   steps: [
     {
-      caption: 'Five servers elect a leader. Servers 1 to 4 poll with a pre-vote before they campaign; server 5 does not.',
-      until: { leader: true },
+      // Node 1 stands first (a timeout now), so the leader is not node 5, which is cut off later.
+      caption: 'Five servers. Servers 1 to 4 poll with a pre-vote before they campaign; server 5 does not. Server 1 times out first and is elected.',
+      actions: [{ do: 'timeout', node: '1' }],
+      until: { leaderIs: '1' },
     },
     {
       caption: '{lead} leads term {term}. Server 3 is cut off from the others.',
