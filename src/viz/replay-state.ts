@@ -232,6 +232,17 @@ export function applyEvent(state: MachineState, e: TraceEvent, index: number, co
       const id = e.id as number;
       state.inFlight.set(copyKey(id, false), copyOf(e, false));
       if (context.duplicated.has(id)) state.inFlight.set(copyKey(id, true), copyOf(e, true));
+      if (e.type === 'RequestVoteResponse' && e.success === true) {
+        // A vote granted: the voter is in the answer's term and voted for the candidate already (its
+        // term event comes as its step ends). The answer's term, not the vote event's: a node that
+        // answers requests it held while paused answers each in its own term.
+        const voter = state.nodes.find((n) => n.id === e.from);
+        if (voter !== undefined) {
+          if (e.term > voter.term) raiseTerm(voter, e.term, null);
+          voter.votedFor = e.to;
+          voter.timerResetAt = time;
+        }
+      }
       break;
     }
     case 'deliver':
@@ -262,19 +273,19 @@ export function applyEvent(state: MachineState, e: TraceEvent, index: number, co
       n.votedFor = e.votedFor;
       break;
     }
-    case 'vote': {
+    case 'vote': // (what a granted vote changes is read from the answer's send, which follows)
+      break;
+    case 'timeout': {
+      // Traced at its first vote request, which goes out as the node's step ends: by then the node
+      // may have moved on (a higher term came in the same instant, or while it was paused), or
+      // stepped down in the same term, keeping the round's votes as RaftNode counts them.
       const n = node as NodeState;
-      // A granted vote is the voter's term and vote already (its term event comes as its step ends).
-      if (e.granted && !e.preVote) {
-        if (e.term > n.term) raiseTerm(n, e.term, null);
-        n.votedFor = e.candidate;
-        n.timerResetAt = time;
-      }
+      if (n.term > e.term + 1) break; // (a round long gone)
+      n.timerResetAt = time;
+      // A pre-vote round is in the term it started in; a vote round in the next, voting for itself.
+      if (n.term === e.term || n.votedFor === n.id) n.votes = [n.id];
       break;
     }
-    case 'timeout':
-      startRound(node as NodeState, time);
-      break;
     case 'commit': {
       const n = node as NodeState;
       n.commitIndex = e.index;
