@@ -31,8 +31,9 @@ function endState(run: LessonRun): string {
   return JSON.stringify({ now: c.now, trace: c.traceDocument(), captions: run.captions, nodes, names: run.names });
 }
 
-const of = <K extends TraceEvent['kind']>(trace: readonly TraceEvent[], kind: K): Extract<TraceEvent, { kind: K }>[] =>
-  trace.filter((e): e is Extract<TraceEvent, { kind: K }> => e.kind === kind);
+/** The trace event types whose kind may be K (several kinds share a type). */
+type EventOf<K extends TraceEvent['kind']> = TraceEvent extends infer E ? (E extends TraceEvent ? (K extends E['kind'] ? E : never) : never) : never;
+const of = <K extends TraceEvent['kind']>(trace: readonly TraceEvent[], kind: K): EventOf<K>[] => trace.filter((e) => e.kind === kind) as EventOf<K>[];
 
 /** Election Safety over the whole trace: at most one node becomes leader in each term. */
 function oneLeaderPerTerm(trace: readonly TraceEvent[]): void {
@@ -154,9 +155,9 @@ const claims: Record<string, { during?: (run: LessonRun, seen: Record<string, un
       const c = run.cluster;
       const trace = c.trace();
       oneLeaderPerTerm(trace);
-      const cut = of(trace, 'partition')[0] as { time: number; groups: string[][] };
+      const cut = of(trace, 'partition')[0] as { time: number; groups: readonly (readonly string[])[] };
       const healed = timeOf(trace, 'heal');
-      const minority = cut.groups[0] as string[];
+      const minority = cut.groups[0] as readonly string[];
       expect(minority).toContain(run.names['old']);
       const lost = run.names['lost'] as number;
       // No commit on the minority side while it is cut off (a follower there may still learn that
@@ -475,6 +476,6 @@ describe('validateLesson', () => {
 
   it('reports the lesson the cluster cannot be built for as INVALID_LESSON', () => {
     const bad = { ...good, cluster: { size: 3, seed: 1, electionTimeoutMs: [100, 200], heartbeatIntervalMs: 150 } };
-    expect(() => new LessonRun(bad as Lesson)).toThrow(expect.objectContaining({ code: 'INVALID_LESSON', field: 'cluster' }) as Error);
+    expect(() => new LessonRun(bad as unknown as Lesson)).toThrow(expect.objectContaining({ code: 'INVALID_LESSON', field: 'cluster' }) as Error);
   });
 });
