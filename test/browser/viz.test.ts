@@ -19,7 +19,7 @@ import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { logsOf } from '../../src/viz/index.js';
 import { root } from '../support/snippets.js';
-import { HOSTILE_IDS, drawAll, faultyRun, type Pictures } from '../support/viz-run.js';
+import { HOSTILE_IDS, drawAll, faultyRun, replayRun, type Pictures } from '../support/viz-run.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const ARTIFACTS = join(root, 'test-artifacts/browser');
@@ -222,6 +222,18 @@ describe('raftkit/viz in chromium', () => {
     }
     const lamport = await parseSvg('lamport-again', pictures.lamport, []);
     expect(lamport.texts.filter((t) => t.startsWith('L '))).toEqual(['L 1  V [1, 0]', 'L 2  V [1, 1]', 'L 3  V [1, 2]']);
+  });
+
+  it('records the same trace of a seed as Node, byte for byte, and replays the same states from it', async () => {
+    await open();
+    const browser = await page.evaluate(() => window.replayRun());
+    const node = await replayRun();
+    expect(browser.trace.length).toBeGreaterThan(10_000);
+    expect(browser.trace).toBe(node.trace);
+    expect(browser.positions).toEqual(node.positions);
+    expect(browser.states).toEqual(node.states);
+    const end = JSON.parse(node.states[0] as string) as { nodes: { status: string; snapshotIndex: number }[] };
+    expect(end.nodes.some((n) => n.snapshotIndex > 0)).toBe(true); // (the run compacted, so the snapshots replay too)
   });
 
   it('logged no error, warning or failed request, and opened no dialog', async () => {

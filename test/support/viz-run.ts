@@ -4,7 +4,7 @@
  * follower by a partition, which then heals. Browser-safe: it imports only the library.
  */
 import { Cluster } from '../../src/index.js';
-import { lamportExampleSteps, logsOf, toClocksSvg, toLogSvg, toMermaid, toSpaceTimeSvg, vectorExampleSteps } from '../../src/viz/index.js';
+import { TraceReplay, lamportExampleSteps, logsOf, toClocksSvg, toLogSvg, toMermaid, toSpaceTimeSvg, vectorExampleSteps } from '../../src/viz/index.js';
 
 /** Runs the scenario with `seed` and returns the cluster, stopped in place (its trace and logs are final). */
 export async function faultyRun(seed = 7): Promise<Cluster> {
@@ -76,4 +76,45 @@ export async function drawAll(seed = 7): Promise<Pictures> {
     lamport: toClocksSvg(lamportExampleSteps),
     vector: toClocksSvg(vectorExampleSteps, { focus: 'B2' }),
   };
+}
+
+/** What {@link replayRun} returns: a run's trace document and its replayed states, as JSON. */
+export interface ReplayedRun {
+  readonly trace: string;
+  readonly positions: readonly number[];
+  readonly states: readonly string[];
+}
+
+/**
+ * A seeded run with loss, duplication, snapshots, a crash, a pause and a partition, its trace
+ * document as JSON, and the states TraceReplay gives at a few positions (seeking forward and
+ * back), as JSON: the browser's must equal Node's, byte for byte.
+ */
+export async function replayRun(seed = 9): Promise<ReplayedRun> {
+  const cluster = new Cluster<number, number>({
+    size: 5,
+    seed,
+    network: { latencyMs: [1, 20], dropRate: 0.05, duplicateRate: 0.1, reorder: true },
+    stateMachine: () => {
+      let n = 0;
+      return { apply: (by: number) => (n += by), snapshot: () => String(n), restore: (s: string) => void (n = Number(s)) };
+    },
+    nodeOptions: () => ({ snapshotThreshold: 4 }),
+  });
+  const first = await cluster.waitForLeader();
+  for (let i = 0; i < 6; i++) await cluster.propose(1);
+  cluster.crash(first);
+  cluster.pause(cluster.ids.find((id) => id !== first) as string);
+  cluster.partition(['1', '2'], ['3', '4', '5']);
+  await cluster.run(400);
+  cluster.heal();
+  for (const id of cluster.ids) cluster.resume(id);
+  cluster.restart(first);
+  for (let i = 0; i < 4; i++) await cluster.propose(1);
+  await cluster.run(300);
+  const document = cluster.traceDocument();
+  const replay = new TraceReplay(document, { checkpointEvery: 64 });
+  const n = replay.length;
+  const positions = [n, Math.floor(n / 2), 0, Math.floor(n / 3) + 1, n - 1, Math.floor((3 * n) / 4)];
+  return { trace: JSON.stringify(document), positions, states: positions.map((p) => JSON.stringify(replay.stateAt(p))) };
 }
