@@ -116,14 +116,76 @@ export interface LessonCluster {
  * ```
  */
 export type LessonAction =
-  | { readonly do: 'crash' | 'restart' | 'timeout' | 'disconnect' | 'reconnect' | 'compact' | 'remember'; readonly node: LessonTarget; readonly as?: string }
-  | { readonly do: 'partition'; readonly groups: readonly (readonly LessonTarget[])[] | 'leader-minority'; readonly as?: string }
-  | { readonly do: 'heal' | 'stop-dropping' }
-  | { readonly do: 'propose'; readonly command: unknown; readonly node?: LessonTarget; readonly repeat?: number; readonly as?: string }
-  | { readonly do: 'drop'; readonly type?: MessageType; readonly from?: LessonTarget; readonly to?: LessonTarget; readonly carrying?: number; readonly count?: number }
-  | { readonly do: 'cut' | 'restore'; readonly from: LessonTarget; readonly to: LessonTarget }
-  | { readonly do: 'add-node'; readonly node: NodeId; readonly voter?: boolean }
-  | { readonly do: 'remove-node'; readonly node: LessonTarget; readonly as?: string };
+  | {
+      /** What to do to the node. */
+      readonly do: 'crash' | 'restart' | 'timeout' | 'disconnect' | 'reconnect' | 'compact' | 'remember';
+      /** The node. */
+      readonly node: LessonTarget;
+      /** Remember the node (and its term now) under this name. */
+      readonly as?: string;
+    }
+  | {
+      /** Split the network. */
+      readonly do: 'partition';
+      /** The sides (nodes left out form one more), or the leader with a minority. */
+      readonly groups: readonly (readonly LessonTarget[])[] | 'leader-minority';
+      /** With `'leader-minority'`: remember the leader under this name. */
+      readonly as?: string;
+    }
+  | {
+      /** Lift every fault (`heal`), or only the drops (`stop-dropping`). */
+      readonly do: 'heal' | 'stop-dropping';
+    }
+  | {
+      /** A client's command. */
+      readonly do: 'propose';
+      /** The command (any JSON value). */
+      readonly command: unknown;
+      /** The node that appends it (default: the leader). */
+      readonly node?: LessonTarget;
+      /** How many times (default 1). */
+      readonly repeat?: number;
+      /** Remember the index of the (last) entry under this name. */
+      readonly as?: string;
+    }
+  | {
+      /** Lose messages on purpose. */
+      readonly do: 'drop';
+      /** Only messages of this type. */
+      readonly type?: MessageType;
+      /** Only messages from this node. */
+      readonly from?: LessonTarget;
+      /** Only messages to this node. */
+      readonly to?: LessonTarget;
+      /** Only an AppendEntries that would bring the receiver the entry at this index. */
+      readonly carrying?: number;
+      /** How many to drop (default: all, until `heal` or `stop-dropping`). */
+      readonly count?: number;
+    }
+  | {
+      /** Cut, or restore, one direction of a link. */
+      readonly do: 'cut' | 'restore';
+      /** The sender's end. */
+      readonly from: LessonTarget;
+      /** The receiver's end. */
+      readonly to: LessonTarget;
+    }
+  | {
+      /** Start a new node and have the leader add it. */
+      readonly do: 'add-node';
+      /** The new node's id. */
+      readonly node: NodeId;
+      /** Promote it to voter once it has caught up (default true; false leaves it a learner). */
+      readonly voter?: boolean;
+    }
+  | {
+      /** Have the leader remove a node, then stop it for good. */
+      readonly do: 'remove-node';
+      /** The node. */
+      readonly node: LessonTarget;
+      /** Remember the node under this name. */
+      readonly as?: string;
+    };
 
 /**
  * An index in a condition: a number, or `'$name'`, an index remembered by a `propose`'s `as`.
@@ -191,21 +253,84 @@ export type LessonRole = 'leader' | 'follower' | 'candidate' | 'precandidate' | 
  * ```
  */
 export type LessonCondition =
-  | { readonly leader: true; readonly except?: readonly LessonTarget[]; readonly termAbove?: number | `$${string}` }
-  | { readonly leaderIs: LessonTarget }
-  | { readonly committed: LessonIndex; readonly on?: LessonNodes }
-  | { readonly applied: LessonIndex; readonly on?: LessonNodes }
-  | { readonly entry: LessonIndex; readonly term?: number; readonly on: LessonNodes }
-  | { readonly role: LessonRole; readonly node: LessonTarget }
-  | { readonly someone: LessonRole }
-  | { readonly termAbove: number | `$${string}`; readonly node: LessonTarget }
-  | { readonly snapshotInstalled: LessonTarget }
-  | { readonly compacted: LessonNodes }
-  | { readonly member: LessonTarget; readonly voter: boolean }
-  | { readonly converged: true }
-  | { readonly all: readonly LessonCondition[] }
-  | { readonly any: readonly LessonCondition[] }
-  | { readonly not: LessonCondition };
+  | {
+      /** A leader that the majority reaches. */
+      readonly leader: true;
+      /** Not one of these nodes. */
+      readonly except?: readonly LessonTarget[];
+      /** In a term above this one (a remembered node: its term when it was remembered). */
+      readonly termAbove?: number | `$${string}`;
+    }
+  | {
+      /** This node is that leader. */
+      readonly leaderIs: LessonTarget;
+    }
+  | {
+      /** The commit index reached this index. */
+      readonly committed: LessonIndex;
+      /** On these nodes (default `'majority'`). */
+      readonly on?: LessonNodes;
+    }
+  | {
+      /** The last applied index reached this index. */
+      readonly applied: LessonIndex;
+      /** On these nodes (default `'all'`). */
+      readonly on?: LessonNodes;
+    }
+  | {
+      /** The nodes hold an entry at this index. */
+      readonly entry: LessonIndex;
+      /** Of this term. */
+      readonly term?: number;
+      /** The nodes. */
+      readonly on: LessonNodes;
+    }
+  | {
+      /** The node is in this role. */
+      readonly role: LessonRole;
+      /** The node. */
+      readonly node: LessonTarget;
+    }
+  | {
+      /** Some running node is in this role. */
+      readonly someone: LessonRole;
+    }
+  | {
+      /** The node's term is above this one (a remembered node: its term when it was remembered). */
+      readonly termAbove: number | `$${string}`;
+      /** The node. */
+      readonly node: LessonTarget;
+    }
+  | {
+      /** The node installed a snapshot a leader sent it. */
+      readonly snapshotInstalled: LessonTarget;
+    }
+  | {
+      /** The nodes hold a snapshot. */
+      readonly compacted: LessonNodes;
+    }
+  | {
+      /** The node whose membership is asked about. */
+      readonly member: LessonTarget;
+      /** Whether it is a voter in the leader's membership. */
+      readonly voter: boolean;
+    }
+  | {
+      /** Every running member has the leader's log, commit and applied index. */
+      readonly converged: true;
+    }
+  | {
+      /** All of these hold. */
+      readonly all: readonly LessonCondition[];
+    }
+  | {
+      /** One of these holds. */
+      readonly any: readonly LessonCondition[];
+    }
+  | {
+      /** This does not hold. */
+      readonly not: LessonCondition;
+    };
 
 /**
  * One step of a lesson: its actions run when it begins, its caption is shown while it lasts,
