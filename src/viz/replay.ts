@@ -79,8 +79,8 @@ const DEFAULT_CHECKPOINT_EVERY = 256;
 export class TraceReplay {
   readonly #events: TraceEvent[] = [];
   readonly #every: number;
-  /** `#checkpoints[k]`: the state after `k × every` events (undefined: to be remade, see #duplicated). */
-  readonly #checkpoints: (MachineState | undefined)[];
+  /** `#checkpoints[k]`: the state after `k × every` events. */
+  readonly #checkpoints: MachineState[];
   /** The state after every event known. */
   readonly #head: MachineState;
   /** The position of each message id's send. */
@@ -110,7 +110,7 @@ export class TraceReplay {
     const start = initialState(nodes);
     this.#checkpoints = [cloneState(start)];
     this.#head = start;
-    this.push(...trace.events);
+    for (const event of trace.events) this.#pushOne(event); // (not push(...events): a long trace would overflow the stack)
   }
 
   /** How many events the replay knows. */
@@ -147,15 +147,10 @@ export class TraceReplay {
     const p = position >= length ? length : position > 0 ? Math.floor(position) : 0;
     if (p === length) return (this.#headState ??= freeze(this.#head));
     if (this.#last !== null && this.#last.position === p) return this.#last;
-    let k = Math.floor(p / this.#every);
-    while (this.#checkpoints[k] === undefined) k--;
+    const k = Math.floor(p / this.#every);
     const state = cloneState(this.#checkpoints[k] as MachineState);
     const context = { duplicated: this.#duplicated };
-    for (let i = k * this.#every; i < p; i++) {
-      applyEvent(state, this.#events[i] as TraceEvent, i, context);
-      const done = i + 1;
-      if (done % this.#every === 0 && this.#checkpoints[done / this.#every] === undefined) this.#checkpoints[done / this.#every] = cloneState(state);
-    }
+    for (let i = k * this.#every; i < p; i++) applyEvent(state, this.#events[i] as TraceEvent, i, context);
     return (this.#last = freeze(state));
   }
 
@@ -176,6 +171,23 @@ export class TraceReplay {
   stateAtTime(ms: number): ReplayState {
     const state = this.stateAt(this.positionAt(ms));
     return state.time === ms ? state : Object.freeze({ ...state, time: ms });
+  }
+
+  /**
+   * Remakes the checkpoints past position `at` (a send the network turned out to duplicate), so
+   * seeks stay within `checkpointEvery` events. It costs the events from there to now: the
+   * duplicate's outcome comes one network latency after its send.
+   */
+  #remakeCheckpointsAfter(at: number): void {
+    const first = Math.floor(at / this.#every);
+    const last = this.#checkpoints.length - 1;
+    if (last <= first) return;
+    const state = cloneState(this.#checkpoints[first] as MachineState);
+    const context = { duplicated: this.#duplicated };
+    for (let i = first * this.#every; i < last * this.#every; i++) {
+      applyEvent(state, this.#events[i] as TraceEvent, i, context);
+      if ((i + 1) % this.#every === 0) this.#checkpoints[(i + 1) / this.#every] = cloneState(state);
+    }
   }
 
   #pushOne(e: TraceEvent): void {
@@ -208,7 +220,7 @@ export class TraceReplay {
         throw error;
       }
       this.#duplicated.add(id);
-      for (let k = Math.floor(at / this.#every) + 1; k < this.#checkpoints.length; k++) this.#checkpoints[k] = undefined;
+      this.#remakeCheckpointsAfter(at);
       this.#last = null;
     } else applyEvent(head, e, index, { duplicated: this.#duplicated });
     this.#events.push(e);

@@ -443,6 +443,42 @@ describe('TraceReplay seeking', () => {
     for (const p of [0, half - 3, half, half + 11, events.length - 1, events.length]) expect(growing.stateAt(p)).toEqual(whole.stateAt(p));
   });
 
+  it('takes a long trace whole (no call with one argument per event) and seeks across it within the checkpoint bound', () => {
+    const events: TraceEvent[] = [];
+    for (let id = 1; id <= 150_000; id++) {
+      events.push({ time: id, kind: 'send', id, from: '1', to: '2', type: 'AppendEntries', term: 1, summary: '' });
+      events.push({ time: id + 0.5, kind: 'deliver', id, from: '1', to: '2', type: 'AppendEntries', term: 1, summary: '' });
+    }
+    const replay = new TraceReplay({ nodes: ['1', '2'], events }, { checkpointEvery: 100 });
+    expect(replay.length).toBe(300_000);
+    expect(replay.stateAt(200_001).inFlight.map((m) => m.id)).toEqual([100_001]);
+    expect(replay.stateAt(200_001).nodes[1]?.timerResetAt).toBe(100_000.5);
+    expect(replay.positionAt(100_000.5)).toBe(200_000);
+  });
+
+  it('applies at most checkpointEvery events per seek, forward and backward (each event counts its reads)', async () => {
+    const document = await sampleDocument(6);
+    let reads = 0;
+    // The same events, each counting the reads of its time: applying an event reads it once (a send twice: its copy's sentAt).
+    const events = document.events.map((e) => {
+      const { time, ...rest } = e;
+      return Object.defineProperty({ ...rest }, 'time', { get: () => (reads++, time), enumerable: true }) as unknown as TraceEvent;
+    });
+    const every = 50;
+    const replay = new TraceReplay({ nodes: document.nodes as NodeId[], events }, { checkpointEvery: every });
+    const reference = new TraceReplay(document);
+    const random = fc.sample(fc.nat(events.length), { numRuns: 200, seed: 7 });
+    let most = 0;
+    for (const p of [...random, events.length - 1, 1, events.length - 2, 0]) {
+      reads = 0;
+      const state = replay.stateAt(p);
+      most = Math.max(most, reads);
+      expect(reads, `seek to ${p}`).toBeLessThanOrEqual(2 * every);
+      expect(state).toEqual(reference.stateAt(p));
+    }
+    expect(most).toBeGreaterThan(every / 2); // (the count sees the events applied)
+  });
+
   it('hands out frozen states: a caller cannot change what a later seek returns', async () => {
     const replay = new TraceReplay(await sampleDocument(3));
     const state = replay.stateAt(replay.length);
