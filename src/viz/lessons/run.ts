@@ -40,8 +40,8 @@ export interface LessonRunOptions {
   readonly traceLimit?: number;
 }
 
-/** How long a step with `until` may take by default (virtual ms). */
-const DEFAULT_STEP_TIMEOUT = 10_000;
+/** How long a step with `until` may take by default (virtual ms): several slowed-down elections. */
+const DEFAULT_STEP_TIMEOUT = 30_000;
 /** The slice `runToEnd` advances by; any would do (slicing does not change the run). */
 const RUN_SLICE = 1_000;
 /** Microtask turns given to what an action started, when it is done. */

@@ -335,7 +335,7 @@ export type LessonCondition =
 /**
  * One step of a lesson: its actions run when it begins, its caption is shown while it lasts,
  * and it ends when `until` holds, after `forMs`, or at once (with neither). A step with `until`
- * that has not ended within `timeoutMs` (default 10,000) fails the lesson with a
+ * that has not ended within `timeoutMs` (default 30,000) fails the lesson with a
  * {@link LessonError} `STEP_TIMEOUT`.
  *
  * The caption is plain text; `{leader}`, `{term}` (the leader's, or the highest), `{commit}`
@@ -362,7 +362,7 @@ export interface LessonStep {
   readonly until?: LessonCondition;
   /** Without `until`: how long the step lasts (virtual ms); with it, the least it lasts. */
   readonly forMs?: number;
-  /** How long `until`, and a membership change among the actions, may take at most (virtual ms, default 10,000). */
+  /** How long `until`, and a membership change among the actions, may take at most (virtual ms, default 30,000). */
   readonly timeoutMs?: number;
 }
 

@@ -5,7 +5,7 @@ export const leaderCrash: Lesson = {
   id: 'leader-crash',
   title: 'A leader crashes',
   summary: 'The leader crashes after committing an entry. The others elect a new leader, which holds every committed entry, and the old leader rejoins as its follower.',
-  cluster: { size: 5, seed: 3, latencyMs: [10, 30] },
+  cluster: { size: 5, seed: 3, electionTimeoutMs: [1_500, 3_000], heartbeatIntervalMs: 500, latencyMs: [100, 300] },
   steps: [
     {
       caption: 'Five servers elect a leader.',
@@ -20,11 +20,11 @@ export const leaderCrash: Lesson = {
       caption: 'The leader, {old}, crashes. The followers stop hearing its heartbeats: the first whose election timeout runs out stands for a new term.',
       actions: [{ do: 'crash', node: 'leader', as: 'old' }],
       until: { leader: true, except: ['$old'] },
-      timeoutMs: 3_000,
+      timeoutMs: 30_000,
     },
     {
       caption: '{leader} wins term {term} with three votes: a majority of five, though one server is down. A voter refuses a candidate whose log is behind its own, so the winner holds entry {a}: committed entries survive.',
-      forMs: 300,
+      forMs: 3_000,
     },
     {
       caption: 'Clients now go to {leader}. It commits a new entry, {b}, with the three other servers up.',
@@ -35,11 +35,11 @@ export const leaderCrash: Lesson = {
       caption: '{old} restarts from what it saved on disk: its log, its term, its vote. It starts as a follower and knows nothing of term {term} yet.',
       actions: [{ do: 'restart', node: '$old' }],
       until: { all: [{ role: 'follower', node: '$old' }, { converged: true }] },
-      timeoutMs: 3_000,
+      timeoutMs: 30_000,
     },
     {
       caption: 'The first heartbeat of {leader} brings {old} into term {term}, and it catches up with entry {b}. The five logs are the same again.',
-      forMs: 300,
+      forMs: 3_000,
     },
   ],
 };

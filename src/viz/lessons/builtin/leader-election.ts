@@ -5,10 +5,10 @@ export const leaderElection: Lesson = {
   id: 'leader-election',
   title: 'Leader election',
   summary: 'Five followers hear from no leader; the first whose election timeout runs out becomes a candidate, wins a majority of votes and leads, and its heartbeats keep the others from standing.',
-  cluster: { size: 5, seed: 1, preVote: false },
+  cluster: { size: 5, seed: 1, preVote: false, electionTimeoutMs: [1_500, 3_000], heartbeatIntervalMs: 500, latencyMs: [10, 100] },
   steps: [
     {
-      caption: 'Five servers, all followers, in term 0. Each waits a random election timeout (150 to 300 ms here) to hear from a leader.',
+      caption: 'Five servers, all followers, in term 0. Each waits a random election timeout (here 1.5 to 3 s, slowed down to watch) to hear from a leader.',
       until: { someone: 'candidate' },
     },
     {
@@ -18,11 +18,11 @@ export const leaderElection: Lesson = {
     },
     {
       caption: 'A server votes once per term, for the first candidate that asks whose log is at least as up to date as its own. With votes from a majority (3 of 5), {leader} is leader of term {term}.',
-      forMs: 300,
+      forMs: 3_000,
     },
     {
-      caption: 'The leader sends heartbeats (empty AppendEntries) every 50 ms. Each one resets a follower\'s election timer, so no one else stands while {leader} leads.',
-      forMs: 500,
+      caption: 'The leader sends heartbeats (empty AppendEntries) every half second. Each one resets a follower\'s election timer, so no one else stands while {leader} leads.',
+      forMs: 5_000,
     },
   ],
 };

@@ -5,19 +5,15 @@ export const logReplication: Lesson = {
   id: 'log-replication',
   title: 'Log replication',
   summary: 'A client\'s command becomes an entry in the leader\'s log, travels to the followers in AppendEntries, is committed once a majority holds it, and is then applied by every server.',
-  cluster: { size: 5, seed: 2, latencyMs: [10, 30] },
+  cluster: { size: 5, seed: 2, electionTimeoutMs: [1_500, 3_000], heartbeatIntervalMs: 500, latencyMs: [100, 300] },
   steps: [
     {
       caption: 'Five servers elect a leader first.',
       until: { leader: true },
     },
     {
-      caption: '{leader} leads term {term}. A client sends it a command, "set x to 5". The leader appends it to its log, as entry {x}: not committed yet.',
+      caption: '{leader} leads term {term}. A client sends it a command, "set x to 5". The leader appends it to its log as entry {x}, not committed yet, and sends it to every follower in its next AppendEntries. Each follower appends it and answers.',
       actions: [{ do: 'propose', command: { set: 'x', to: 5 }, as: 'x' }],
-      forMs: 50,
-    },
-    {
-      caption: 'The leader sends entry {x} to every follower in its next AppendEntries. Each follower appends it and answers.',
       until: { committed: '$x', on: 'leader' },
     },
     {
@@ -26,7 +22,7 @@ export const logReplication: Lesson = {
     },
     {
       caption: 'The next AppendEntries tell the followers that entry {x} is committed, and they apply it too. Every server has now applied the same commands in the same order.',
-      forMs: 200,
+      forMs: 2_000,
     },
     {
       caption: 'Three more commands arrive. The leader sends them together, and they are committed together, up to entry {z}.',
@@ -35,7 +31,7 @@ export const logReplication: Lesson = {
     },
     {
       caption: 'Entries {x} to {z} are on every log and applied everywhere.',
-      forMs: 200,
+      forMs: 2_000,
     },
   ],
 };

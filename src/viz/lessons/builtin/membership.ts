@@ -5,7 +5,7 @@ export const membership: Lesson = {
   id: 'membership',
   title: 'Adding and removing a server',
   summary: 'A new server joins as a learner, catches up, and is promoted to voter; then a server is removed. One server at a time, any two majorities of the old and the new membership overlap, so there are never two leaders.',
-  cluster: { size: 3, seed: 7, latencyMs: [10, 30] },
+  cluster: { size: 3, seed: 7, electionTimeoutMs: [1_500, 3_000], heartbeatIntervalMs: 500, latencyMs: [100, 300] },
   steps: [
     {
       caption: 'Three servers elect a leader.',
@@ -17,28 +17,41 @@ export const membership: Lesson = {
       until: { applied: '$a', on: 'all' },
     },
     {
-      caption: 'Server 4 starts empty, knowing no membership. The leader adds it as a learner: it receives the whole log but does not vote, so a newcomer still catching up cannot hold up commits. Once it has caught up, it is promoted to voter: with four voters, a majority is three.',
+      caption: 'Server 4 starts empty, knowing no membership. The leader will add it as a learner: a learner receives the whole log but does not vote, so a newcomer still catching up cannot hold up commits.',
+      forMs: 2_000,
+    },
+    {
+      // add-node runs the simulation until the change is done: the caption shows once it is.
+      caption: 'Server 4 has caught up, and the leader promoted it to voter: with four voters, a majority is three.',
       actions: [{ do: 'add-node', node: '4' }],
       until: { member: '4', voter: true },
+      forMs: 2_000,
     },
     {
       caption: 'Server 4 now votes and counts towards commits: entry {b} needs three of the four.',
       actions: [{ do: 'propose', command: { set: 'x', to: 2 }, as: 'b' }],
       until: { applied: '$b', on: 'all' },
+      forMs: 1_000,
     },
     {
-      caption: 'Now server {gone} is removed. A change is an entry in the log; the leader uses it as soon as it is appended, and stops replicating to {gone}.',
-      actions: [{ do: 'remove-node', node: 'follower', as: 'gone' }],
+      caption: 'Now server {gone} is to be removed. A change is an entry in the log: the leader uses it as soon as it is appended, and stops replicating to {gone}.',
+      actions: [{ do: 'remember', node: 'follower', as: 'gone' }],
+      forMs: 2_000,
+    },
+    {
+      caption: 'Server {gone} is removed: the change is committed, and {gone} is shut down for good.',
+      actions: [{ do: 'remove-node', node: '$gone' }],
       until: { member: '$gone', voter: false },
+      forMs: 2_000,
     },
     {
-      caption: 'With three voters left, a majority is two again. {gone} is shut down for good; the others commit entry {c} without it.',
+      caption: 'With three voters left, a majority is two again: the others commit entry {c} without {gone}.',
       actions: [{ do: 'propose', command: { set: 'x', to: 3 }, as: 'c' }],
       until: { applied: '$c', on: 'all' },
     },
     {
       caption: 'Only one change may be in progress at a time: the next must wait until this one is committed.',
-      forMs: 300,
+      forMs: 3_000,
     },
   ],
 };
