@@ -232,6 +232,7 @@ describe('the courseware site in chromium', () => {
         const buttons = page.locator('#lesson-list button[data-lesson]');
         expect(await buttons.evaluateAll((els) => els.map((e) => e.getAttribute('data-lesson')))).toEqual([...lessons.map((l) => l.id), '']);
         expect(await buttons.allTextContents()).toEqual([...lessons.map((l) => l.title), 'Free play']);
+        expect(lessons.map((l) => l.id).sort()).toEqual(['figure-8', 'leader-crash', 'leader-election', 'log-replication', 'membership', 'partition', 'pre-vote', 'snapshot']);
         expect(problems).toEqual([]);
       });
     });
