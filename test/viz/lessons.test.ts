@@ -396,6 +396,50 @@ describe('LessonRun', () => {
     expect((error as Error).cause).toMatchObject({ name: 'NotLeaderError' });
   });
 
+  it('does every kind of action a teacher may write, as the trace shows', async () => {
+    const all: Lesson = {
+      id: 'every-action',
+      title: 'Every action',
+      summary: 'Each action once.',
+      cluster: { size: 3, seed: 2, snapshotThreshold: 0 },
+      steps: [
+        { caption: 'Wait.', until: { leader: true }, forMs: 100 },
+        {
+          caption: '{l} and {f}.',
+          actions: [
+            { do: 'remember', node: 'leader', as: 'l' },
+            { do: 'remember', node: 'follower', as: 'f' },
+            { do: 'drop', type: 'AppendEntries', from: '$l', to: '$f', count: 2 },
+            { do: 'propose', command: 'a', as: 'a' },
+          ],
+          until: { applied: '$a', on: 'all' },
+        },
+        { caption: 'Cut.', actions: [{ do: 'cut', from: '$l', to: '$f' }], forMs: 120 },
+        { caption: 'Restore, compact.', actions: [{ do: 'restore', from: '$l', to: '$f' }, { do: 'compact', node: '$l' }], until: { compacted: '$l' } },
+        { caption: 'Alone.', actions: [{ do: 'partition', groups: [['$f']] }], forMs: 100 },
+        { caption: 'Healed.', actions: [{ do: 'heal' }], until: { converged: true }, timeoutMs: 5_000 },
+        { caption: 'A learner.', actions: [{ do: 'add-node', node: '4', voter: false }], until: { all: [{ member: '4', voter: false }, { applied: '$a', on: '4' }] } },
+        { caption: 'Gone.', actions: [{ do: 'remove-node', node: '4' }], forMs: 100 },
+        { caption: 'Disconnect {f}.', actions: [{ do: 'disconnect', node: '$f' }, { do: 'drop', type: 'RequestVote' }, { do: 'stop-dropping' }, { do: 'reconnect', node: '$f' }], forMs: 100 },
+      ],
+    };
+    const run = new LessonRun(all);
+    await run.runToEnd();
+    const trace = run.cluster.trace();
+    const { l, f } = run.names as { l: string; f: string };
+    expect(of(trace, 'drop').filter((e) => e.reason === 'filter').map((e) => [e.type, e.from, e.to])).toEqual([['AppendEntries', l, f], ['AppendEntries', l, f]]);
+    expect(of(trace, 'cut').map((e) => [e.from, e.to])).toEqual([[l, f]]);
+    expect(of(trace, 'restore').map((e) => [e.from, e.to])).toEqual([[l, f]]);
+    expect(of(trace, 'snapshot').filter((e) => e.node === l && !e.installed).length).toBe(1);
+    expect(of(trace, 'partition').map((e) => e.groups)).toEqual([[[f]]]);
+    expect(of(trace, 'heal').length).toBe(1);
+    expect(of(trace, 'join').map((e) => e.node)).toEqual(['4']);
+    expect(of(trace, 'leave').map((e) => e.node)).toEqual(['4']);
+    expect(of(trace, 'disconnect').map((e) => e.node)).toEqual([f]);
+    expect(of(trace, 'reconnect').map((e) => e.node)).toEqual([f]);
+    expect(run.captions[1]).toBe(`${l} and ${f}.`);
+  });
+
   it('runs a lesson read from JSON, with a seed of its own', async () => {
     const run = new LessonRun(JSON.parse(JSON.stringify(tiny)) as Lesson, { seed: 'other' });
     await run.runToEnd();
