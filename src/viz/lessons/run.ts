@@ -101,7 +101,7 @@ export class LessonRun {
   #holding = false;
   /** The current step has ended: the next one begins when the run goes on. */
   #pendingEnter = false;
-  /** The virtual time the caller has asked for so far (a membership change may run past it). */
+  /** Where the current slice ends, in virtual time (a membership change may run past it). */
   #target = 0;
   /** The current step's markers: its `forMs` passed, its `timeoutMs` passed. */
   #minPassed = true;
@@ -174,8 +174,8 @@ export class LessonRun {
    * Advances virtual time by `ms` (e.g. one animation frame × speed), doing each step's actions
    * when it begins and moving on when its condition holds; resolves with the captions of the
    * steps entered meanwhile (often none). Calls are queued: each starts when the one before
-   * has settled. A membership change runs the simulation by itself until it is done: the next
-   * calls then pass no time until the caller's clock has caught up.
+   * has settled. A membership change (`add-node`, `remove-node`) runs the simulation by itself
+   * until it is done, so the slice it begins in may pass more than `ms`.
    */
   advance(ms: number): Promise<readonly string[]> {
     if (!(ms >= 0) || !Number.isFinite(ms)) return Promise.reject(new RangeError(`LessonRun.advance: ms must be a finite number ≥ 0, got ${String(ms)}`));
