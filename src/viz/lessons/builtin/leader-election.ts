@@ -12,16 +12,16 @@ export const leaderElection: Lesson = {
       until: { someone: 'candidate' },
     },
     {
-      caption: 'Nobody leads, so the first timer to run out is {c}\'s: it becomes a candidate for term {term}, votes for itself and asks the others for their votes (RequestVote).',
+      caption: 'Nobody leads, so the first timer to run out is server {c}\'s: it becomes a candidate for term {term}, votes for itself and asks the others for their votes (RequestVote).',
       actions: [{ do: 'remember', node: 'candidate', as: 'c' }],
       until: { leader: true },
     },
     {
-      caption: 'A server votes once per term, for the first candidate that asks whose log is at least as up to date as its own. With votes from a majority (3 of 5), {leader} is leader of term {term}.',
+      caption: 'A server votes once per term, for the first candidate that asks whose log is at least as up to date as its own. With votes from a majority (3 of 5), server {leader} is leader of term {term}.',
       forMs: 3_000,
     },
     {
-      caption: 'The leader sends heartbeats (empty AppendEntries) every half second. Each one resets a follower\'s election timer, so no one else stands while {leader} leads.',
+      caption: 'The leader sends heartbeats (empty AppendEntries) every half second. Each one resets a follower\'s election timer, so no one else stands while server {leader} leads.',
       forMs: 5_000,
     },
   ],

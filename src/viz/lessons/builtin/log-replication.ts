@@ -12,7 +12,7 @@ export const logReplication: Lesson = {
       until: { leader: true },
     },
     {
-      caption: '{leader} leads term {term}. A client sends it a command, "set x to 5". The leader appends it to its log as entry {x}, not committed yet, and sends it to every follower in its next AppendEntries. Each follower appends it and answers.',
+      caption: 'Server {leader} leads term {term}. A client sends it a command, "set x to 5". The leader appends it to its log as entry {x}, not committed yet, and sends it to every follower in its next AppendEntries. Each follower appends it and answers.',
       actions: [{ do: 'propose', command: { set: 'x', to: 5 }, as: 'x' }],
       until: { committed: '$x', on: 'leader' },
     },

@@ -12,7 +12,7 @@ export const membership: Lesson = {
       until: { leader: true },
     },
     {
-      caption: '{leader} leads term {term}, and commits entry {a} on all three servers.',
+      caption: 'Server {leader} leads term {term}, and commits entry {a} on all three servers.',
       actions: [{ do: 'propose', command: { set: 'x', to: 1 }, as: 'a' }],
       until: { applied: '$a', on: 'all' },
     },
@@ -34,18 +34,18 @@ export const membership: Lesson = {
       forMs: 1_000,
     },
     {
-      caption: 'Now server {gone} is to be removed. A change is an entry in the log: the leader uses it as soon as it is appended, and stops replicating to {gone}.',
+      caption: 'Now server {gone} is to be removed. A change is an entry in the log: the leader uses it as soon as it is appended, and stops replicating to server {gone}.',
       actions: [{ do: 'remember', node: 'follower', as: 'gone' }],
       forMs: 2_000,
     },
     {
-      caption: 'Server {gone} is removed: the change is committed, and {gone} is shut down for good.',
+      caption: 'Server {gone} is removed: the change is committed, and server {gone} is shut down for good.',
       actions: [{ do: 'remove-node', node: '$gone' }],
       until: { member: '$gone', voter: false },
       forMs: 2_000,
     },
     {
-      caption: 'With three voters left, a majority is two again: the others commit entry {c} without {gone}.',
+      caption: 'With three voters left, a majority is two again: the others commit entry {c} without server {gone}.',
       actions: [{ do: 'propose', command: { set: 'x', to: 3 }, as: 'c' }],
       until: { applied: '$c', on: 'all' },
     },

@@ -14,7 +14,7 @@ export const preVote: Lesson = {
       until: { leaderIs: '1' },
     },
     {
-      caption: '{lead} leads term {term}. Server 3 is cut off from the others.',
+      caption: 'Server {lead} leads term {term}. Server 3 is cut off from the others.',
       actions: [{ do: 'remember', node: 'leader', as: 'lead' }, { do: 'disconnect', node: '3' }],
       forMs: 500,
     },
@@ -24,7 +24,7 @@ export const preVote: Lesson = {
       forMs: 10_000,
     },
     {
-      caption: 'Server 3 reconnects. Its next poll is refused: the others hear from {lead}, and its log is behind. The leader\'s heartbeat brings it up to date. The leader was never disturbed: still {leader}, term {term}.',
+      caption: 'Server 3 reconnects. Its next poll is refused: the others hear from server {lead}, and its log is behind. The leader\'s heartbeat brings it up to date. The leader was never disturbed: still server {leader}, in term {term}.',
       actions: [{ do: 'reconnect', node: '3' }],
       until: { applied: '$a', on: '3' },
       forMs: 6_000,
@@ -37,17 +37,17 @@ export const preVote: Lesson = {
       timeoutMs: 30_000,
     },
     {
-      caption: 'Server 5\'s term climbs, one election after another, while {lead} goes on leading term {term}.',
+      caption: 'Server 5\'s term climbs, one election after another, while server {lead} goes on leading term {term}.',
       forMs: 8_000,
     },
     {
-      caption: 'Server 5 reconnects. It answers the leader\'s heartbeat with its own, higher term: {lead} must step down, and the cluster has no leader until a new election, in a term above 5\'s.',
+      caption: 'Server 5 reconnects. It answers the leader\'s heartbeat with its own, higher term: server {lead} must step down, and the cluster has no leader until a new election, in a term above 5\'s.',
       actions: [{ do: 'reconnect', node: '5' }],
       until: { leader: true, termAbove: '$lead' },
       timeoutMs: 30_000,
     },
     {
-      caption: '{leader} leads term {term}. Server 5 could not win (its log was behind), but it cost the cluster an election. Pre-vote prevents that.',
+      caption: 'Server {leader} leads term {term}. Server 5 could not win (its log was behind), but it cost the cluster an election. Pre-vote prevents that.',
       until: { converged: true },
       forMs: 3_000,
       timeoutMs: 30_000,

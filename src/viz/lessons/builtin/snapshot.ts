@@ -12,7 +12,7 @@ export const snapshot: Lesson = {
       until: { leader: true },
     },
     {
-      caption: '{leader} leads term {term}. Server {away} is cut off from the others.',
+      caption: 'Server {leader} leads term {term}. Server {away} is cut off from the others.',
       actions: [{ do: 'disconnect', node: 'follower', as: 'away' }],
       forMs: 500,
     },
