@@ -23,7 +23,7 @@ import type { Lesson } from './types.js';
  * // …
  * ```
  */
-export const lessons: readonly Lesson[] = deepFreeze([leaderElection, logReplication, leaderCrash, figure8, partition, preVote, snapshot, membership]);
+export const lessons: readonly Lesson[] = /* @__PURE__ */ deepFreeze([leaderElection, logReplication, leaderCrash, figure8, partition, preVote, snapshot, membership]);
 
 /**
  * The built-in lesson with this id, or undefined.
