@@ -18,7 +18,10 @@ import { ReplayError } from './replay-error.js';
 /**
  * One node's visible state at a point of a trace. A crashed node shows what survives the crash,
  * which is what it restarts with: its term, vote, log and snapshot, role follower, commit and
- * applied index at its snapshot's, no votes.
+ * applied index at its snapshot's, no votes. The log is the node's log as saved (the trace
+ * records saves): on a cluster with `diskLatencyMs` it lags the node's in-memory log while saves
+ * are in flight, and a snapshot taken by `compact()` shows at once, though a crash before the
+ * node's next step would lose it.
  *
  * @example
  * ```ts
