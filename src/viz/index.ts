@@ -36,3 +36,5 @@ export { parsePlaygroundAttributes } from './playground/options.js';
 export type { PlaygroundOptions, PlaygroundConfig, PlaygroundAttributes } from './playground/options.js';
 export { PlaygroundError } from './playground/errors.js';
 export type { PlaygroundErrorCode } from './playground/errors.js';
+export { definePlayground } from './playground/element.js';
+export type { RaftPlayground, PlaygroundElementState } from './playground/element.js';
