@@ -314,7 +314,7 @@ class View {
     this.#lessonTitle = h('h3', { 'data-role': 'lesson-title' });
     this.#caption = h('p', { class: 'rp-caption', 'data-role': 'caption', 'aria-live': 'polite' });
     this.#stepText = h('span', { 'data-role': 'lesson-step' });
-    this.#next = button('Next step', 'Next step ▸', () => void this.act(() => this.model.nextStep()));
+    this.#next = button('Next step', 'Next step', () => void this.act(() => this.model.nextStep()));
     this.#lesson = h('section', { class: 'rp-lesson', 'aria-label': 'Lesson', hidden: true }, this.#lessonTitle, this.#caption, h('div', { class: 'rp-row' }, this.#stepText, this.#next));
 
     this.#linksLayer = svg(doc, 'g', { class: 'rp-links' });
@@ -331,8 +331,8 @@ class View {
     this.#nodeControls = h('div', { class: 'rp-nodectl', role: 'group', 'aria-label': 'Nodes' });
     const side = h('div', { class: 'rp-side' }, this.#details, this.#nodeControls);
 
-    this.#playButton = button('Play', '▶ Play', () => (this.#playing ? this.pause() : this.play()));
-    const stepButton = button('Step', '⏭ Step', () => void this.act(() => this.stepOnce()));
+    this.#playButton = button('Play', 'Play', () => (this.#playing ? this.pause() : this.play()));
+    const stepButton = button('Step', 'Step', () => void this.act(() => this.stepOnce()));
     this.#speedInput = h('input', { type: 'range', min: -1, max: 1, step: 0.05, value: 0, 'aria-label': 'Speed' });
     this.#speedInput.addEventListener('input', () => this.setSpeed(10 ** Number(this.#speedInput.value)));
     this.#speedText = h('output', { 'aria-hidden': 'true' }, '1×');
@@ -573,7 +573,7 @@ class View {
 
   #drawTransport(state: PlaygroundState): void {
     attrs(this.#playButton, { 'aria-label': this.#playing ? 'Pause' : 'Play' });
-    text(this.#playButton, this.#playing ? '⏸ Pause' : '▶ Play');
+    text(this.#playButton, this.#playing ? 'Pause' : 'Play');
     const speed = this.#speed;
     const speedText = `${speed}×`;
     text(this.#speedText, speedText);
