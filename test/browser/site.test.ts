@@ -20,7 +20,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Cluster } from '../../src/index.js';
-import { lessons, timestampEvents, vectorExampleSteps } from '../../src/viz/index.js';
+import { LessonRun, lessons, timestampEvents, vectorExampleSteps, type Lesson } from '../../src/viz/index.js';
 import { root } from '../support/snippets.js';
 // Type-checks the page scripts with the project (tsc follows imports); nothing here runs them.
 import type {} from '../../docs/site/src/clocks.js';
@@ -107,6 +107,13 @@ const screenshot = (page: Page, name: string) => page.screenshot({ path: join(AR
 function localFile(where: Where, url: URL): string {
   if (where === 'http') return join(out, decodeURIComponent(url.pathname));
   return fileURLToPath(url);
+}
+
+/** The caption a lesson opens with, as a Node run of it reads it. */
+async function firstCaption(lesson: Lesson): Promise<string | undefined> {
+  const run = new LessonRun(lesson);
+  await run.advance(0);
+  return run.captions[0];
 }
 
 describe('the courseware site in chromium', () => {
@@ -233,6 +240,65 @@ describe('the courseware site in chromium', () => {
         expect(await buttons.evaluateAll((els) => els.map((e) => e.getAttribute('data-lesson')))).toEqual([...lessons.map((l) => l.id), '']);
         expect(await buttons.allTextContents()).toEqual([...lessons.map((l) => l.title), 'Free play']);
         expect(lessons.map((l) => l.id).sort()).toEqual(['figure-8', 'leader-crash', 'leader-election', 'log-replication', 'membership', 'partition', 'pre-vote', 'snapshot']);
+        expect(problems).toEqual([]);
+      });
+
+      it('playground.html: a lesson picked on the page runs to its end in the element, and seeking back and forth gives the same state', async () => {
+        const { page, problems } = await visit(where, 'playground.html');
+        expect(await page.locator('#playground-missing').isHidden()).toBe(true);
+        const element = page.locator('raft-playground#playground');
+        // The element drew itself: its controls, by their labels, and a node per member.
+        expect(await element.locator('button[aria-label="Play"]').count()).toBe(1);
+        expect(await element.locator('input[type=range][aria-label="Timeline"]').count()).toBe(1);
+        expect(await element.locator('[data-node]').count()).toBeGreaterThanOrEqual(5);
+
+        const lesson = lessons.find((l) => l.id === 'leader-election') as (typeof lessons)[number];
+        await page.click(`#lesson-list button[data-lesson="${lesson.id}"]`);
+        expect(await page.locator(`#lesson-list button[data-lesson="${lesson.id}"]`).getAttribute('aria-pressed')).toBe('true');
+        expect(await element.getAttribute('lesson')).toBe(lesson.id);
+        expect(new URL(page.url()).hash).toBe(`#lesson=${lesson.id}`);
+        await expect.poll(() => element.locator('[data-role="caption"]').textContent()).toBe((await firstCaption(lesson)) ?? '?');
+
+        // Run it to its end, as fast as it runs (advance), moving on from each step's end.
+        const run = await page.evaluate(async () => {
+          type El = HTMLElement & { state: { time: number; error: string | null; lesson: { done: boolean; holding: boolean; caption: string; step: number } | null }; advance(ms: number): Promise<void>; nextStep(): Promise<void>; pause(): void };
+          const el = document.querySelector('raft-playground') as El;
+          el.pause();
+          const captions: string[] = [];
+          for (let i = 0; i < 4000 && el.state.lesson?.done !== true && el.state.error === null; i++) {
+            const caption = el.state.lesson?.caption ?? '';
+            if (captions[captions.length - 1] !== caption) captions.push(caption);
+            if (el.state.lesson?.holding === true) await el.nextStep();
+            else await el.advance(250);
+          }
+          return { captions, done: el.state.lesson?.done, error: el.state.error, time: el.state.time, shown: el.shadowRoot?.querySelector('[data-role=caption]')?.textContent };
+        });
+        expect(run.error).toBeNull();
+        expect(run.done).toBe(true);
+        // The captions a Node run of the same lesson reads, in order (a lesson's run is its data).
+        const headless = new LessonRun(lesson);
+        await headless.runToEnd();
+        expect(run.captions).toEqual(headless.captions);
+        expect(run.captions).toHaveLength(lesson.steps.length);
+        expect(run.shown).toBe(headless.caption);
+        if (where === 'http') await element.screenshot({ path: join(ARTIFACTS, 'site-playground-lesson-end.png') });
+
+        // Seeking back to the middle and forward to the end again shows the same states.
+        const state = () => page.evaluate(() => JSON.stringify((document.querySelector('raft-playground') as unknown as { state: unknown }).state));
+        const seek = (ms: number) => page.evaluate((ms) => (document.querySelector('raft-playground') as unknown as { seek(ms: number): Promise<void> }).seek(ms), ms);
+        const end = await state();
+        const middle = Math.floor(run.time / 2);
+        await seek(middle);
+        const atMiddle = await state();
+        expect(JSON.parse(atMiddle)).toMatchObject({ time: middle });
+        expect(atMiddle).not.toBe(end);
+        await seek(run.time);
+        expect(await state()).toBe(end);
+        await seek(0);
+        await seek(middle);
+        expect(await state()).toBe(atMiddle);
+        // The timeline shows the time seeked to.
+        expect(Number(await element.locator('input[aria-label="Timeline"]').inputValue())).toBe(middle);
         expect(problems).toEqual([]);
       });
     });

@@ -19,13 +19,18 @@ export function start(doc: Document, win: Window): void {
     doc.getElementById('playground-missing')?.removeAttribute('hidden');
   }
   const known = new Set(buttons.map((b) => b.dataset['lesson'] ?? ''));
+  const press = (lesson: string): void => {
+    for (const button of buttons) button.setAttribute('aria-pressed', String(button.dataset['lesson'] === lesson));
+  };
   const choose = (id: string, focus: boolean): void => {
     const lesson = known.has(id) ? id : '';
-    for (const button of buttons) button.setAttribute('aria-pressed', String(button.dataset['lesson'] === lesson));
+    press(lesson);
     if (lesson === '') playground.removeAttribute('lesson');
-    else playground.setAttribute('lesson', lesson);
+    else if (playground.getAttribute('lesson') !== lesson) playground.setAttribute('lesson', lesson);
     if (focus) playground.scrollIntoView({ block: 'nearest' });
   };
+  // The element has its own lesson picker, which sets the same attribute: keep the buttons in step.
+  new MutationObserver(() => press(playground.getAttribute('lesson') ?? '')).observe(playground, { attributes: true, attributeFilter: ['lesson'] });
   for (const button of buttons) {
     button.addEventListener('click', () => {
       const id = button.dataset['lesson'] ?? '';
