@@ -92,11 +92,42 @@ export interface PlaygroundLessonState {
  * ```
  */
 export type PlaygroundAction =
-  | { readonly kind: 'crash' | 'restart' | 'timeout'; readonly node: NodeId }
-  | { readonly kind: 'partition'; readonly groups: readonly (readonly NodeId[])[] }
-  | { readonly kind: 'heal' | 'next-step' }
-  | { readonly kind: 'propose'; readonly node: NodeId; readonly command: unknown }
-  | { readonly kind: 'drop'; readonly message: number; readonly from: NodeId; readonly to: NodeId; readonly deliverAt: number };
+  | {
+      /** Crash, restart, or time out (campaign) a node. */
+      readonly kind: 'crash' | 'restart' | 'timeout';
+      /** The node. */
+      readonly node: NodeId;
+    }
+  | {
+      /** Partition the network. */
+      readonly kind: 'partition';
+      /** The groups that cannot talk to each other (unnamed nodes form one more). */
+      readonly groups: readonly (readonly NodeId[])[];
+    }
+  | {
+      /** Heal the network, or move a lesson on to its next step. */
+      readonly kind: 'heal' | 'next-step';
+    }
+  | {
+      /** Propose a command. */
+      readonly kind: 'propose';
+      /** The leader it was proposed to. */
+      readonly node: NodeId;
+      /** The command (a JSON value). */
+      readonly command: unknown;
+    }
+  | {
+      /** Drop a message in flight. */
+      readonly kind: 'drop';
+      /** Its trace id. */
+      readonly message: number;
+      /** Its sender. */
+      readonly from: NodeId;
+      /** Its receiver. */
+      readonly to: NodeId;
+      /** When it arrives, and so is lost (virtual ms). */
+      readonly deliverAt: number;
+    };
 
 /**
  * A user action with when it happened: after `tick` slices of the simulation, at virtual `time`.
