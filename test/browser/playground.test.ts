@@ -178,6 +178,7 @@ describe('<raft-playground> in chromium', () => {
   });
 
   it('seeks backward to the replayed past and forward again to the same state', async () => {
+    await open();
     const at = await call('main', 'advance', 0);
     const back = await call('main', 'seek', 3000);
     expect(back.time).toBe(3000);
@@ -209,6 +210,7 @@ describe('<raft-playground> in chromium', () => {
   });
 
   it('runs every lesson to its end inside the element, caption shown at each step', async () => {
+    await open();
     const ids = await page.evaluate(() => window.lessonIds);
     expect(ids).toEqual(lessons.map((l) => l.id));
     for (const lesson of lessons) {
