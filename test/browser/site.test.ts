@@ -240,6 +240,14 @@ describe('the courseware site in chromium', () => {
         expect(await buttons.evaluateAll((els) => els.map((e) => e.getAttribute('data-lesson')))).toEqual([...lessons.map((l) => l.id), '']);
         expect(await buttons.allTextContents()).toEqual([...lessons.map((l) => l.title), 'Free play']);
         expect(lessons.map((l) => l.id).sort()).toEqual(['figure-8', 'leader-crash', 'leader-election', 'log-replication', 'membership', 'partition', 'pre-vote', 'snapshot']);
+        expect(await page.locator('raft-playground').getAttribute('lesson')).toBeNull(); // free play
+        expect(await page.locator('#lesson-list button[data-lesson=""]').getAttribute('aria-pressed')).toBe('true');
+
+        // A link can open a lesson.
+        await page.goto(`${urlOf(where, 'playground.html')}#lesson=figure-8`);
+        await expect.poll(() => page.locator('raft-playground').getAttribute('lesson')).toBe('figure-8');
+        expect(await page.locator('#lesson-list button[aria-pressed="true"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-lesson')))).toEqual(['figure-8']);
+        expect(await page.locator('raft-playground [data-role="lesson-title"]').textContent()).toBe(lessons.find((l) => l.id === 'figure-8')?.title);
         expect(problems).toEqual([]);
       });
 
