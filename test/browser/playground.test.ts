@@ -111,6 +111,11 @@ async function call(id: string, method: string, ...args: unknown[]) {
   );
 }
 
+/** Element `#id`'s state, read without changing anything. */
+async function stateOf(id: string) {
+  return page.evaluate((id) => (document.getElementById(id) as unknown as RaftPlayground).state, id);
+}
+
 /** What the DOM of element `#id` says about node `node`. */
 async function nodeDom(id: string, node: string) {
   return page.evaluate(
@@ -260,6 +265,28 @@ describe('<raft-playground> in chromium', () => {
     await page.keyboard.press('p');
     expect((await call('keys', 'advance', 0)).playing).toBe(true);
     await call('keys', 'pause');
+  });
+
+  it('drops a message picked in the picture with the Drop button; the timeline moves with the arrow keys', async () => {
+    await fresh('drop', { seed: '1', size: '5' });
+    const state = await call('drop', 'advance', 9000);
+    const target = state.messages.find((m) => !m.duplicate && m.progress < 0.5) ?? state.messages.find((m) => !m.duplicate);
+    expect(target).toBeDefined();
+    const id = target?.id as number;
+    await page.locator(`#drop [data-message="${id}"]`).first().click();
+    const details = await page.evaluate(() => document.getElementById('drop')?.shadowRoot?.querySelector('[data-role=details]')?.textContent ?? '');
+    expect(details).toContain(`Message ${id}: ${target?.type}`);
+    await page.locator(`#drop button[aria-label="Drop message ${id}"]`).click();
+    const after = await call('drop', 'advance', 2000);
+    expect(after.actions.map((a) => a.action)).toEqual([{ kind: 'drop', message: id, from: target?.from, to: target?.to, deliverAt: expect.any(Number) }]);
+    const trace = await page.evaluate(() => (document.getElementById('drop') as unknown as RaftPlayground).model.trace().filter((e) => e.kind === 'drop' || e.kind === 'deliver'));
+    expect(trace.filter((e) => 'id' in e && e.id === id).map((e) => e.kind)).toEqual(['drop']);
+    await page.locator('#drop input[aria-label="Timeline"]').focus();
+    await page.keyboard.press('Shift+ArrowLeft');
+    expect((await stateOf('drop')).time).toBe(after.time - 1000);
+    await page.keyboard.press('Home');
+    expect((await stateOf('drop')).time).toBe(0);
+    expect((await stateOf('drop')).actions.length).toBe(1); // looking back discards nothing
   });
 
   it('shows a hostile command as text, running nothing', async () => {

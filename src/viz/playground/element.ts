@@ -341,6 +341,19 @@ class View {
       this.pause();
       void this.act(() => this.model.seek(Number(this.#timeline.value)));
     });
+    // Arrows move 100 ms (with Shift, 1 s), Home and End go to the ends: "any" steps would be 1 ms.
+    this.#timeline.addEventListener('keydown', (event) => {
+      const state = this.model.state;
+      const move: Readonly<Record<string, number>> = { ArrowLeft: -1, ArrowDown: -1, ArrowRight: 1, ArrowUp: 1, PageDown: -10, PageUp: 10 };
+      let to: number | undefined;
+      if (event.key === 'Home') to = 0;
+      else if (event.key === 'End') to = state.head;
+      else if (move[event.key] !== undefined) to = state.time + (move[event.key] as number) * (event.shiftKey ? 1000 : 100);
+      if (to === undefined) return;
+      event.preventDefault();
+      this.pause();
+      void this.act(() => this.model.seek(to));
+    });
     this.#timeText = h('span', { class: 'rp-time', 'data-role': 'time' }, '0.00 s');
     const transport = h('div', { class: 'rp-row', role: 'group', 'aria-label': 'Playback' }, this.#playButton, stepButton, h('label', {}, 'Speed', this.#speedInput), this.#speedText, this.#timeline, this.#timeText);
 
