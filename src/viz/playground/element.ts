@@ -59,7 +59,8 @@ export interface PlaygroundElementState extends PlaygroundState {
  * Inside the shadow root: `element.shadowRoot.querySelector(…)`.
  *
  * Keyboard: every control is a button or an input, in reading order; nodes and messages take
- * focus to show their details; shortcuts outside text inputs: `p` play/pause, `s` step, `n`
+ * focus to show their details; on the timeline the arrows move 100 ms (with Shift, 1 s) and
+ * Home and End go to its ends; shortcuts outside text inputs: `p` play/pause, `s` step, `n`
  * next step.
  *
  * Testing hooks: `state`, the methods below, and the event `raft-playground:state` (a

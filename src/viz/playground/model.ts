@@ -116,7 +116,7 @@ export class PlaygroundModel {
     return this.#actions;
   }
 
-  /** The cluster of the current run (rebuilt by a re-simulation: do not keep it). */
+  /** The cluster of the current run, to read (rebuilt by a re-simulation: do not keep it; changes made on it directly are not recorded, so a re-simulation loses them). */
   get cluster(): Cluster<unknown, unknown> {
     return this.#sim.cluster;
   }
