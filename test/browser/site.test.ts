@@ -146,8 +146,13 @@ describe('the courseware site in chromium', () => {
               .filter((c) => c.closest('raft-playground') === null)
               .filter((c) => (c as HTMLInputElement).labels?.length === 0 && !c.getAttribute('aria-label'))
               .map((c) => c.id),
+            // Several pictures on one page: no id twice, and every arrowhead they name is there.
+            duplicateIds: ((ids) => ids.filter((id, i) => ids.indexOf(id) !== i))(Array.from(document.querySelectorAll('[id]')).map((e) => e.id)),
+            danglingRefs: Array.from(document.querySelectorAll('[marker-end], [fill^="url("]'))
+              .map((e) => /url\(#([^)]+)\)/.exec(e.getAttribute('marker-end') ?? e.getAttribute('fill') ?? '')?.[1] ?? '')
+              .filter((id) => id !== '' && document.getElementById(id) === null),
           }));
-          expect(shape, file).toEqual({ lang: 'en', title: expect.stringContaining('raftkit') as string, h1: 1, main: 1, unlabelled: [] });
+          expect(shape, file).toEqual({ lang: 'en', title: expect.stringContaining('raftkit') as string, h1: 1, main: 1, unlabelled: [], duplicateIds: [], danglingRefs: [] });
           if (where === 'http') await screenshot(page, file.replace(/\W+/g, '-').replace(/-html$/, ''));
           expect(problems, file).toEqual([]);
         });

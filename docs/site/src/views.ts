@@ -14,6 +14,16 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => HTML_SPECIAL[c] as string);
 }
 
+/**
+ * `svg` with every id it defines (and each `url(#id)` / `href="#id"` naming one) prefixed with
+ * `scope`: each picture defines its arrowheads under the same ids, and a page that inlines
+ * several must not hold one id twice.
+ */
+export function scopeIds(svg: string, scope: string): string {
+  const ids = new Set([...svg.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1] as string));
+  return svg.replace(/(\sid="|url\(#|href="#)([^")]+)/g, (whole, lead: string, id: string) => (ids.has(id) ? `${lead}${scope}-${id}` : whole));
+}
+
 /** The pages, in the order of the navigation bar. */
 export const PAGES = [
   { file: 'index.html', name: 'Home' },
@@ -60,7 +70,7 @@ export function lamportSection(): string {
   const lines = lamportExample();
   return (
     `<pre class="output" id="lamport-output" aria-label="What the example prints">${escapeHtml(lines.join('\n'))}</pre>` +
-    `<figure id="lamport-figure">${toClocksSvg(lamportExampleSteps, { timestamps: 'lamport', title: "The seed's Lamport clock example: A sends at 1, B receives at 2, B's internal event at 3" })}` +
+    `<figure id="lamport-figure">${scopeIds(toClocksSvg(lamportExampleSteps, { timestamps: 'lamport', title: "The seed's Lamport clock example: A sends at 1, B receives at 2, B's internal event at 3" }), 'lamport')}` +
     `<figcaption>Time flows down. Each dot is an event with its Lamport time (L). The receive takes the larger of B's time and the message's, plus one.</figcaption></figure>` +
     eventTable('The Lamport example, event by event', events, processesOf(events), 'lamport-table')
   );
@@ -69,7 +79,7 @@ export function lamportSection(): string {
 /** The vector clocks example on a space-time diagram, concurrent events marked; `focus` colours one event's past and future. */
 export function vectorFigure(focus?: string): string {
   const title = focus === undefined ? 'Vector clocks of A, B and C: concurrent events ringed in amber' : `Vector clocks of A, B and C: the past (blue), future (green) and concurrent events (amber) of ${focus}`;
-  return toClocksSvg(vectorExampleSteps, { ...(focus !== undefined && { focus }), title });
+  return scopeIds(toClocksSvg(vectorExampleSteps, { ...(focus !== undefined && { focus }), title }), 'vector');
 }
 
 /** The vector example: a focus picker, the picture and the table. */
@@ -123,7 +133,7 @@ export async function runMiniProject(seed: number | string = 42, rounds = 3, siz
     const grantedBy = votes.filter((v) => v.granted && v.node !== report.leader).map((v) => v.node);
     const refusals = votes.filter((v) => !v.granted).map((v) => ({ node: v.node, reason: v.reason ?? 'refused' }));
     const title = `Round ${report.round}: node ${report.failed} fails, ${report.leader === null ? 'no leader is elected' : `node ${report.leader} is elected in term ${report.term}`}, node ${report.failed} recovers`;
-    return { report, from, to, grantedBy, refusals, svg: toSpaceTimeSvg(trace, { from: Math.max(0, from - 10), to, heartbeats: false, pxPerMs: 1.4, title }) };
+    return { report, from, to, grantedBy, refusals, svg: scopeIds(toSpaceTimeSvg(trace, { from: Math.max(0, from - 10), to, heartbeats: false, pxPerMs: 1.4, title }), `round-${report.round}`) };
   });
 }
 
