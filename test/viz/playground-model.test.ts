@@ -191,7 +191,7 @@ describe('PlaygroundModel', () => {
       'speed 50 is outside 0.1–10: using 10',
     ]);
     expect(read({ size: '2' }).options.size).toBe(3);
-    expect(read({ lesson: 'figure-8' })).toMatchObject({ options: { lesson: 'figure-8' }, speed: 0.1 });
+    expect(read({ lesson: 'figure-8' })).toMatchObject({ options: { lesson: 'figure-8' }, speed: 1 });
     expect(read({ 'pre-vote': 'false', 'check-quorum': '' }).options).toMatchObject({ preVote: false, checkQuorum: true });
   });
 });

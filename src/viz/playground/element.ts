@@ -42,8 +42,7 @@ export interface PlaygroundElementState extends PlaygroundState {
  * Attributes: `seed` (a whole number, default 1), `size` (3–7, default 5), `autoplay`,
  * `lesson` (a built-in lesson's id: it runs that lesson, on the lesson's own cluster and seed,
  * showing its caption and holding at each step's end until "Next step"), `pre-vote` and
- * `check-quorum` (on unless `"false"`), `speed` (0.1–10, default 1; 0.1 for a lesson, which runs
- * Raft's real timings). Bad values are not fatal: a size outside 3–7 is clamped, a bad seed or
+ * `check-quorum` (on unless `"false"`), `speed` (0.1–10, default 1). Bad values are not fatal: a size outside 3–7 is clamped, a bad seed or
  * speed falls back to the default, an unknown lesson to free play, and each is said in
  * `[data-role=problems]`.
  *

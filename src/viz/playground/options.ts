@@ -48,7 +48,7 @@ export interface PlaygroundOptions {
  * ```ts
  * import { PlaygroundModel, type PlaygroundConfig } from 'raftkit/viz';
  * const config: PlaygroundConfig = new PlaygroundModel({ lesson: 'leader-election' }).config;
- * console.log(config.lesson?.title, config.size, config.electionTimeoutMs); // Leader election 5 [ 150, 300 ]
+ * console.log(config.lesson?.title, config.size, config.electionTimeoutMs); // Leader election 5 [ 1500, 3000 ]
  * ```
  */
 export interface PlaygroundConfig {
@@ -173,8 +173,8 @@ export function parsePlaygroundAttributes(attribute: (name: string) => string | 
     else problems.push(`no lesson ${JSON.stringify(lessonText)}: playing freely`);
   }
   const speedText = attribute('speed');
-  // A lesson runs Raft's real timings (a message takes 10–30 ms): it starts slowed down.
-  let speed = lesson === undefined ? 1 : 0.1;
+  // (The lessons run slowed-down timings as free play does, so 1× suits both.)
+  let speed = 1;
   if (speedText !== null && speedText.trim() !== '') {
     const n = Number(speedText);
     if (!Number.isFinite(n) || n <= 0) problems.push(`speed ${JSON.stringify(speedText)} is not a positive number: using ${speed}`);
