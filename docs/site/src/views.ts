@@ -112,6 +112,9 @@ export interface RoundView {
   readonly svg: string;
 }
 
+/** The next round can start at the very moment this one ends (its node fails at once): stop just before. */
+const WINDOW_EDGE_MS = 0.001;
+
 /**
  * Runs the seed's mini project (`cluster.simulate({ rounds })` on a 5-node cluster, as
  * `raftkit demo` does with seed 42) and draws each round's window, from the node's failure to
@@ -133,7 +136,7 @@ export async function runMiniProject(seed: number | string = 42, rounds = 3, siz
     const grantedBy = votes.filter((v) => v.granted && v.node !== report.leader).map((v) => v.node);
     const refusals = votes.filter((v) => !v.granted).map((v) => ({ node: v.node, reason: v.reason ?? 'refused' }));
     const title = `Round ${report.round}: node ${report.failed} fails, ${report.leader === null ? 'no leader is elected' : `node ${report.leader} is elected in term ${report.term}`}, node ${report.failed} recovers`;
-    return { report, from, to, grantedBy, refusals, svg: scopeIds(toSpaceTimeSvg(trace, { from: Math.max(0, from - 10), to, heartbeats: false, pxPerMs: 1.4, title }), `round-${report.round}`) };
+    return { report, from, to, grantedBy, refusals, svg: scopeIds(toSpaceTimeSvg(trace, { from: Math.max(0, from - 10), to: to - WINDOW_EDGE_MS, heartbeats: false, pxPerMs: 2, title }), `round-${report.round}`) };
   });
 }
 
