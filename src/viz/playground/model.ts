@@ -347,7 +347,13 @@ export class PlaygroundModel {
         next++;
       }
       if (k >= pending.to) break;
-      if (!(await this.#tick(sim))) break;
+      if (sim.run === null) {
+        // Free play: nothing between two events waits on a promise, so one run to the next
+        // action is the same as its slices (the tests compare them), and much faster.
+        const until = Math.min(next < actions.length ? (actions[next] as RecordedAction).tick : pending.to, pending.to);
+        if (!(await this.#runTo(sim, until))) break;
+        k = until - 1;
+      } else if (!(await this.#tick(sim))) break;
     }
     this.#sim = sim;
     this.#actions = actions.slice(0, next);
@@ -414,6 +420,21 @@ export class PlaygroundModel {
     const passed = sim.cluster.now > (sim.ticks[sim.ticks.length - 1] as number);
     if (passed) sim.ticks.push(sim.cluster.now);
     return passed;
+  }
+
+  /** Free play only: runs to the end of slice `tick` at once (its slices are TICK_MS each). */
+  async #runTo(sim: Sim, tick: number): Promise<boolean> {
+    const from = sim.ticks.length - 1;
+    if (tick <= from) return true;
+    try {
+      await sim.cluster.run(tick * TICK_MS - sim.cluster.now);
+    } catch (error) {
+      sim.failure = error instanceof Error ? error.message : String(error);
+      return false;
+    }
+    await flush();
+    for (let k = from + 1; k <= tick; k++) sim.ticks.push(k * TICK_MS);
+    return true;
   }
 
   /** Does `action` on `sim`'s cluster (checked before, when it was first done). */
