@@ -312,6 +312,20 @@ describe('<raft-playground> in chromium', () => {
     await screenshot('hostile', 'playground-hostile');
   });
 
+  it('sets size, seed, pre-vote and check-quorum from its settings form (as attributes)', async () => {
+    await fresh('form', { seed: '1', size: '5' });
+    await page.locator('#form summary', { hasText: 'Cluster settings' }).click();
+    await page.locator('#form select[aria-label="Cluster size"]').selectOption('3');
+    await page.locator('#form input[aria-label="Seed"]').fill('4');
+    await page.locator('#form input[aria-label="Pre-vote"]').uncheck();
+    await page.locator('#form button[aria-label="New cluster"]').click();
+    const result = await page.evaluate(() => {
+      const element = document.getElementById('form') as unknown as RaftPlayground & HTMLElement;
+      return { size: element.getAttribute('size'), seed: element.getAttribute('seed'), preVote: element.getAttribute('pre-vote'), config: element.model.config, nodes: element.shadowRoot?.querySelectorAll('[data-node]').length };
+    });
+    expect(result).toMatchObject({ size: '3', seed: '4', preVote: 'false', nodes: 3, config: { size: 3, seed: 4, preVote: false, checkQuorum: true } });
+  });
+
   it('clamps a bad size and replaces a bad seed, saying so', async () => {
     await fresh('bad', { seed: 'x', size: '9' });
     const state = await call('bad', 'advance', 0);
