@@ -317,6 +317,25 @@ describe('the courseware site in chromium', () => {
     });
   }
 
+  it('reads without JavaScript: the build rendered the clocks, the rounds and the lessons into the pages', async () => {
+    await setUp();
+    const context = await (browser as Browser).newContext({ javaScriptEnabled: false });
+    try {
+      const page = await context.newPage();
+      await page.goto(urlOf('file', 'clocks.html'));
+      expect(await page.locator('#lamport-table td[data-col="lamport"]').allTextContents()).toEqual(['1', '2', '3']);
+      expect(await page.locator('#vector-figure .rk-concurrent').count()).toBeGreaterThan(0);
+      await page.goto(urlOf('file', 'mini-project.html'));
+      expect(await page.locator('#rounds-table tbody tr').count()).toBe(3);
+      expect(await page.locator('section.round figure svg').count()).toBe(3);
+      expect(await page.locator('form#rerun').isHidden()).toBe(true); // it needs the script
+      await page.goto(urlOf('file', 'playground.html'));
+      expect(await page.locator('#lesson-list button[data-lesson]').count()).toBe(lessons.length + 1);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('reads at a phone width: no page scrolls sideways', async () => {
     for (const file of PAGES) {
       const { page, problems } = await visit('http', file, { width: 360, height: 740 });
