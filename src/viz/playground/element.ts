@@ -88,7 +88,7 @@ export interface RaftPlayground {
   pause(): void;
   /** Pauses and moves to the next moment something happens. */
   step(): Promise<void>;
-  /** Shows virtual time `ms` (replayed; clamped to what has run). */
+  /** Pauses and shows virtual time `ms` (replayed; clamped to what has run). */
   seek(ms: number): Promise<void>;
   /** Moves virtual time `ms` forward at once (as fast as it can run). */
   advance(ms: number): Promise<void>;
@@ -191,6 +191,7 @@ function elementClass(): CustomElementConstructor {
       return this.#view.run(() => this.#view.stepOnce());
     }
     seek(ms: number): Promise<void> {
+      this.#view.pause(); // playing on from the past would discard the future
       return this.#view.run(() => this.#view.model.seek(ms));
     }
     advance(ms: number): Promise<void> {
