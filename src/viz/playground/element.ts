@@ -595,7 +595,8 @@ class View {
     if (this.host.shadowRoot?.activeElement !== this.#speedInput) this.#speedInput.value = String(Math.log10(speed));
     attrs(this.#timeline, { max: state.head, 'aria-valuetext': `${(state.time / 1000).toFixed(2)} s of ${(state.head / 1000).toFixed(2)} s` });
     if (Number(this.#timeline.value) !== state.time) this.#timeline.value = String(state.time);
-    text(this.#timeText, `${(state.time / 1000).toFixed(2)} s / ${(state.head / 1000).toFixed(2)} s`);
+    const past = state.time < state.head ? ' (the past, replayed: acting or playing on here discards what follows)' : '';
+    text(this.#timeText, `${(state.time / 1000).toFixed(2)} s / ${(state.head / 1000).toFixed(2)} s${past}`);
   }
 
   #drawLesson(state: PlaygroundState): void {
