@@ -16,7 +16,8 @@
  *   or already delivered or dropped);
  * - `UNKNOWN_NODE`: an event names a node the cluster does not have (never there, or removed);
  * - `DUPLICATE_NODE`: a `join` names a node the cluster already has;
- * - `LOG_GAP`: an append or a truncation does not fit the node's log.
+ * - `LOG_GAP`: an append into what the node's snapshot covers, or a truncation past the end of
+ *   its log.
  *
  * @example
  * ```ts

@@ -60,6 +60,8 @@ export interface ReplayedNode {
   /**
    * The votes it received in its current campaign, itself included, sorted (pre-votes while a
    * precandidate): as `RaftNode.status().votes` counts them, from the answers delivered to it.
+   * One case the trace cannot decide: an answer delivered in the very instant a new round of the
+   * same term starts (the round shows when its requests go out) is counted in the old round.
    */
   readonly votes: readonly NodeId[];
   /**
@@ -241,9 +243,10 @@ export function applyEvent(state: MachineState, e: TraceEvent, index: number, co
         // answers requests it held while paused answers each in its own term.
         const voter = state.nodes.find((n) => n.id === e.from);
         if (voter !== undefined) {
-          if (e.term > voter.term) raiseTerm(voter, e.term, null);
-          voter.votedFor = e.to;
           voter.timerResetAt = time;
+          if (e.term > voter.term) raiseTerm(voter, e.term, null);
+          // (An answer sent after the voter moved on to a later term, in the same step, changes no vote.)
+          if (e.term === voter.term) voter.votedFor = e.to;
         }
       }
       break;
@@ -304,8 +307,14 @@ export function applyEvent(state: MachineState, e: TraceEvent, index: number, co
       const n = node as NodeState;
       const terms = e.terms;
       if (!Array.isArray(terms) || terms.length !== e.to - e.from + 1) throw new ReplayError('BAD_EVENT', index, `append ${e.from}..${e.to} of node ${n.id} without a term for each entry`);
-      if (e.from <= n.snapshotIndex || e.from > n.lastIndex + 1) {
-        throw new ReplayError('LOG_GAP', index, `append at ${e.from} to node ${n.id}, whose log holds ${n.snapshotIndex + 1}..${n.lastIndex}`);
+      if (e.from <= n.snapshotIndex) {
+        throw new ReplayError('LOG_GAP', index, `append at ${e.from} to node ${n.id}, whose snapshot covers 1..${n.snapshotIndex}`);
+      }
+      if (e.from > n.lastIndex + 1) {
+        // Past the end: the entries follow a snapshot saved with them, being installed (its event
+        // comes once the node restored it, in the same step). The log before them is gone.
+        n.runs = [];
+        n.lastIndex = n.snapshotIndex = e.from - 1;
       }
       truncateAfter(n, e.from - 1);
       for (const term of terms) appendTerm(n, term as number);
@@ -321,7 +330,11 @@ export function applyEvent(state: MachineState, e: TraceEvent, index: number, co
     }
     case 'snapshot': {
       const n = node as NodeState;
-      if (e.index <= n.snapshotIndex) break; // (nothing newer than what it holds)
+      if (e.index < n.snapshotIndex) break; // (nothing newer than what it holds)
+      if (e.index === n.snapshotIndex) {
+        n.snapshotTerm = e.term; // (the one its entries were saved after)
+        break;
+      }
       if (e.index >= n.lastIndex) {
         n.runs = [];
         n.lastIndex = e.index;

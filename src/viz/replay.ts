@@ -48,8 +48,8 @@ const DEFAULT_CHECKPOINT_EVERY = 256;
  * grows (`Cluster.onTrace`). Pure: reads no clock, same trace, same states.
  *
  * A trace that lost its start (`dropped` > 0), that does not say which nodes it started with,
- * or whose events contradict each other (a delivery of a message never sent, an append past a
- * node's log) is refused with a {@link ReplayError} naming the event at fault.
+ * or whose events contradict each other (a delivery of a message never sent, an append into what
+ * a node's snapshot covers) is refused with a {@link ReplayError} naming the event at fault.
  *
  * @example
  * ```ts
