@@ -58,9 +58,11 @@ function before(a: Entry, b: Entry): boolean {
 const COMPACT_MIN = 64;
 
 /**
- * A deterministic {@link Scheduler} on virtual time. Events are kept in a binary min-heap
- * ordered by (time, insertion sequence): events due at the same time run in the order they were
- * scheduled, and {@link VirtualScheduler.defer} runs after everything already queued for now.
+ * A deterministic {@link Scheduler} on virtual time. Events run in (time, insertion sequence)
+ * order: events due at the same time run in the order they were scheduled, and
+ * {@link VirtualScheduler.defer} runs after everything already queued for now. Events for later
+ * times are kept in a binary min-heap; those made for the current instant (deferred work, zero
+ * delays) in a first-in first-out queue, which is the same order at a fraction of the cost.
  * Cancelling is O(1) (lazy deletion; the heap is compacted when most entries are cancelled).
  *
  * @example
@@ -87,6 +89,13 @@ export class VirtualScheduler implements Scheduler {
 
   private time: number;
   private heap: Entry[] = [];
+  /**
+   * Events made for the current instant, in the order made: every one of them was made after
+   * each heap event of this instant (those were made before the clock got here), so running the
+   * heap's events of now first, then these, is (time, sequence) order without a heap operation.
+   */
+  private soon: Entry[] = [];
+  private soonHead = 0;
   private seq = 0;
   private cancelled = 0;
   private running = false;
@@ -144,7 +153,7 @@ export class VirtualScheduler implements Scheduler {
     }
     if (typeof callback !== 'function') throw new TypeError('VirtualScheduler: callback must be a function');
     const entry = new Entry(this.time + delayMs, this.seq++, callback);
-    this.push(entry);
+    this.add(entry);
     return () => this.cancel(entry);
   }
 
@@ -162,7 +171,7 @@ export class VirtualScheduler implements Scheduler {
    */
   defer(callback: () => void): void {
     if (typeof callback !== 'function') throw new TypeError('VirtualScheduler: callback must be a function');
-    this.push(new Entry(this.time, this.seq++, callback));
+    this.soon.push(new Entry(this.time, this.seq++, callback));
   }
 
   /**
@@ -177,7 +186,7 @@ export class VirtualScheduler implements Scheduler {
    * ```
    */
   get pending(): number {
-    return this.heap.length - this.cancelled;
+    return this.heap.length + this.soon.length - this.soonHead - this.cancelled;
   }
 
   /**
@@ -192,7 +201,9 @@ export class VirtualScheduler implements Scheduler {
    * ```
    */
   nextTime(): number | undefined {
-    return this.peek()?.time;
+    const top = this.peek();
+    if (top !== undefined && top.time <= this.time) return top.time;
+    return this.peekSoon() !== undefined ? this.time : top?.time;
   }
 
   /**
@@ -210,9 +221,8 @@ export class VirtualScheduler implements Scheduler {
    */
   step(): boolean {
     this.assertNotRunning();
-    const entry = this.peek();
+    const entry = this.take(Infinity);
     if (entry === undefined) return false;
-    this.pop();
     this.run(entry);
     return true;
   }
@@ -280,9 +290,8 @@ export class VirtualScheduler implements Scheduler {
     const deadline = this.time + timeoutMs;
     if (predicate()) return true;
     for (;;) {
-      const entry = this.peek();
-      if (entry === undefined || entry.time > deadline) break;
-      this.pop();
+      const entry = this.take(deadline);
+      if (entry === undefined) break;
       this.run(entry);
       if (predicate()) return true;
     }
@@ -294,9 +303,8 @@ export class VirtualScheduler implements Scheduler {
     this.assertNotRunning();
     let count = 0;
     for (;;) {
-      const entry = this.peek();
-      if (entry === undefined || entry.time > deadline) break;
-      this.pop();
+      const entry = this.take(deadline);
+      if (entry === undefined) break;
       this.run(entry);
       count++;
     }
@@ -328,14 +336,56 @@ export class VirtualScheduler implements Scheduler {
     entry.callback = null;
     this.cancelled++;
     // Lazy deletion; rebuild once cancelled entries dominate so the heap stays proportional to live events.
-    if (this.cancelled > COMPACT_MIN && this.cancelled * 2 > this.heap.length) this.compact();
+    if (this.cancelled > COMPACT_MIN && this.cancelled * 2 > this.heap.length + this.soon.length - this.soonHead) this.compact();
   }
 
   private compact(): void {
     const live = this.heap.filter((e) => e.callback !== null);
     this.heap = live;
+    this.soon = this.soon.slice(this.soonHead).filter((e) => e.callback !== null);
+    this.soonHead = 0;
     this.cancelled = 0;
     for (let i = (live.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
+  }
+
+  /**
+   * Removes and returns the next live event due by `deadline`: the heap's next one if it is due
+   * now (made before the clock got here), else the first one made for now, else the heap's next.
+   */
+  private take(deadline: number): Entry | undefined {
+    const top = this.peek();
+    if (top === undefined || top.time > this.time) {
+      const soon = this.peekSoon();
+      if (soon !== undefined && this.time <= deadline) {
+        this.soonHead++;
+        return soon;
+      }
+    }
+    if (top === undefined || top.time > deadline) return undefined;
+    this.pop();
+    return top;
+  }
+
+  /** The first live event made for now, discarding cancelled ones (and emptying the queue once all ran). */
+  private peekSoon(): Entry | undefined {
+    const soon = this.soon;
+    while (this.soonHead < soon.length) {
+      const entry = soon[this.soonHead] as Entry;
+      if (entry.callback !== null) return entry;
+      this.soonHead++;
+      this.cancelled--;
+    }
+    if (this.soonHead > 0) {
+      soon.length = 0;
+      this.soonHead = 0;
+    }
+    return undefined;
+  }
+
+  /** Queues an entry: for now (first in, first out) or for later (the heap). */
+  private add(entry: Entry): void {
+    if (entry.time === this.time) this.soon.push(entry);
+    else this.push(entry);
   }
 
   /** The next live entry, discarding cancelled ones on top. */

@@ -112,6 +112,49 @@ describe('VirtualScheduler', () => {
     );
   });
 
+  it('events made from events (zero delays, defers, tiny delays, cancels) run in (time, sequence) order — property', () => {
+    // The model: each event gets (time, sequence) when made; the one that runs is always the least live one.
+    type Delay = 0 | 1e-9 | 1 | 3 | 'defer';
+    const op = fc.record({ delay: fc.constantFrom<Delay>(0, 0, 'defer', 1e-9, 1, 3), children: fc.integer({ min: 0, max: 3 }), cancelPrevious: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 120 }), fc.integer({ min: 1, max: 4 }), (ops, slices) => {
+        const s = new VirtualScheduler();
+        const made: Array<{ time: number; seq: number; live: boolean; cancel: (() => void) | null }> = [];
+        const outOfOrder: number[] = [];
+        let ran = 0;
+        const make = (): void => {
+          const id = made.length;
+          if (id >= 400) return;
+          const o = ops[id % ops.length] as (typeof ops)[number];
+          const me: { time: number; seq: number; live: boolean; cancel: (() => void) | null } = { time: o.delay === 'defer' ? s.now() : s.now() + o.delay, seq: id, live: true, cancel: null };
+          made.push(me);
+          const run = (): void => {
+            if (made.some((m) => m !== me && m.live && (m.time < me.time || (m.time === me.time && m.seq < me.seq)))) outOfOrder.push(id);
+            me.live = false;
+            ran++;
+            for (let c = 0; c < o.children; c++) make();
+            const previous = made[id - 1];
+            if (o.cancelPrevious && previous?.live === true && previous.cancel !== null) {
+              previous.live = false;
+              previous.cancel();
+            }
+          };
+          if (o.delay === 'defer') s.defer(run);
+          else me.cancel = s.schedule(o.delay, run);
+        };
+        make();
+        make();
+        for (let i = 0; i < slices; i++) {
+          s.runFor(i === slices - 1 ? 1000 : 1);
+          expect(s.pending).toBe(made.filter((m) => m.live).length);
+        }
+        expect(outOfOrder).toEqual([]);
+        expect(ran).toBeGreaterThan(0);
+      }),
+      propertyParams(200, 3000),
+    );
+  });
+
   it('defer runs now, after what is already queued for now, before later events', () => {
     const s = new VirtualScheduler();
     const log: string[] = [];
