@@ -50,13 +50,25 @@ export async function startRaftkit({ storage, nodeOptions = {} } = {}) {
   };
 }
 
-/** Virtual seconds per wall second for a 5-node Cluster. */
-export async function simulatorSpeed({ virtualMs, proposalsPerSecond, dropRate }) {
+/**
+ * Virtual seconds per wall second for a 5-node Cluster, once the JIT is warm: the same
+ * simulation runs `warmUps` times untimed first (each on a new Cluster). One warm-up is not
+ * enough here: V8 compiles the simulator's hot paths for the first Cluster's objects, drops that
+ * code when the second one starts ("wrong map" deoptimisations), and needs about three runs
+ * before the figures settle (a cold first run is ~2× slower). With `traceLimit` above 0 the
+ * trace is on (the default Cluster keeps 10,000 events).
+ */
+export async function simulatorSpeed({ virtualMs, proposalsPerSecond, dropRate, traceLimit = 0, warmUps = 3 }) {
+  for (let i = 0; i < warmUps; i++) await simulateOnce({ virtualMs, proposalsPerSecond, dropRate, traceLimit });
+  return simulateOnce({ virtualMs, proposalsPerSecond, dropRate, traceLimit });
+}
+
+async function simulateOnce({ virtualMs, proposalsPerSecond, dropRate, traceLimit }) {
   const cluster = new Cluster({
     size: 5,
     seed: 1,
     network: { dropRate, latencyMs: [1, 5], countBytes: false },
-    traceLimit: 0,
+    traceLimit,
     checkInvariants: false,
   });
   await cluster.waitForLeader();
