@@ -793,8 +793,15 @@ export class Cluster<C = unknown, R = unknown> {
   private observe(node: RaftNode<C, R>): void {
     const id = node.id;
     const tracing = this.traceBuffer.enabled;
+    let leading = -1; // the term it leads in, or -1
     node.on('role', (role, term) => {
-      if (tracing) this.record({ time: this.now, kind: 'role', node: id, role, term });
+      if (tracing) {
+        // A leader steps down in its own term only when its check-quorum timer finds no majority,
+        // or when its own removal commits (it is no longer a voter then).
+        if (leading === term && role !== 'leader' && node.membership.voters.includes(id)) this.record({ time: this.now, kind: 'timeout', node: id, term, cause: 'check-quorum' });
+        leading = role === 'leader' ? term : -1;
+        this.record({ time: this.now, kind: 'role', node: id, role, term });
+      }
       if (role === 'leader') this.checker?.leaderElected(id, term, node.entries(), node.status().snapshotIndex);
     });
     let committedSeen = 0;

@@ -172,8 +172,9 @@ export interface SnapshotEvent extends TraceBase {
 /**
  * A node's election timer fired and it started a campaign (`cause: 'timer'`), or it campaigned
  * because it was asked to (`campaign`: `RaftNode.campaign()`; `TimeoutNow`: a leadership
- * transfer). Seen from the simulator: a node that becomes a (pre-)candidate; a timer that fires
- * on a leader (check-quorum) shows only through the leader stepping down.
+ * transfer). Seen from the simulator: a node that becomes a (pre-)candidate. A leader's
+ * check-quorum timer that finds no majority is traced too (`cause: 'check-quorum'`, just before
+ * the leader's `role` event); one that finds a majority changes nothing and is not.
  *
  * @example
  * ```ts
@@ -186,10 +187,15 @@ export interface TimeoutEvent extends TraceBase {
   readonly kind: 'timeout';
   /** The node. */
   readonly node: NodeId;
-  /** Its term when the campaign started (a candidate then moves to `term + 1`). */
+  /** Its term when the campaign started (a candidate then moves to `term + 1`); for `'check-quorum'`, the term it led. */
   readonly term: number;
-  /** What started the campaign. */
-  readonly cause: 'timer' | 'campaign' | 'TimeoutNow';
+  /**
+   * What started the campaign: its election timer, a `campaign()` call, or a leader's
+   * TimeoutNow. `'check-quorum'` is no campaign: a leader's check-quorum timer found that it had
+   * not heard from a majority within an election timeout, and it steps down (the `role` event
+   * that follows, in the same term). A check that finds a majority changes nothing and is not traced.
+   */
+  readonly cause: 'timer' | 'campaign' | 'TimeoutNow' | 'check-quorum';
 }
 
 /**

@@ -282,6 +282,7 @@ export function applyEvent(state: MachineState, e: TraceEvent, index: number, co
     case 'vote': // (what a granted vote changes is read from the answer's send, which follows)
       break;
     case 'timeout': {
+      if (e.cause === 'check-quorum') break; // (a leader stepping down: its role event follows)
       // Traced at its first vote request, which goes out as the node's step ends: by then the node
       // may have moved on (a higher term came in the same instant, or while it was paused), or
       // stepped down in the same term, keeping the round's votes as RaftNode counts them.

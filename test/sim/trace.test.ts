@@ -134,6 +134,29 @@ describe('the trace', () => {
     expect(events.filter((e) => e.kind === 'timeout').map((e) => (e.kind === 'timeout' ? [e.node, e.cause] : []))).toContainEqual([follower, 'campaign']);
   });
 
+  it('traces a leader’s check-quorum timer that finds no majority, just before it steps down, and no other step-down', async () => {
+    const cluster = new Cluster({ size: 3, seed: 3 });
+    const leader = await cluster.waitForLeader();
+    const term = cluster.node(leader).term;
+    await cluster.run(1000); // checks that find a majority are not traced
+    expect(cluster.trace().filter((e) => e.kind === 'timeout' && e.cause === 'check-quorum')).toEqual([]);
+    cluster.disconnect(leader);
+    await cluster.run(1000);
+    const events = cluster.trace().filter((e) => (e.kind === 'timeout' || e.kind === 'role') && e.node === leader);
+    const at = events.findIndex((e) => e.kind === 'timeout' && e.cause === 'check-quorum');
+    expect(events[at]).toMatchObject({ kind: 'timeout', node: leader, term, cause: 'check-quorum' });
+    expect(events[at + 1]).toMatchObject({ kind: 'role', role: 'follower', term, time: events[at]?.time });
+    expect(events.filter((e) => e.kind === 'timeout' && e.cause === 'check-quorum')).toHaveLength(1);
+
+    // A leader that removes itself steps down in its term too, with no check-quorum timeout.
+    const other = new Cluster({ size: 3, seed: 5 });
+    const removed = await other.waitForLeader();
+    await other.removeNode(removed);
+    await other.run(500);
+    expect(other.trace().filter((e) => e.kind === 'role' && e.node === removed && e.role === 'follower')).not.toEqual([]);
+    expect(other.trace().filter((e) => e.kind === 'timeout' && e.cause === 'check-quorum')).toEqual([]);
+  });
+
   it('says how many events its limit dropped, and keeps the newest', async () => {
     const run = async (traceLimit: number) => {
       const cluster = new Cluster({ size: 3, seed: 2, traceLimit });
