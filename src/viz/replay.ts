@@ -19,7 +19,14 @@ import { applyEvent, cloneState, copyKey, copyOf, freeze, initialState, type Mac
  * const trace: ReplayableTrace = { nodes: ['1', '2', '3'], events: [{ time: 0, kind: 'crash', node: '2' }] };
  * ```
  */
-export type ReplayableTrace = TraceDocument | { readonly nodes: readonly NodeId[]; readonly events: readonly TraceEvent[] };
+export type ReplayableTrace =
+  | TraceDocument
+  | {
+      /** The nodes the run started with, as followers in term 0 with empty logs. */
+      readonly nodes: readonly NodeId[];
+      /** The events, oldest first, from the run's start. */
+      readonly events: readonly TraceEvent[];
+    };
 
 /**
  * Options of a {@link TraceReplay}.
