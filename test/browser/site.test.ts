@@ -11,16 +11,16 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { Cluster } from '../../src/index.js';
 import { LessonRun, lessons, timestampEvents, vectorExampleSteps, type Lesson } from '../../src/viz/index.js';
+import { ARTIFACTS, closeAll, launchChromium, serve, watchPage } from '../support/browser.js';
 import { root } from '../support/snippets.js';
 // Type-checks the page scripts with the project (tsc follows imports); nothing here runs them.
 import type {} from '../../docs/site/src/clocks.js';
@@ -28,8 +28,6 @@ import type {} from '../../docs/site/src/mini-project.js';
 import type {} from '../../docs/site/src/playground.js';
 import type {} from '../../docs/site/src/prerender.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const ARTIFACTS = join(root, 'test-artifacts/browser');
 const PAGES = ['index.html', 'playground.html', 'clocks.html', 'mini-project.html', 'api/index.html'] as const;
 const TYPES: Readonly<Record<string, string>> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png' };
 
@@ -44,28 +42,23 @@ let ready: Promise<void> | undefined;
 const setUp = (): Promise<void> => (ready ??= launch());
 
 async function launch(): Promise<void> {
-  if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: install Debian's (apt-get install -y chromium), as .ci/run does, or set CHROMIUM_PATH`);
-  mkdirSync(ARTIFACTS, { recursive: true });
   out = mkdtempSync(join(tmpdir(), 'raftkit-site-test-'));
   await promisify(execFile)(process.execPath, [join(root, 'scripts/site.mjs'), '--out', out, '--no-api'], { cwd: root });
-  server = createServer((request, response) => {
+  ({ server, origin } = await serve((request, response) => {
     const path = normalize(decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname));
     const file = join(out, path.endsWith('/') ? `${path}index.html` : path);
     const found = file.startsWith(out) && existsSync(file) && statSync(file).isFile();
     response.writeHead(found ? 200 : 404, { 'content-type': found ? (TYPES[extname(file)] ?? 'application/octet-stream') : 'text/plain' });
     response.end(found ? readFileSync(file) : 'not found');
-  });
-  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  }));
+  browser = await launchChromium();
 }
 
 afterAll(async () => {
   try {
     for (const page of pages) await page.close().catch(() => undefined);
-    await browser?.close();
+    await closeAll(browser, server);
   } finally {
-    await new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
     if (out !== '') rmSync(out, { recursive: true, force: true });
   }
 });
@@ -80,21 +73,13 @@ async function visit(where: Where, file: string, viewport = { width: 1200, heigh
   const page = await (browser as Browser).newPage({ viewport });
   pages.push(page);
   const problems: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') problems.push(`console.${message.type()}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()}`));
+  watchPage(page, problems);
   page.on('request', (request) => {
     const url = request.url();
     if (!url.startsWith(where === 'http' ? `${origin}/` : 'file://') && !url.startsWith('data:')) problems.push(`request outside the site: ${url}`);
   });
   page.on('response', (response) => {
     if (response.status() >= 400) problems.push(`${response.status()}: ${response.url()}`);
-  });
-  page.on('dialog', (dialog) => {
-    problems.push(`dialog: ${dialog.message()}`);
-    void dialog.dismiss();
   });
   await page.goto(urlOf(where, file), { waitUntil: 'load' });
   return { page, problems };

@@ -11,18 +11,16 @@
  * apt). Set CHROMIUM_PATH to use another build.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { logsOf } from '../../src/viz/index.js';
+import { ARTIFACTS, closeAll, launchChromium, serveFiles, watchPage } from '../support/browser.js';
 import { root } from '../support/snippets.js';
 import { HOSTILE_IDS, drawAll, faultyRun, replayRun, type Pictures } from '../support/viz-run.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const ARTIFACTS = join(root, 'test-artifacts/browser');
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -49,44 +47,21 @@ let opened: Promise<void> | undefined;
 const open = (): Promise<void> => (opened ??= launch());
 
 async function launch(): Promise<void> {
-  if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: install Debian's (apt-get install -y chromium), as .ci/run does, or set CHROMIUM_PATH`);
-  mkdirSync(ARTIFACTS, { recursive: true });
   const bundle = await build({ entryPoints: [join(root, 'test/browser/page.ts')], bundle: true, format: 'iife', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent' });
   const files: Record<string, { type: string; body: string | Buffer }> = {
     '/': { type: 'text/html; charset=utf-8', body: PAGE },
     '/viz.js': { type: 'text/javascript; charset=utf-8', body: bundle.outputFiles[0]?.text ?? '' },
     '/mermaid.min.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(join(root, 'node_modules/mermaid/dist/mermaid.min.js')) },
   };
-  server = createServer((request, response) => {
-    const file = files[request.url ?? ''];
-    response.writeHead(file === undefined ? 404 : 200, { 'content-type': file?.type ?? 'text/plain' });
-    response.end(file?.body ?? 'not found');
-  });
-  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  ({ server, origin } = await serveFiles(files));
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') problems.push(`console.${message.type()}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()}`));
-  page.on('dialog', (dialog) => {
-    dialogs.push(dialog.message());
-    void dialog.dismiss();
-  });
+  watchPage(page, problems, dialogs);
   const response = await page.goto(`${origin}/`);
   if (response?.status() !== 200) throw new Error(`GET ${origin}/ answered ${response?.status()}`);
 }
 
-afterAll(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    await new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
-  }
-});
+afterAll(() => closeAll(browser, server));
 
 /** The pictures drawn in the page (once). */
 let drawn: Pictures | undefined;
