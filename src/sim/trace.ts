@@ -111,7 +111,12 @@ export interface VoteEvent extends TraceBase {
   readonly node: NodeId;
   /** The candidate. */
   readonly candidate: NodeId;
-  /** The term the candidate asked the vote for. */
+  /**
+   * The term the candidate asked the vote for: that of its latest request delivered to the voter.
+   * A voter that answers several requests from one candidate at once (after a pause, say) has
+   * each answer traced with the latest request's term; a request ignored within a leader's lease
+   * gets no answer and no event.
+   */
   readonly term: number;
   /** A pre-vote (no term changes) rather than a vote. */
   readonly preVote: boolean;
