@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PlaygroundError, PlaygroundModel, lessons, parsePlaygroundAttributes, type PlaygroundState } from '../../src/viz/index.js';
-import type { TraceEvent } from '../../src/index.js';
+import type { MessageEvent, TraceEvent } from '../../src/index.js';
 
 const upTo = (trace: readonly TraceEvent[], ms: number) => JSON.stringify(trace.filter((e) => e.time <= ms));
 /** Whether `trace` begins with every event of `original` up to `ms` (then an action of that moment may follow). */
@@ -131,6 +131,68 @@ describe('PlaygroundModel', () => {
     expect(await drop()).toBe(await drop());
     const model = new PlaygroundModel({ seed: 1, size: 5 });
     expect(await codeOf(() => model.dropMessage(12345))).toBe('NOT_IN_FLIGHT');
+  });
+
+  it('leaves the model unchanged when it refuses an action from the past', async () => {
+    const model = new PlaygroundModel({ seed: 1, size: 5 });
+    await model.advance(6000);
+    await model.propose('x = 1');
+    await model.crash('2');
+    await model.advance(3000);
+    const head = model.head;
+    const actions = JSON.stringify(model.actions);
+    const trace = JSON.stringify(model.trace());
+    const unchanged = () => {
+      expect(model.head).toBe(head);
+      expect(JSON.stringify(model.actions)).toBe(actions);
+      expect(JSON.stringify(model.trace())).toBe(trace);
+    };
+    await model.seek(1000); // no leader yet, node 2 running
+    expect(await codeOf(() => model.propose('y = 2'))).toBe('NO_LEADER');
+    unchanged();
+    expect(await codeOf(() => model.restart('2'))).toBe('BAD_ACTION');
+    unchanged();
+    expect(await codeOf(() => model.dropMessage(12345))).toBe('NOT_IN_FLIGHT');
+    unchanged();
+    expect(model.time).toBe(1000);
+    // Acted on, the past is checked as it was: node 2 was running then.
+    await model.crash('2');
+    expect(model.actions.map((a) => a.action.kind)).toEqual(['crash']);
+  });
+
+  it('drops what is in flight at the time shown, not at the end of its slice', async () => {
+    const model = new PlaygroundModel({ seed: 1, size: 5 });
+    await model.advance(9000);
+    await model.propose('x = 1');
+    await model.advance(1000);
+    const midSlice = (t: number) => t % 5 > 0.5 && t % 5 < 4.5;
+    const isMessage = (e: TraceEvent): e is MessageEvent => e.kind === 'send' || e.kind === 'deliver' || e.kind === 'drop';
+    const actions = JSON.stringify(model.actions);
+    const head = model.head;
+    // Sent just after the view (within the same slice): not in flight at the view.
+    const send = model.trace().filter(isMessage).find((e) => e.kind === 'send' && e.time > 7000 && midSlice(e.time));
+    expect(send).toBeDefined();
+    await model.seek((send?.time as number) - 0.25);
+    expect(model.state.messages.some((m) => m.id === send?.id)).toBe(false);
+    expect(await codeOf(() => model.dropMessage(send?.id as number))).toBe('NOT_IN_FLIGHT');
+    expect(JSON.stringify(model.actions)).toBe(actions);
+    expect(model.head).toBe(head);
+    // In flight at the view but delivered before the slice ends, where an action takes effect.
+    const deliver = model.trace().filter(isMessage).find((e) => e.kind === 'deliver' && e.duplicate !== true && e.time > 7000 && midSlice(e.time));
+    expect(deliver).toBeDefined();
+    await model.seek((deliver?.time as number) - 0.25);
+    expect(model.state.messages.some((m) => m.id === deliver?.id && !m.duplicate)).toBe(true);
+    expect(await codeOf(() => model.dropMessage(deliver?.id as number))).toBe('BAD_ACTION');
+    expect(JSON.stringify(model.actions)).toBe(actions);
+    expect(model.head).toBe(head);
+    // In flight at the view and arriving later: dropped.
+    const view = (deliver?.time as number) - 0.25;
+    const later = model.state.messages.find((m) => !m.duplicate && (model.trace().filter(isMessage).find((e) => e.kind === 'deliver' && e.id === m.id && e.duplicate !== true)?.time ?? 0) > view + 5);
+    expect(later).toBeDefined();
+    await model.dropMessage(later?.id as number);
+    expect(model.actions.at(-1)?.action).toMatchObject({ kind: 'drop', message: later?.id });
+    await model.advance(1000);
+    expect(model.trace().filter(isMessage).filter((e) => (e.kind === 'deliver' || e.kind === 'drop') && e.id === later?.id && e.duplicate !== true).map((e) => e.kind)).toEqual(['drop']);
   });
 
   it('runs every lesson to its end, stepping through its holds, with the captions in order', async () => {

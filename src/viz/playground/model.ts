@@ -43,6 +43,12 @@ interface Sim {
   failure: string | null;
 }
 
+/** A run and the actions it was built with (not yet the model's until adopted). */
+interface Built {
+  readonly sim: Sim;
+  readonly actions: RecordedAction[];
+}
+
 const keyOf = (id: number, duplicate: boolean | undefined): string => (duplicate === true ? `${id}+` : String(id));
 const flush = async (): Promise<void> => {
   for (let hop = 0; hop < HOPS; hop++) await Promise.resolve();
@@ -185,25 +191,25 @@ export class PlaygroundModel {
 
   /** Crashes node `id` (it loses what it had not saved). */
   crash(id: NodeId): Promise<void> {
-    return this.#act(() => {
-      this.#live(id, true);
+    return this.#act((cluster) => {
+      this.#live(cluster, id, true);
       return { kind: 'crash', node: id };
     });
   }
 
   /** Restarts crashed node `id` from what it saved. */
   restart(id: NodeId): Promise<void> {
-    return this.#act(() => {
-      this.#live(id, false);
+    return this.#act((cluster) => {
+      this.#live(cluster, id, false);
       return { kind: 'restart', node: id };
     });
   }
 
   /** Makes node `id`'s election timer run out now: it campaigns (`node.campaign()`). */
   timeout(id: NodeId): Promise<void> {
-    return this.#act(() => {
-      this.#live(id, true);
-      if (this.#sim.cluster.node(id).role === 'leader') throw new PlaygroundError('BAD_ACTION', `node ${id} leads: it has no election timer to run out`);
+    return this.#act((cluster) => {
+      this.#live(cluster, id, true);
+      if (cluster.node(id).role === 'leader') throw new PlaygroundError('BAD_ACTION', `node ${id} leads: it has no election timer to run out`);
       return { kind: 'timeout', node: id };
     });
   }
@@ -215,12 +221,12 @@ export class PlaygroundModel {
 
   /** Splits the network into `groups` that cannot talk to each other (unnamed nodes form one more). */
   partition(groups: readonly (readonly NodeId[])[]): Promise<void> {
-    return this.#act(() => {
+    return this.#act((cluster) => {
       if (!Array.isArray(groups) || groups.length === 0 || !groups.every((g) => Array.isArray(g))) throw new PlaygroundError('BAD_ACTION', 'a partition is a list of groups of node ids');
       const seen = new Set<NodeId>();
       for (const group of groups) {
         for (const id of group) {
-          this.#known(id);
+          this.#known(cluster, id);
           if (seen.has(id)) throw new PlaygroundError('BAD_ACTION', `a partition names node ${id} twice`);
           seen.add(id);
         }
@@ -236,8 +242,7 @@ export class PlaygroundModel {
 
   /** Proposes `command` (any JSON value) to the leader of the moment; NO_LEADER without one. */
   propose(command: unknown): Promise<void> {
-    return this.#act(() => {
-      const cluster = this.#sim.cluster;
+    return this.#act((cluster) => {
       const leader = cluster.leader() ?? cluster.liveIds.find((id) => cluster.node(id).role === 'leader');
       if (leader === undefined) throw new PlaygroundError('NO_LEADER', 'no leader can take a command now: wait for an election');
       return { kind: 'propose', node: leader, command };
@@ -248,24 +253,32 @@ export class PlaygroundModel {
    * Drops message `id` (its trace id, as {@link PlaygroundState.messages} has it), in flight at
    * the time shown: it is lost when it arrives. (The simulation looks ahead for that moment, then
    * cuts the link just before it and restores it at once: a message arriving on the same link at
-   * that very instant is lost too.)
+   * that very instant is lost too.) Like every action it takes effect at the end of the slice
+   * shown: a message that arrives before then is refused (BAD_ACTION), and a refused drop leaves
+   * the model unchanged.
    */
   dropMessage(id: number): Promise<void> {
     return this.#serial(async () => {
-      await this.#prepare();
-      const sim = this.#sim;
-      const message = sim.replay.stateAt(sim.replay.length).inFlight.find((m) => m.id === id && !m.duplicate);
-      if (message === undefined) throw new PlaygroundError('NOT_IN_FLIGHT', `message ${String(id)} is not in flight at ${this.#view.toFixed(0)} ms`);
-      if (sim.dropping.has(id)) throw new PlaygroundError('BAD_ACTION', `message ${id} is already dropped`);
-      // Look ahead on this run (rebuilt afterwards) for when the message arrives.
+      const view = this.#view;
+      const message = this.#sim.replay.stateAtTime(view).inFlight.find((m) => m.id === id && !m.duplicate);
+      if (message === undefined) throw new PlaygroundError('NOT_IN_FLIGHT', `message ${String(id)} is not in flight at ${view.toFixed(0)} ms`);
+      // Nothing is the model's until every check has passed: a refused drop leaves it unchanged.
+      const base = await this.#atView();
+      if (base.sim.dropping.has(id)) throw new PlaygroundError('BAD_ACTION', `message ${id} is already dropped`);
+      const tick = base.sim.ticks.length - 1;
+      const at = base.sim.cluster.now;
+      // Look ahead for when the message arrives, on a run of its own (the model's is not run on).
+      const probe = base.sim === this.#sim ? await this.#build(base.actions, tick) : base;
+      const sim = probe.sim;
       const key = keyOf(id, false);
+      const early = sim.outcomes.get(key);
+      if (early !== undefined) throw new PlaygroundError('BAD_ACTION', `message ${id} arrives at ${early.toFixed(0)} ms, before the next slice (${at.toFixed(0)} ms), where an action takes effect`);
       await sim.cluster.runUntil(() => sim.outcomes.has(key) || sim.failure !== null, { timeoutMs: DROP_HORIZON_MS });
       const deliverAt = sim.outcomes.get(key);
       const lost = sim.replay.events.find((e) => e.kind === 'drop' && e.id === id && e.duplicate !== true);
-      this.#rebuild(this.#actions, sim.ticks.length - 1);
-      await this.#replayActions();
       if (deliverAt === undefined) throw new PlaygroundError('BAD_ACTION', `message ${id} does not arrive within ${DROP_HORIZON_MS} ms`);
       if (lost !== undefined) throw new PlaygroundError('BAD_ACTION', `message ${id} is lost anyway${lost.kind === 'drop' && lost.reason !== undefined ? ` (${lost.reason})` : ''}`);
+      this.#adopt(probe === base ? await this.#build(base.actions, tick) : base);
       await this.#record({ kind: 'drop', message: id, from: message.from, to: message.to, deliverAt });
     });
   }
@@ -273,7 +286,7 @@ export class PlaygroundModel {
   /** Ends a lesson's hold at a step's end: playing on begins the next step. NO_LESSON in free play. */
   nextStep(): Promise<void> {
     return this.#act(() => {
-      if (this.#sim.run === null) throw new PlaygroundError('NO_LESSON', 'no lesson runs');
+      if (this.config.lesson === null) throw new PlaygroundError('NO_LESSON', 'no lesson runs');
       return { kind: 'next-step' };
     });
   }
@@ -288,11 +301,16 @@ export class PlaygroundModel {
     });
   }
 
-  /** An action: rebuild the run up to the view if it is in the past, check it, do it, record it. */
-  #act(check: () => PlaygroundAction): Promise<void> {
+  /**
+   * An action: checked on the run as it is at the view (rebuilt up to it if the view is in the
+   * past), and only then done and recorded; a refused action leaves the model unchanged.
+   */
+  #act(check: (cluster: Cluster<unknown, unknown>) => PlaygroundAction): Promise<void> {
     return this.#serial(async () => {
-      await this.#prepare();
-      await this.#record(check());
+      const built = await this.#atView();
+      const action = check(built.sim.cluster);
+      this.#adopt(built);
+      await this.#record(action);
     });
   }
 
@@ -307,57 +325,51 @@ export class PlaygroundModel {
 
   /** Playing on from the view: the actions after it are discarded (and the run rebuilt without them). */
   async #resume(): Promise<void> {
-    if (this.#actions.some((a) => a.time > this.#view)) await this.#prepare();
+    if (this.#actions.some((a) => a.time > this.#view)) this.#adopt(await this.#atView());
   }
 
   /**
-   * Makes the run end at the first slice at or after the view: unchanged when the view is in the
-   * last slice; otherwise rebuilt from the seed with the actions up to the view.
+   * The run ending at the first slice at or after the view, with the actions up to the view: the
+   * model's own when it already does, otherwise a new one rebuilt from the seed (which becomes the
+   * model's only by {@link #adopt}).
    */
-  async #prepare(): Promise<void> {
+  async #atView(): Promise<Built> {
     const ticks = this.#sim.ticks;
     const last = ticks.length - 1;
     let k = 0;
     while (k < last && (ticks[k] as number) < this.#view) k++;
     const keep = this.#actions.filter((a) => a.time <= this.#view);
-    if (k === last && keep.length === this.#actions.length) return;
-    this.#rebuild(keep, k);
-    await this.#replayActions();
+    if (k === last && keep.length === this.#actions.length) return { sim: this.#sim, actions: this.#actions };
+    return this.#build(keep, k);
   }
 
-  /** Pending rebuild: the actions to keep and the slice to stop at. */
-  #pending: { actions: RecordedAction[]; to: number } | null = null;
-
-  #rebuild(actions: readonly RecordedAction[], to: number): void {
-    this.#pending = { actions: [...actions], to };
+  /** Makes `built` the model's run. */
+  #adopt(built: Built): void {
+    this.#sim = built.sim;
+    this.#actions = built.actions;
+    this.#view = Math.min(this.#view, this.head);
   }
 
-  /** Runs the pending rebuild: a fresh run from the seed, with each action at its slice. */
-  async #replayActions(): Promise<void> {
-    const pending = this.#pending;
-    if (pending === null) return;
-    this.#pending = null;
+  /** A fresh run from the seed, with each of `actions` at its slice, to slice `to` (not adopted). */
+  async #build(actions: readonly RecordedAction[], to: number): Promise<Built> {
     const sim = this.#fresh();
     let next = 0;
-    const actions = pending.actions;
     for (let k = 0; ; k++) {
       while (next < actions.length && (actions[next] as RecordedAction).tick === k) {
         this.#apply(sim, (actions[next] as RecordedAction).action);
         await flush();
         next++;
       }
-      if (k >= pending.to) break;
+      if (k >= to) break;
       if (sim.run === null) {
         // Free play: nothing between two events waits on a promise, so one run to the next
         // action is the same as its slices (the tests compare them), and much faster.
-        const until = Math.min(next < actions.length ? (actions[next] as RecordedAction).tick : pending.to, pending.to);
+        const until = Math.min(next < actions.length ? (actions[next] as RecordedAction).tick : to, to);
         if (!(await this.#runTo(sim, until))) break;
         k = until - 1;
       } else if (!(await this.#tick(sim))) break;
     }
-    this.#sim = sim;
-    this.#actions = actions.slice(0, next);
-    this.#view = Math.min(this.#view, this.head);
+    return { sim, actions: actions.slice(0, next) };
   }
 
   /** A fresh run: the cluster (or lesson) from the seed, its trace followed by a replay. */
@@ -481,14 +493,14 @@ export class PlaygroundModel {
   }
 
   /** Throws unless `id` is a node of the cluster. */
-  #known(id: NodeId): void {
-    if (typeof id !== 'string' || !this.#sim.cluster.ids.includes(id)) throw new PlaygroundError('UNKNOWN_NODE', `no node ${JSON.stringify(id)}`);
+  #known(cluster: Cluster<unknown, unknown>, id: NodeId): void {
+    if (typeof id !== 'string' || !cluster.ids.includes(id)) throw new PlaygroundError('UNKNOWN_NODE', `no node ${JSON.stringify(id)}`);
   }
 
   /** Throws unless node `id` is up (`up`) or down (`!up`). */
-  #live(id: NodeId, up: boolean): void {
-    this.#known(id);
-    const running = this.#sim.cluster.liveIds.includes(id);
+  #live(cluster: Cluster<unknown, unknown>, id: NodeId, up: boolean): void {
+    this.#known(cluster, id);
+    const running = cluster.liveIds.includes(id);
     if (running !== up) throw new PlaygroundError('BAD_ACTION', `node ${id} is ${running ? 'running' : 'down'}`);
   }
 
