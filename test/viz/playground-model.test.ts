@@ -160,6 +160,27 @@ describe('PlaygroundModel', () => {
     expect(model.actions.map((a) => a.action.kind)).toEqual(['crash']);
   });
 
+  it('steps through the recorded past without discarding the actions after it', async () => {
+    const model = await eventful();
+    const head = model.head;
+    const trace = JSON.stringify(model.trace());
+    const view = (model.actions[1]?.time as number) - 500; // before the crash
+    await model.seek(view);
+    for (let i = 0; i < 3; i++) {
+      const next = model.trace().find((e) => e.time > model.time)?.time;
+      await model.step();
+      expect(model.time).toBe(next);
+    }
+    expect(model.actions.length).toBe(6);
+    expect(model.head).toBe(head);
+    expect(JSON.stringify(model.trace())).toBe(trace);
+    // At the head, a step runs the simulation on to the next event.
+    await model.seek(head);
+    await model.step();
+    expect(model.time).toBeGreaterThan(head);
+    expect(model.actions.length).toBe(6);
+  });
+
   it('drops what is in flight at the time shown, not at the end of its slice', async () => {
     const model = new PlaygroundModel({ seed: 1, size: 5 });
     await model.advance(9000);

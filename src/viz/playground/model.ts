@@ -164,9 +164,19 @@ export class PlaygroundModel {
     });
   }
 
-  /** Moves the view to the next moment something happens (running the simulation to it if needed). */
+  /**
+   * Moves the view to the next moment something happens: in the recorded past, the next event of
+   * the replay (the run and its actions are kept); at the head, running the simulation to it.
+   */
   step(): Promise<void> {
     return this.#serial(async () => {
+      // An event already recorded after the view: just show it (the run and its actions are kept).
+      const replay = this.#sim.replay;
+      const recorded = replay.events[replay.positionAt(this.#view)]?.time;
+      if (recorded !== undefined) {
+        this.#view = recorded;
+        return;
+      }
       await this.#resume();
       const sim = this.#sim;
       const next = (): number | undefined => sim.replay.events[sim.replay.positionAt(this.#view)]?.time;
