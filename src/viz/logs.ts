@@ -1,6 +1,6 @@
 import type { NodeId } from '../raft/types.js';
 import type { Cluster } from '../sim/cluster.js';
-import { HALO, el, label, plural, svgDocument, termColour, tooltip } from './svg.js';
+import { HALO, el, label, lookup, plural, svgDocument, termColour, tooltip } from './svg.js';
 
 /**
  * One node's log as {@link toLogSvg} draws it: a plain structure, so it can come from a
@@ -140,7 +140,7 @@ export function toLogSvg(logs: readonly NodeLog[], options: LogSvgOptions = {}):
       terms.add(entry.term);
       const committed = entry.index <= log.commitIndex;
       const { fill, ink } = termColour(entry.term);
-      const kind = entry.kind === undefined || entry.kind === 'command' ? '' : ` (${KIND_MARK[entry.kind] ?? entry.kind})`;
+      const kind = entry.kind === undefined || entry.kind === 'command' ? '' : ` (${lookup(KIND_MARK, entry.kind) ?? entry.kind})`;
       cells.push(
         el(
           'g',

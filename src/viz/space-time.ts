@@ -1,6 +1,6 @@
 import type { NodeId } from '../raft/types.js';
 import { describeGroups, isBetween, readTrace, type DrawableTrace, type TracedMessage } from './read.js';
-import { HALO, ROLE_FILL, arrowDefs, cross, drawLanes, el, label, lanes, markerId, ms, plural, svgDocument, tooltip } from './svg.js';
+import { HALO, ROLE_FILL, UNKNOWN_ROLE_FILL, arrowDefs, cross, drawLanes, el, label, lanes, lookup, markerId, ms, plural, svgDocument, tooltip } from './svg.js';
 
 /**
  * What {@link toSpaceTimeSvg} draws, and how big.
@@ -156,12 +156,12 @@ export function toSpaceTimeSvg(trace: DrawableTrace, options: SpaceTimeOptions =
     const top = y(r.start);
     const h = y(r.end) - top;
     const term = r.term === undefined ? '' : `T${r.term} `;
-    const text = h >= 14 || r.role === 'leader' ? label(x + 8, top + 10, `${term}${ROLE_NAME[r.role] ?? r.role}`, { ...HALO, 'font-size': 10 }) : '';
+    const text = h >= 14 || r.role === 'leader' ? label(x + 8, top + 10, `${term}${lookup(ROLE_NAME, r.role) ?? r.role}`, { ...HALO, 'font-size': 10 }) : '';
     body.push(
       el(
         'g',
         { class: 'rk-role', 'data-node': r.node, 'data-role': r.role },
-        tooltip(`${r.node}: ${r.role}${r.term === undefined ? '' : ` in term ${r.term}`}, ${ms(r.start)} to ${ms(r.end)}`) + el('rect', { x: x - 4, y: top, width: 8, height: Math.max(h, 1), fill: ROLE_FILL[r.role] ?? '#d0d7de' }) + text,
+        tooltip(`${r.node}: ${r.role}${r.term === undefined ? '' : ` in term ${r.term}`}, ${ms(r.start)} to ${ms(r.end)}`) + el('rect', { x: x - 4, y: top, width: 8, height: Math.max(h, 1), fill: lookup(ROLE_FILL, r.role) ?? UNKNOWN_ROLE_FILL }) + text,
       ),
     );
   }
@@ -223,8 +223,8 @@ function legend(top: number): { svg: string; right: number } {
   const items: string[] = [];
   let x = LEFT;
   for (const [role, fill] of Object.entries(ROLE_FILL)) {
-    items.push(el('rect', { x, y: top - 9, width: 8, height: 12, fill }), label(x + 12, top, ROLE_NAME[role] ?? role, { 'font-size': 10 }));
-    x += 22 + (ROLE_NAME[role] ?? role).length * 6;
+    items.push(el('rect', { x, y: top - 9, width: 8, height: 12, fill }), label(x + 12, top, lookup(ROLE_NAME, role) ?? role, { 'font-size': 10 }));
+    x += 22 + (lookup(ROLE_NAME, role) ?? role).length * 6;
   }
   const strokes: [string, string, string | undefined][] = [
     ['vote', '#8250df', undefined],

@@ -105,7 +105,18 @@ export function termColour(term: number): { readonly fill: string; readonly ink:
   return { fill, ink };
 }
 
-/** The fill of each Raft role's band. */
+/**
+ * `table[key]` when `table` has `key` as its own property, else undefined: a name read from a
+ * trace (`constructor`, `__proto__`…) never finds what every object inherits.
+ */
+export function lookup<V>(table: Readonly<Record<string, V>>, key: string): V | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+/** A role band's fill when the role is not one of {@link ROLE_FILL}'s. */
+export const UNKNOWN_ROLE_FILL = '#d0d7de';
+
+/** The fill of each Raft role's band (read it with {@link lookup}). */
 export const ROLE_FILL: Readonly<Record<string, string>> = {
   follower: '#d0d7de',
   precandidate: '#f5e0a3',

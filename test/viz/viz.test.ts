@@ -221,6 +221,15 @@ describe('toSpaceTimeSvg', () => {
     expect(text.replace(/<[^<>]*>/g, '')).not.toMatch(/[<>]|&(?!(amp|lt|gt|quot|#39);)/);
   });
 
+  it('draws a role it does not know, even one named like an Object property, with a neutral fill and its name escaped', () => {
+    const roles = ['constructor', '__proto__', 'toString', '<b>'];
+    const trace = roles.map((role, i) => ({ time: i * 10, kind: 'role', node: String(i + 1), role, term: 1 }));
+    const text = toSpaceTimeSvg([...trace, { time: 100, kind: 'heal' }] as unknown as Parameters<typeof toSpaceTimeSvg>[0]);
+    for (const role of ['constructor', '__proto__', 'toString', '&lt;b&gt;']) expect(text).toContain(`: ${role} in term 1`);
+    expect(text).not.toMatch(/function|native code/);
+    expect(text.replace(/<[^<>]*>/g, '')).not.toMatch(/[<>]|&(?!(amp|lt|gt|quot|#39);)/);
+  });
+
   it('picks 1, 2 or 5 × 10^k ms ticks', () => {
     expect([0.5, 1, 1.5, 3, 7, 12, 150, 2001].map(tickStep)).toEqual([1, 1, 2, 5, 10, 20, 200, 5000]);
   });
@@ -235,6 +244,13 @@ describe('toLogSvg', () => {
     expect(count(text, /class="rk-commit"/g)).toBe(logs.filter((log) => log.commitIndex > 0).length);
     expect(logs.map((log) => log.role).filter((role) => role === 'leader')).toHaveLength(1);
     expect(text).toMatch(/<desc>5 logs, indexes 1 to \d+: 1 has \d+ entries, commit index \d+; 2 has/);
+  });
+
+  it('marks an entry kind it does not know by its name, even one named like an Object property', () => {
+    const text = toLogSvg([{ node: '1', entries: [{ index: 1, term: 1, kind: 'constructor' }, { index: 2, term: 1, kind: '__proto__' }], commitIndex: 1 }] as unknown as Parameters<typeof toLogSvg>[0]);
+    expect(text).toContain('index 1, term 1 (constructor)');
+    expect(text).toContain('index 2, term 1 (__proto__)');
+    expect(text).not.toMatch(/function|native code/);
   });
 
   it('gives each term the same colour in every picture', () => {

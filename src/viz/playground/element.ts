@@ -12,6 +12,7 @@ import { PlaygroundModel } from './model.js';
 import { clampSpeed, parsePlaygroundAttributes, SIZE_RANGE } from './options.js';
 import type { PlaygroundMessage, PlaygroundNode, PlaygroundState, RecordedAction } from './state.js';
 import { attrs, html, svg, termColour, text } from './dom.js';
+import { lookup } from '../svg.js';
 import { STYLES } from './styles.js';
 
 /**
@@ -763,7 +764,7 @@ class View {
           this.doc,
           'g',
           { class: response ? 'rp-msg rp-response' : 'rp-msg', 'data-message': message.id, tabindex: 0, role: 'img', 'aria-label': `${message.type} from ${message.from} to ${message.to}, term ${message.term}: ${message.summary}` },
-          svg(this.doc, 'circle', { r: 7, fill: TYPE_COLOURS[message.type] ?? '#999' }),
+          svg(this.doc, 'circle', { r: 7, fill: lookup(TYPE_COLOURS, message.type) ?? '#999' }),
           svg(this.doc, 'title', {}, `${message.type} ${message.from} → ${message.to}, term ${message.term}: ${message.summary}`),
         );
         this.#messagesLayer.append(group);
