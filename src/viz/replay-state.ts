@@ -219,12 +219,66 @@ export function copyOf(send: MessageEvent, duplicate: boolean): InFlightMessage 
 /** Kinds that change a node's own state: they must name a node the cluster has. */
 const NODE_KINDS: ReadonlySet<string> = new Set(['role', 'term', 'vote', 'commit', 'apply', 'append', 'truncate', 'snapshot', 'timeout', 'crash', 'restart', 'pause', 'resume', 'leave']);
 
+const ROLES: ReadonlySet<string> = new Set<Role>(['follower', 'precandidate', 'candidate', 'leader']);
+
+const isString = (value: unknown): value is string => typeof value === 'string';
+/** A term or a log index: a whole number ≥ 0. */
+const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+/**
+ * Why event `e` lacks a field its kind needs, or has one malformed (undefined when it has them
+ * all): what {@link applyEvent} reads of it, checked before anything changes.
+ */
+function malformed(e: TraceEvent): string | undefined {
+  const f = e as unknown as Readonly<Record<string, unknown>>;
+  const need = (ok: boolean, what: () => string): string | undefined => (ok ? undefined : `${e.kind} ${what()}`);
+  switch (e.kind) {
+    case 'send':
+      return need(isString(f['from']) && isString(f['to']) && isString(f['type']) && isCount(f['term']) && isString(f['summary']), () => 'without a string from, to, type and summary and a whole term ≥ 0');
+    case 'deliver':
+      return need(isString(f['to']), () => 'without a string to');
+    case 'role':
+      return need(isString(f['role']) && ROLES.has(f['role']) && isCount(f['term']), () => `without a known role (${[...ROLES].join(', ')}) and a whole term ≥ 0`);
+    case 'term':
+      return need(isCount(f['term']) && (f['votedFor'] === null || isString(f['votedFor'])), () => 'without a whole term ≥ 0 and a votedFor (an id or null)');
+    case 'timeout':
+      return need(typeof f['term'] === 'number' && Number.isSafeInteger(f['term']), () => 'without a whole term');
+    case 'commit':
+    case 'apply':
+      return need(isCount(f['index']), () => 'without a whole index ≥ 0');
+    case 'append': {
+      const terms = f['terms'];
+      const ok = isCount(f['from']) && f['from'] >= 1 && isCount(f['to']) && Array.isArray(terms) && terms.length === f['to'] - f['from'] + 1 && terms.every(isCount);
+      return need(ok, () => `${String(f['from'])}..${String(f['to'])} without whole indexes from ≥ 1 and to, and a whole term ≥ 0 for each entry`);
+    }
+    case 'truncate':
+      return need(isCount(f['from']) && f['from'] >= 1, () => 'without a whole index from ≥ 1');
+    case 'snapshot':
+      return need(isCount(f['index']) && isCount(f['term']), () => 'without a whole index and term ≥ 0');
+    case 'join':
+    case 'disconnect':
+    case 'reconnect':
+      return need(isString(f['node']), () => 'without a string node');
+    case 'partition': {
+      const groups = f['groups'];
+      return need(Array.isArray(groups) && groups.every((g) => Array.isArray(g) && g.every(isString)), () => 'without groups (lists of node ids)');
+    }
+    case 'cut':
+    case 'restore':
+      return need(isString(f['from']) && isString(f['to']), () => 'without from and to');
+    default:
+      return undefined;
+  }
+}
+
 /**
  * Applies event `e` (the trace's event number `index`) to `state`. Checks everything first: an
  * event it refuses (a {@link ReplayError}) leaves `state` unchanged.
  */
 export function applyEvent(state: MachineState, e: TraceEvent, index: number, context: MachineContext): void {
   const kind = e.kind as string;
+  const problem = malformed(e);
+  if (problem !== undefined) throw new ReplayError('BAD_EVENT', index, problem);
   let node: NodeState | undefined;
   if (NODE_KINDS.has(kind)) {
     const id = (e as { node?: unknown }).node;
@@ -306,8 +360,7 @@ export function applyEvent(state: MachineState, e: TraceEvent, index: number, co
     }
     case 'append': {
       const n = node as NodeState;
-      const terms = e.terms;
-      if (!Array.isArray(terms) || terms.length !== e.to - e.from + 1) throw new ReplayError('BAD_EVENT', index, `append ${e.from}..${e.to} of node ${n.id} without a term for each entry`);
+      const terms = e.terms as readonly number[];
       if (e.from <= n.snapshotIndex) {
         throw new ReplayError('LOG_GAP', index, `append at ${e.from} to node ${n.id}, whose snapshot covers 1..${n.snapshotIndex}`);
       }
@@ -318,7 +371,7 @@ export function applyEvent(state: MachineState, e: TraceEvent, index: number, co
         n.lastIndex = n.snapshotIndex = e.from - 1;
       }
       truncateAfter(n, e.from - 1);
-      for (const term of terms) appendTerm(n, term as number);
+      for (const term of terms) appendTerm(n, term);
       break;
     }
     case 'truncate': {
@@ -388,7 +441,7 @@ export function applyEvent(state: MachineState, e: TraceEvent, index: number, co
       state.disconnected = state.disconnected.filter((id) => id !== e.node);
       break;
     case 'partition':
-      state.partition = (e.groups ?? []).map((group) => [...group]);
+      state.partition = (e.groups as readonly (readonly NodeId[])[]).map((group) => [...group]);
       break;
     case 'heal':
       state.partition = null;
@@ -396,8 +449,7 @@ export function applyEvent(state: MachineState, e: TraceEvent, index: number, co
       state.disconnected = [];
       break;
     case 'cut': {
-      const { from, to } = e;
-      if (from === undefined || to === undefined) throw new ReplayError('BAD_EVENT', index, 'cut without from and to');
+      const { from, to } = e as { readonly from: NodeId; readonly to: NodeId };
       if (!state.cuts.some(([f, t]) => f === from && t === to)) state.cuts = [...state.cuts, [from, to]];
       break;
     }

@@ -635,6 +635,47 @@ describe('TraceReplay refuses what it cannot replay', () => {
     expect(codeOf(() => new TraceReplay(doc([{ time: 0, kind: 'truncate', node: '1', from: 1, to: 1 }])))).toEqual({ code: 'LOG_GAP', index: 0 });
   });
 
+  it('an event without a field its kind needs, or with one malformed, as BAD_EVENT, the state unchanged', () => {
+    const bad = [
+      { time: 0, kind: 'truncate', node: '1', to: 1 },
+      { time: 0, kind: 'truncate', node: '1', from: '1', to: 1 },
+      { time: 0, kind: 'append', node: '1', from: 1, to: 2, terms: [1, 'x'] },
+      { time: 0, kind: 'append', node: '1', to: 1, terms: [1] },
+      { time: 0, kind: 'term', node: '1', term: '2', votedFor: null },
+      { time: 0, kind: 'term', node: '1', term: 2 },
+      { time: 0, kind: 'role', node: '1', role: 'leader' },
+      { time: 0, kind: 'role', node: '1', role: 'constructor', term: 1 },
+      { time: 0, kind: 'commit', node: '1', term: 1 },
+      { time: 0, kind: 'apply', node: '1', index: Number.NaN, term: 1 },
+      { time: 0, kind: 'snapshot', node: '1', term: 1, installed: false },
+      { time: 0, kind: 'timeout', node: '1', cause: 'timer' },
+      { time: 0, kind: 'partition' },
+      { time: 0, kind: 'partition', groups: [['1'], [2]] },
+      { time: 0, kind: 'cut', from: '1' },
+      { time: 0, kind: 'restore', to: '2' },
+      { time: 0, kind: 'join' },
+      { time: 0, kind: 'disconnect', node: 7 },
+      { ...send, term: undefined },
+      { ...send, from: undefined },
+    ];
+    for (const event of bad) {
+      expect(codeOf(() => new TraceReplay(doc([event as unknown as TraceEvent]))), JSON.stringify(event)).toEqual({ code: 'BAD_EVENT', index: 0 });
+      const replay = new TraceReplay(doc([]));
+      const before = JSON.stringify(replay.stateAt(0));
+      expect(() => replay.push(event as unknown as TraceEvent)).toThrow(ReplayError);
+      expect(JSON.stringify(replay.stateAt(replay.length))).toBe(before);
+    }
+    // A delivery without its receiver, after a good send.
+    const { to: _, ...deliverNoTo } = { ...send, time: 2, kind: 'deliver' as const };
+    expect(codeOf(() => new TraceReplay(doc([send, deliverNoTo as unknown as TraceEvent])))).toEqual({ code: 'BAD_EVENT', index: 1 });
+    // What comes after a refused truncate replays as it would have without it.
+    const good: TraceEvent[] = [{ time: 0, kind: 'append', node: '1', from: 1, to: 2, terms: [1, 1] }];
+    const replay = new TraceReplay(doc(good));
+    expect(() => replay.push({ time: 1, kind: 'truncate', node: '1' } as unknown as TraceEvent)).toThrow(ReplayError);
+    replay.push({ time: 1, kind: 'truncate', node: '1', from: 2, to: 2 });
+    expect(replay.stateAt(replay.length).nodes[0]?.lastIndex).toBe(1);
+  });
+
   it('keeps the events before a refused push, and the message says which event', () => {
     const replay = new TraceReplay(doc([send]));
     const error = (() => {
