@@ -15,7 +15,8 @@
  * - `UNKNOWN_MESSAGE`: a delivery or drop names a message that is not in flight (never sent,
  *   or already delivered or dropped);
  * - `UNKNOWN_NODE`: an event names a node the cluster does not have (never there, or removed);
- * - `DUPLICATE_NODE`: a `join` names a node the cluster already has;
+ * - `DUPLICATE_NODE`: a `join` names a node the cluster already has, or the document's `nodes`
+ *   lists a node twice (`index` null);
  * - `LOG_GAP`: an append into what the node's snapshot covers, or a truncation past the end of
  *   its log.
  *

@@ -40,7 +40,9 @@ export type ReplayableTrace =
 export interface TraceReplayOptions {
   /**
    * How many events apart the checkpoints are (default 256): a seek applies at most this many
-   * events, and the checkpoints take memory for one state every this many events.
+   * events, and the checkpoints take memory for one state every this many events. A whole
+   * number ≥ 1: anything else makes the {@link TraceReplay} constructor throw a `RangeError` (a
+   * bad option, not a bad trace, so not a {@link ReplayError}).
    */
   readonly checkpointEvery?: number;
 }
@@ -56,7 +58,8 @@ const DEFAULT_CHECKPOINT_EVERY = 256;
  *
  * A trace that lost its start (`dropped` > 0), that does not say which nodes it started with,
  * or whose events contradict each other (a delivery of a message never sent, an append into what
- * a node's snapshot covers) is refused with a {@link ReplayError} naming the event at fault.
+ * a node's snapshot covers) is refused with a {@link ReplayError} naming the event at fault. A
+ * `checkpointEvery` that is not a whole number ≥ 1 throws a `RangeError`.
  *
  * @example
  * ```ts

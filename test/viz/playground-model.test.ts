@@ -250,11 +250,20 @@ describe('PlaygroundModel', () => {
     expect(await codeOf(() => new PlaygroundModel({ seed: 'x' as unknown as number }))).toBe('BAD_SEED');
     expect(await codeOf(() => new PlaygroundModel({ seed: 1.5 }))).toBe('BAD_SEED');
     expect(await codeOf(() => new PlaygroundModel({ lesson: 'nope' }))).toBe('UNKNOWN_LESSON');
+    expect(await codeOf(() => new PlaygroundModel(null as unknown as object))).toBe('BAD_OPTION');
+    expect(await codeOf(() => new PlaygroundModel({ latencyMs: [5, 1] }))).toBe('BAD_OPTION');
+    expect(await codeOf(() => new PlaygroundModel({ electionTimeoutMs: [-1, 3] }))).toBe('BAD_OPTION');
+    expect(await codeOf(() => new PlaygroundModel({ heartbeatIntervalMs: 0 }))).toBe('BAD_OPTION');
+    expect(await codeOf(() => new PlaygroundModel({ heartbeatIntervalMs: Number.NaN }))).toBe('BAD_OPTION');
     const model = new PlaygroundModel({ size: 3 });
     expect(await codeOf(() => model.crash('9'))).toBe('UNKNOWN_NODE');
     expect(await codeOf(() => model.restart('1'))).toBe('BAD_ACTION');
     expect(await codeOf(() => model.partition([['1'], ['1', '2']]))).toBe('BAD_ACTION');
     expect(await codeOf(() => model.nextStep())).toBe('NO_LESSON');
+    expect(await codeOf(() => model.advance(-1))).toBe('BAD_ACTION');
+    expect(await codeOf(() => model.advance(Number.POSITIVE_INFINITY))).toBe('BAD_ACTION');
+    expect(await codeOf(() => model.seek(Number.NaN))).toBe('BAD_ACTION');
+    expect(await codeOf(() => model.seek('5' as unknown as number))).toBe('BAD_ACTION');
     await model.crash('1');
     expect(await codeOf(() => model.crash('1'))).toBe('BAD_ACTION');
     expect(model.actions.length).toBe(1); // refused actions are not recorded

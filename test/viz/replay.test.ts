@@ -618,6 +618,7 @@ describe('TraceReplay refuses what it cannot replay', () => {
     expect(codeOf(() => new TraceReplay(noNodes as TraceDocument))).toEqual({ code: 'NO_NODES', index: null });
     expect(codeOf(() => new TraceReplay(doc([], { version: TRACE_VERSION + 1 })))).toEqual({ code: 'VERSION', index: null });
     expect(() => new TraceReplay(doc([]), { checkpointEvery: 0 })).toThrow(RangeError);
+    expect(codeOf(() => new TraceReplay(doc([], { nodes: ['1', '1'] })))).toEqual({ code: 'DUPLICATE_NODE', index: null });
   });
 
   it('an event that contradicts the state, named by its index', () => {

@@ -152,10 +152,11 @@ export class PlaygroundModel {
   /**
    * Moves the view `ms` of virtual time forward, running the simulation as far as needed (from
    * the past: first discarding the actions after the view and rebuilding the run up to it). A
-   * lesson waiting at a step's end stops the view there.
+   * lesson waiting at a step's end stops the view there. Rejects with a {@link PlaygroundError}
+   * (BAD_ACTION) unless `ms` is a finite number ≥ 0.
    */
   advance(ms: number): Promise<void> {
-    if (!(ms >= 0) || !Number.isFinite(ms)) return Promise.reject(new RangeError(`PlaygroundModel.advance: ms must be a finite number ≥ 0, got ${String(ms)}`));
+    if (!(ms >= 0) || !Number.isFinite(ms)) return Promise.reject(new PlaygroundError('BAD_ACTION', `advance: ms must be a finite number ≥ 0, got ${String(ms)}`));
     return this.#serial(async () => {
       await this.#resume();
       const target = this.#view + ms;
@@ -189,9 +190,9 @@ export class PlaygroundModel {
     });
   }
 
-  /** Shows the moment `ms` (clamped to 0 … {@link head}), replayed; the run is kept. */
+  /** Shows the moment `ms` (clamped to 0 … {@link head}), replayed; the run is kept. Rejects with a {@link PlaygroundError} (BAD_ACTION) unless `ms` is a number. */
   seek(ms: number): Promise<void> {
-    if (typeof ms !== 'number' || Number.isNaN(ms)) return Promise.reject(new RangeError(`PlaygroundModel.seek: ms must be a number, got ${String(ms)}`));
+    if (typeof ms !== 'number' || Number.isNaN(ms)) return Promise.reject(new PlaygroundError('BAD_ACTION', `seek: ms must be a number, got ${String(ms)}`));
     return this.#serial(async () => {
       this.#view = Math.max(0, Math.min(ms, this.head));
     });

@@ -91,13 +91,17 @@ const isRange = (range: unknown): range is readonly [number, number] =>
 
 /** Checks `options` and fills in the defaults; throws {@link PlaygroundError} for a bad value. */
 export function resolveConfig(options: PlaygroundOptions): PlaygroundConfig {
-  if (typeof options !== 'object' || options === null) throw new PlaygroundError('BAD_ACTION', 'options must be an object');
+  if (typeof options !== 'object' || options === null) throw new PlaygroundError('BAD_OPTION', 'options must be an object');
   const seed = options.seed ?? 1;
   if (!isSeed(seed)) throw new PlaygroundError('BAD_SEED', `seed must be a whole number from 0 to ${MAX_SEED}, got ${describe(seed)}`);
   const size = options.size ?? 5;
   if (!isSize(size)) throw new PlaygroundError('BAD_SIZE', `size must be a whole number from ${SIZE_RANGE[0]} to ${SIZE_RANGE[1]}, got ${describe(size)}`);
   for (const key of ['electionTimeoutMs', 'latencyMs'] as const) {
-    if (options[key] !== undefined && !isRange(options[key])) throw new PlaygroundError('BAD_ACTION', `${key} must be [min, max] with 0 ≤ min ≤ max, got ${describe(options[key])}`);
+    if (options[key] !== undefined && !isRange(options[key])) throw new PlaygroundError('BAD_OPTION', `${key} must be [min, max] with 0 ≤ min ≤ max, got ${describe(options[key])}`);
+  }
+  const heartbeat = options.heartbeatIntervalMs;
+  if (heartbeat !== undefined && !(typeof heartbeat === 'number' && Number.isFinite(heartbeat) && heartbeat > 0)) {
+    throw new PlaygroundError('BAD_OPTION', `heartbeatIntervalMs must be a finite number above 0, got ${describe(heartbeat)}`);
   }
   if (options.lesson !== undefined) {
     const lesson = typeof options.lesson === 'string' ? lessonById(options.lesson) : undefined;
