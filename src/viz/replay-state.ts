@@ -14,6 +14,7 @@ import type { MessageType } from '../raft/messages.js';
 import type { NodeId, Role } from '../raft/types.js';
 import type { MessageEvent, TraceEvent } from '../sim/trace.js';
 import { ReplayError } from './replay-error.js';
+import { compareIds } from './svg.js';
 
 /**
  * One node's visible state at a point of a trace. A crashed node shows what survives the crash,
@@ -58,8 +59,9 @@ export interface ReplayedNode {
   /** The highest index it applied (it applies what it commits in the same step). */
   readonly appliedIndex: number;
   /**
-   * The votes it received in its current campaign, itself included, sorted (pre-votes while a
-   * precandidate): as `RaftNode.status().votes` counts them, from the answers delivered to it.
+   * The votes it received in its current campaign, itself included, sorted as the pictures sort
+   * ids ('2' before '10'), pre-votes while a precandidate: as `RaftNode.status().votes` counts
+   * them, from the answers delivered to it.
    * One case the trace cannot decide: an answer delivered in the very instant a new round of the
    * same term starts (the round shows when its requests go out) is counted in the old round.
    */
@@ -511,10 +513,6 @@ function handle(n: NodeState, m: MessageEvent, time: number): void {
 function addVote(n: NodeState, from: NodeId): void {
   if (n.votes.includes(from)) return;
   n.votes = [...n.votes, from].sort(compareIds);
-}
-
-function compareIds(a: NodeId, b: NodeId): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Keeps entries through `index` (≥ the snapshot's). */

@@ -597,6 +597,28 @@ describe('TraceReplay on what a small run shows', () => {
   });
 });
 
+describe('TraceReplay sorts ids as the pictures do', () => {
+  it("lists a candidate's votes with '2' before '10'", () => {
+    const nodes = ['1', '2', '10'];
+    const request = (id: number, to: string) => ({ time: 1, kind: 'send', id, from: '1', to, type: 'RequestVote', term: 1, summary: 'last log 0:0' }) as const;
+    const answer = (id: number, from: string) => ({ time: 2, kind: 'send', id, from, to: '1', type: 'RequestVoteResponse', term: 1, summary: 'granted', success: true }) as const;
+    const events: TraceEvent[] = [
+      { time: 1, kind: 'term', node: '1', term: 1, votedFor: '1' },
+      { time: 1, kind: 'role', node: '1', role: 'candidate', term: 1 },
+      request(1, '10'),
+      request(2, '2'),
+      { ...request(1, '10'), time: 2, kind: 'deliver' },
+      { ...request(2, '2'), time: 2, kind: 'deliver' },
+      answer(3, '10'),
+      answer(4, '2'),
+      { ...answer(3, '10'), time: 3, kind: 'deliver' },
+      { ...answer(4, '2'), time: 3, kind: 'deliver' },
+    ];
+    const replay = new TraceReplay({ nodes, events });
+    expect(replay.stateAt(replay.length).nodes.find((n) => n.id === '1')?.votes).toEqual(['1', '2', '10']);
+  });
+});
+
 describe('TraceReplay refuses what it cannot replay', () => {
   const nodes = ['1', '2'];
   const send = { time: 1, kind: 'send', id: 1, from: '1', to: '2', type: 'RequestVote', term: 1, summary: 'last log 0:0', lastLogIndex: 0, lastLogTerm: 0 } as const satisfies TraceEvent;

@@ -44,9 +44,3 @@ export function attrs(element: Element, attributes: Attributes): void {
 export function text(element: Element, value: string): void {
   if (element.textContent !== value) element.textContent = value;
 }
-
-/** A colour per term (terms cycle through eight hues), as RaftScope colours its logs. */
-export function termColour(term: number): string {
-  const hues = [210, 30, 120, 280, 0, 170, 60, 330];
-  return term <= 0 ? 'hsl(0 0% 85%)' : `hsl(${hues[(term - 1) % hues.length] as number} 70% 72%)`;
-}

@@ -11,8 +11,8 @@ import { frameClock } from './frame-clock.js';
 import { PlaygroundModel } from './model.js';
 import { clampSpeed, parsePlaygroundAttributes, SIZE_RANGE } from './options.js';
 import type { PlaygroundMessage, PlaygroundNode, PlaygroundState, RecordedAction } from './state.js';
-import { attrs, html, svg, termColour, text } from './dom.js';
-import { lookup } from '../svg.js';
+import { attrs, html, svg, text } from './dom.js';
+import { lookup, termColour } from '../svg.js';
 import { STYLES } from './styles.js';
 
 /**
@@ -735,7 +735,7 @@ class View {
           'span',
           {
             class: committed ? 'rp-entry rp-committed' : 'rp-entry',
-            style: `background:${termColour(term)}`,
+            style: `background:${termColour(term).fill};color:${termColour(term).ink}`,
             'data-index': index,
             'data-term': term,
             title: `index ${index}, term ${term}${committed ? ', committed' : ''}${content === undefined ? '' : `: ${content}`}`,
