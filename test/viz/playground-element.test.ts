@@ -48,6 +48,34 @@ async function started(): Promise<Element> {
 }
 
 describe('<raft-playground> (fake DOM)', () => {
+  it('keeps its run when it moves in the page, and starts anew when an attribute changed while detached', async () => {
+    const element = await started();
+    const before = element.state;
+    expect(before.time).toBe(8000);
+    expect(before.actions.length).toBe(1);
+    moveTo(element, aside);
+    expect(element.state.time).toBe(8000);
+    expect(element.state.actions).toEqual(before.actions);
+    expect(element.model.trace().length).toBe(before.position);
+    // Playing when moved: it plays on.
+    element.play();
+    moveTo(element, page);
+    expect(element.state.playing).toBe(true);
+    element.pause();
+    // A speed changed while detached is taken without a new run.
+    element.disconnectedCallback();
+    element.remove();
+    setAttribute(element, 'speed', '2');
+    moveTo(element, aside);
+    expect(element.state).toMatchObject({ speed: 2, time: 8000 });
+    // Any other attribute changed while detached is read when it comes back: a new run.
+    element.disconnectedCallback();
+    element.remove();
+    setAttribute(element, 'seed', '2');
+    moveTo(element, page);
+    expect(element.state).toMatchObject({ seed: 2, time: 0, actions: [] });
+  });
+
   it('colours log entries by term as every other picture does', async () => {
     const element = await started();
     const cells = [...(element.shadowRoot?.descendants() ?? [])].filter((node) => node.getAttribute('data-term') !== null && (node.getAttribute('class') ?? '').includes('rp-entry'));

@@ -45,7 +45,9 @@ export interface PlaygroundElementState extends PlaygroundState {
  * showing its caption and holding at each step's end until "Next step"), `pre-vote` and
  * `check-quorum` (on unless `"false"`), `speed` (0.1–10, default 1). Bad values are not fatal: a size outside 3–7 is clamped, a bad seed or
  * speed falls back to the default, an unknown lesson to free play, and each is said in
- * `[data-role=problems]`.
+ * `[data-role=problems]`. The attributes are read when the element is first connected and when
+ * one changes; moving the element in the page keeps its run (and its playing), unless an
+ * attribute changed while it was detached.
  *
  * Selectors (stable, for tests and pages): buttons by `aria-label` — `Play`/`Pause` (one
  * toggle), `Step`, `Next step`, `Crash node 2`, `Restart node 2`, `Time out node 2`, `Isolate
@@ -267,6 +269,12 @@ class View {
   #nodeKey = '';
   #actionsShown = -1;
   #suppress = false;
+  /** Whether {@link configure} has run (on the first connection). */
+  #configured = false;
+  /** Attributes changed while detached: configure again when connected. */
+  #stale = false;
+  /** It was playing when it was detached. */
+  #playOnConnect = false;
   // The skeleton.
   readonly #problemsEl: HTMLElement;
   readonly #lesson: HTMLElement;
@@ -425,19 +433,36 @@ class View {
 
   // ── Lifecycle ────────────────────────────────────────────────────────────────────────────
 
+  /**
+   * Connected: the first time, or after attributes changed while detached, a new model from the
+   * attributes; otherwise (the element moved in the page) the same run, playing again if it was.
+   */
   connect(): void {
     this.#connected = true;
-    const autoplay = this.configure();
-    if (autoplay) this.play();
+    if (!this.#configured || this.#stale) {
+      this.#configured = true;
+      this.#stale = false;
+      const autoplay = this.configure();
+      if (autoplay) this.play();
+    } else if (this.#playOnConnect) this.play();
+    this.#playOnConnect = false;
   }
 
   disconnect(): void {
     this.#connected = false;
+    this.#playOnConnect = this.#playing;
     this.pause();
   }
 
   attributeChanged(name: string): void {
-    if (!this.#connected || this.#suppress || name === 'autoplay') return;
+    if (this.#suppress || name === 'autoplay') return;
+    if (!this.#connected) {
+      // Read at the first connection; once configured, at the next one (a speed needs no new model).
+      if (!this.#configured) return;
+      if (name === 'speed') this.setSpeed(parsePlaygroundAttributes((n) => this.host.getAttribute(n)).speed);
+      else this.#stale = true;
+      return;
+    }
     if (name === 'speed') {
       const read = parsePlaygroundAttributes((n) => this.host.getAttribute(n));
       this.setSpeed(read.speed);
