@@ -73,6 +73,7 @@ export type {
   MessageFilter,
   DropReason,
   NetworkEvents,
+  NetworkObserver,
   NetworkStats,
   TrafficCounts,
   TypeCounts,

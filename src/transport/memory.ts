@@ -143,6 +143,32 @@ export interface NetworkEvents<M extends Envelope = Envelope> {
 }
 
 /**
+ * Sees every message an {@link InMemoryNetwork} handles, synchronously, in the order it happens:
+ * each send (`seq` numbers the network's sends from 1, before any fault applies), and each
+ * outcome of it, a delivery or a drop (with the same `seq`; `copies` is how many outcomes the
+ * send has in all: 2 when the network duplicated it; `reason` only for drops). Unlike the `send`, `deliver` and `drop`
+ * events, it costs one plain call per event: it is for tracers that record every message.
+ *
+ * @example
+ * ```ts
+ * import { InMemoryNetwork, VirtualScheduler, SeededRandom, type NetworkObserver } from 'raftkit';
+ * const network = new InMemoryNetwork({ scheduler: new VirtualScheduler(), random: new SeededRandom(1) });
+ * const log: NetworkObserver = (event, message, from, to, seq, copies, reason) => console.log(event, seq, message.type, reason);
+ * network.observe(log);
+ * network.transport('a').send('b', { type: 'Ping', from: 'a', to: 'b' }); // send 1 Ping undefined, then drop 1 Ping no-endpoint
+ * ```
+ */
+export type NetworkObserver<M extends Envelope = Envelope> = (
+  event: 'send' | 'deliver' | 'drop',
+  message: M,
+  from: NodeId,
+  to: NodeId,
+  seq: number,
+  copies: number,
+  reason: DropReason | undefined,
+) => void;
+
+/**
  * Message count and total size for one message type.
  *
  * @example
@@ -368,7 +394,10 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
   #dropped = new Counter();
   #duplicated = 0;
   #inFlight = 0;
-  /** Zero-latency deliveries waiting for the next drain, flattened: message, from, to, bytes. */
+  #observer: NetworkObserver<M> | null = null;
+  /** Sends so far (each one's `seq` for the observer). */
+  #seq = 0;
+  /** Zero-latency deliveries waiting for the next drain, flattened: message, from, to, bytes, seq, copies. */
   readonly #immediate: unknown[] = [];
   #drainScheduled = false;
   /** Messages in flight with a delay (not in the zero-latency queue). */
@@ -636,6 +665,25 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
   }
 
   /**
+   * Sets the one {@link NetworkObserver} that sees every send, delivery and drop (null removes
+   * it; a new one replaces the old). A simulated `Cluster` that traces sets its own.
+   *
+   * @throws TypeError when `observer` is neither a function nor null.
+   * @example
+   * ```ts
+   * import { InMemoryNetwork, VirtualScheduler, SeededRandom } from 'raftkit';
+   * const network = new InMemoryNetwork({ scheduler: new VirtualScheduler(), random: new SeededRandom(1) });
+   * let sends = 0;
+   * network.observe((event) => void (event === 'send' && sends++));
+   * network.observe(null);
+   * ```
+   */
+  observe(observer: NetworkObserver<M> | null): void {
+    if (observer !== null && typeof observer !== 'function') throw new TypeError('InMemoryNetwork.observe: observer must be a function or null');
+    this.#observer = observer;
+  }
+
+  /**
    * A snapshot of traffic counts and sizes (a copy: later traffic does not change it).
    *
    * @example
@@ -676,32 +724,34 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
   #route(from: NodeId, to: NodeId, message: M): void {
     const bytes = this.#countBytes ? JSON.stringify(message).length : 0;
     this.#sent.add(message.type, bytes);
+    const seq = ++this.#seq;
+    this.#observer?.('send', message, from, to, seq, 1, undefined);
     if (hasListeners(this)) this.emit('send', message, from, to);
 
     if (this.#faulty) {
       const reason = this.#unreachable(from, to);
-      if (reason !== undefined) return this.#drop(message, from, to, bytes, reason);
+      if (reason !== undefined) return this.#drop(message, from, to, bytes, reason, seq, 1);
     }
-    if (!this.#endpoints.has(to)) return this.#drop(message, from, to, bytes, 'no-endpoint');
+    if (!this.#endpoints.has(to)) return this.#drop(message, from, to, bytes, 'no-endpoint', seq, 1);
 
     const filters = this.#filters;
     for (let i = 0; i < filters.length; i++) {
       const verdict = (filters[i] as MessageFilter<M>)(message, from, to);
       if (verdict === 'deliver') continue;
-      if (verdict === 'drop') return this.#drop(message, from, to, bytes, 'filter');
+      if (verdict === 'drop') return this.#drop(message, from, to, bytes, 'filter', seq, 1);
       const delay = typeof verdict === 'object' && verdict !== null ? verdict.delayMs : undefined;
-      this.#dispatch(message, from, to, bytes, checkDelay('filter delayMs', delay));
+      this.#dispatch(message, from, to, bytes, checkDelay('filter delayMs', delay), seq, 1);
       return;
     }
 
     if (this.#dropRate > 0 && this.#random.next() < this.#dropRate) {
-      return this.#drop(message, from, to, bytes, 'random');
+      return this.#drop(message, from, to, bytes, 'random', seq, 1);
     }
     const copies = this.#duplicateRate > 0 && this.#random.next() < this.#duplicateRate ? 2 : 1;
     if (copies === 2) this.#duplicated++;
     // No latency and nothing delayed in flight: the delivery queue alone keeps every link FIFO.
     if (this.#latencyMax === 0 && this.#delayedInFlight === 0) {
-      for (let copy = 0; copy < copies; copy++) this.#dispatch(message, from, to, bytes, 0);
+      for (let copy = 0; copy < copies; copy++) this.#dispatch(message, from, to, bytes, 0, seq, copies);
       return;
     }
     // Read the clock once: a real clock moves between two reads, which would make the delay negative.
@@ -714,7 +764,7 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
         if (at < link.lastDelivery) at = link.lastDelivery;
         link.lastDelivery = at;
       }
-      this.#dispatch(message, from, to, bytes, at - now);
+      this.#dispatch(message, from, to, bytes, at - now, seq, copies);
     }
   }
 
@@ -734,18 +784,18 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
   }
 
   /** Schedules one copy's arrival. */
-  #dispatch(message: M, from: NodeId, to: NodeId, bytes: number, delayMs: number): void {
+  #dispatch(message: M, from: NodeId, to: NodeId, bytes: number, delayMs: number, seq: number, copies: number): void {
     this.#inFlight++;
     if (delayMs > 0) {
       this.#delayedInFlight++;
       this.#scheduler.schedule(delayMs, () => {
         this.#delayedInFlight--;
-        this.#arrive(message, from, to, bytes);
+        this.#arrive(message, from, to, bytes, seq, copies);
       });
       return;
     }
     // Zero latency: queue it, and deliver the whole queue in order after the current task.
-    this.#immediate.push(message, from, to, bytes);
+    this.#immediate.push(message, from, to, bytes, seq, copies);
     if (!this.#drainScheduled) {
       this.#drainScheduled = true;
       this.#scheduler.defer(this.#drain);
@@ -760,8 +810,8 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
     let i = 0;
     try {
       while (i < end) {
-        i += 4; // advance first: a handler that throws does not get the same message again
-        this.#arrive(queue[i - 4] as M, queue[i - 3] as NodeId, queue[i - 2] as NodeId, queue[i - 1] as number);
+        i += 6; // advance first: a handler that throws does not get the same message again
+        this.#arrive(queue[i - 6] as M, queue[i - 5] as NodeId, queue[i - 4] as NodeId, queue[i - 3] as number, queue[i - 2] as number, queue[i - 1] as number);
       }
     } finally {
       queue.splice(0, i);
@@ -772,23 +822,25 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
     }
   };
 
-  #arrive(message: M, from: NodeId, to: NodeId, bytes: number): void {
+  #arrive(message: M, from: NodeId, to: NodeId, bytes: number, seq: number, copies: number): void {
     this.#inFlight--;
     if (this.#faulty) {
       const reason = this.#unreachable(from, to);
-      if (reason !== undefined) return this.#drop(message, from, to, bytes, reason);
+      if (reason !== undefined) return this.#drop(message, from, to, bytes, reason, seq, copies);
     }
     const endpoint = this.#endpoints.get(to);
-    if (endpoint === undefined) return this.#drop(message, from, to, bytes, 'closed');
+    if (endpoint === undefined) return this.#drop(message, from, to, bytes, 'closed', seq, copies);
     const handler = endpoint.handler;
-    if (handler === undefined) return this.#drop(message, from, to, bytes, 'no-listener');
+    if (handler === undefined) return this.#drop(message, from, to, bytes, 'no-listener', seq, copies);
     this.#delivered.add(message.type, bytes);
+    this.#observer?.('deliver', message, from, to, seq, copies, undefined);
     if (hasListeners(this)) this.emit('deliver', message, from, to);
     handler(message);
   }
 
-  #drop(message: M, from: NodeId, to: NodeId, bytes: number, reason: DropReason): void {
+  #drop(message: M, from: NodeId, to: NodeId, bytes: number, reason: DropReason, seq: number, copies: number): void {
     this.#dropped.add(message.type, bytes);
+    this.#observer?.('drop', message, from, to, seq, copies, reason);
     if (hasListeners(this)) this.emit('drop', message, from, to, reason);
   }
 

@@ -518,6 +518,66 @@ describe('InMemoryNetwork: events and stats', () => {
     expect(log).toEqual(['send X a>b', 'send Y b>a', 'drop Y b>a cut', 'deliver X a>b']);
   });
 
+  it('tells its observer every send with a number, and every outcome with the same number, as the events say', () => {
+    fc.assert(
+      fc.property(fc.integer(), fc.constantFrom(0, 3), fc.boolean(), (seed, latency, zero) => {
+        const scheduler = new VirtualScheduler();
+        const network = new InMemoryNetwork<Msg>({ scheduler, random: new SeededRandom(seed), latencyMs: zero ? 0 : [0, latency], dropRate: 0.2, duplicateRate: 0.3, reorder: seed % 2 === 0 });
+        const t = { a: network.transport('a'), b: network.transport('b') };
+        t.b.listen(() => undefined);
+        const seen: string[] = [];
+        const observed: string[] = [];
+        const copies = new Map<number, number>();
+        const outcomes = new Map<number, number>();
+        network.on('send', (m) => seen.push(`send ${m.seq}`));
+        network.on('deliver', (m) => seen.push(`deliver ${m.seq}`));
+        network.on('drop', (m, _from, _to, reason) => seen.push(`drop ${m.seq} ${reason}`));
+        let sends = 0;
+        network.observe((event, m, from, to, seq, count, reason) => {
+          observed.push(event === 'drop' ? `${event} ${m.seq} ${reason}` : `${event} ${m.seq}`);
+          expect([from, to]).toEqual([m.from, m.to]);
+          if (event === 'send') {
+            expect(seq).toBe(++sends);
+            copies.set(seq, 0);
+            expect(reason).toBeUndefined();
+          } else {
+            expect(copies.has(seq)).toBe(true);
+            outcomes.set(seq, (outcomes.get(seq) ?? 0) + 1);
+            copies.set(seq, count);
+          }
+        });
+        network.filter((m) => (m.seq % 7 === 0 ? { delayMs: 2 } : m.seq % 11 === 0 ? 'drop' : 'deliver'));
+        for (let i = 0; i < 30; i++) {
+          if (i === 10) network.cut('a', 'b');
+          if (i === 20) network.restore('a', 'b');
+          t.a.send('b', msg('a', 'b'));
+          if (i % 5 === 0) scheduler.runFor(1);
+        }
+        scheduler.runFor(20);
+        expect(observed).toEqual(seen);
+        // Each send has as many outcomes as the observer was told it would have.
+        for (const [seq, n] of outcomes) expect(n, `send ${seq}`).toBe(copies.get(seq));
+        expect([...outcomes.values()].reduce((a, b) => a + b, 0)).toBe(network.stats().delivered.messages + network.stats().dropped.messages);
+      }),
+      propertyParams(100, 2000),
+    );
+  });
+
+  it('has one observer at a time, and none after observe(null)', () => {
+    const { scheduler, network, send } = setup({ latencyMs: 1 });
+    const first: string[] = [];
+    const second: string[] = [];
+    network.observe((event) => first.push(event));
+    network.observe((event) => second.push(event));
+    send('a', 'b');
+    scheduler.runFor(5);
+    network.observe(null);
+    send('a', 'b');
+    scheduler.runFor(5);
+    expect([first, second]).toEqual([[], ['send', 'deliver']]);
+    expect(() => network.observe('log' as never)).toThrow(TypeError);
+  });
+
   it('counts messages and JSON bytes, in total and by type', () => {
     const { scheduler, network, send } = setup({ latencyMs: 1 });
     const v = send('a', 'b', 'Vote');
