@@ -11,8 +11,8 @@ import type { Cancel } from '../runtime/scheduler.js';
 import { InvariantViolation, SafetyChecker } from './invariants.js';
 import { SeededRandom } from '../runtime/random.js';
 import { electionRounds, type RoundReport } from './mini-project.js';
-import { summarize } from './summary.js';
-import { TRACE_VERSION, TraceBuffer, type MessageEvent, type TraceDocument, type TraceEvent, type VoteRefusal } from './trace.js';
+import { TRACE_VERSION, type TraceDocument, type TraceEvent, type VoteRefusal } from './trace.js';
+import { TraceLog } from './trace-log.js';
 import { VirtualScheduler } from './virtual-scheduler.js';
 import { NodeClock, type ClockReading, type ClockSetting } from './node-clock.js';
 
@@ -257,7 +257,7 @@ export class Cluster<C = unknown, R = unknown> {
   /** The client session `propose` makes its commands in (opened by the first proposal). */
   private session: ClientSession | null = null;
   private readonly checker: SafetyChecker | null;
-  private readonly traceBuffer: TraceBuffer;
+  private readonly traceLog: TraceLog;
   private readonly disk: Disk | null;
   /** Listeners of {@link onNode}: attached to every incarnation of every node. */
   private readonly nodeListeners: NodeListener<C, R>[] = [];
@@ -281,7 +281,7 @@ export class Cluster<C = unknown, R = unknown> {
     this.random = new SeededRandom(options.seed);
     this.checker = options.checkInvariants === false ? null : new SafetyChecker();
     this.scheduler = new VirtualScheduler(this.checker === null ? {} : { onEvent: () => this.throwIfViolated() });
-    this.traceBuffer = new TraceBuffer(options.traceLimit ?? 10_000);
+    this.traceLog = new TraceLog(options.traceLimit ?? 10_000);
     this.disk = diskOf(options.diskLatencyMs, this.scheduler, this.random);
     this.network = new InMemoryNetwork<Message>({
       scheduler: this.scheduler,
@@ -289,7 +289,7 @@ export class Cluster<C = unknown, R = unknown> {
       latencyMs: DEFAULT_LATENCY,
       ...options.network,
     });
-    if (this.traceBuffer.enabled) this.traceNetwork();
+    if (this.traceLog.enabled) this.traceNetwork();
     const checker = this.checker;
     if (checker !== null) {
       this.network.on('send', (m) => {
@@ -377,7 +377,7 @@ export class Cluster<C = unknown, R = unknown> {
 
   /** The retained trace events, oldest first (plain JSON). */
   trace(): TraceEvent[] {
-    return this.traceBuffer.toArray();
+    return this.traceLog.toArray();
   }
 
   /**
@@ -385,7 +385,7 @@ export class Cluster<C = unknown, R = unknown> {
    * cluster started with, the limit, how many older events it dropped, and the retained events.
    */
   traceDocument(): TraceDocument {
-    const buffer = this.traceBuffer;
+    const buffer = this.traceLog;
     return { version: TRACE_VERSION, seed: this.seed, nodes: [...this.initialIds], limit: buffer.limit, dropped: buffer.dropped, events: buffer.toArray() };
   }
 
@@ -395,8 +395,8 @@ export class Cluster<C = unknown, R = unknown> {
    * `traceLimit` above 0): the limit bounds what is kept, not what listeners see.
    */
   onTrace(listener: (event: TraceEvent) => void): () => void {
-    if (!this.traceBuffer.enabled) throw new RaftError('TRACE_OFF', 'Cluster.onTrace: tracing is off (traceLimit: 0)');
-    return this.traceBuffer.follow(listener);
+    if (!this.traceLog.enabled) throw new RaftError('TRACE_OFF', 'Cluster.onTrace: tracing is off (traceLimit: 0)');
+    return this.traceLog.follow(listener);
   }
 
   /**
@@ -754,8 +754,11 @@ export class Cluster<C = unknown, R = unknown> {
     }
     const o = this.options;
     const applied: AppliedEntry<C>[] = [];
-    const machine = o.stateMachine?.(id);
+    const overrides = o.nodeOptions?.(id);
+    const machine = overrides?.stateMachine ?? o.stateMachine?.(id);
     this.machines.set(id, machine);
+    const log = this.traceLog;
+    const traceApply = log.enabled ? (entry: LogEntry) => log.entry('apply', this.now, id, entry.index, entry.term) : undefined;
     const node = new RaftNode<C, R>({
       id,
       ...(this.initialIds.includes(id) ? { peers: this.initialIds } : { join: true }),
@@ -763,10 +766,10 @@ export class Cluster<C = unknown, R = unknown> {
       storage,
       scheduler: clock,
       random: this.random.fork(`node:${id}:${incarnation}`),
-      stateMachine: recording(machine, applied),
       ...(o.electionTimeoutMs && { electionTimeoutMs: o.electionTimeoutMs }),
       ...(o.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: o.heartbeatIntervalMs }),
-      ...o.nodeOptions?.(id),
+      ...overrides,
+      stateMachine: recording(machine, applied, traceApply),
     });
     const previous = this.current.get(id);
     this.current.set(id, node);
@@ -792,7 +795,7 @@ export class Cluster<C = unknown, R = unknown> {
 
   private observe(node: RaftNode<C, R>): void {
     const id = node.id;
-    const tracing = this.traceBuffer.enabled;
+    const tracing = this.traceLog.enabled;
     let leading = -1; // the term it leads in, or -1
     node.on('role', (role, term) => {
       if (tracing) {
@@ -806,17 +809,12 @@ export class Cluster<C = unknown, R = unknown> {
     });
     let committedSeen = 0;
     node.on('commit', (index) => {
-      if (tracing) this.record({ time: this.now, kind: 'commit', node: id, index, term: this.termAt(node, index) });
+      if (tracing) this.traceLog.entry('commit', this.now, id, index, this.termAt(node, index));
       if (this.checker) for (const entry of node.entries(committedSeen + 1, index)) this.checker.committedEntry(id, node.term, entry);
       committedSeen = index;
     });
     const checker = this.checker;
-    if (checker !== null || tracing) {
-      node.on('apply', (entry) => {
-        checker?.appliedEntry(id, entry);
-        if (tracing) this.record({ time: this.now, kind: 'apply', node: id, index: entry.index, term: entry.term });
-      });
-    }
+    if (checker !== null) node.on('apply', (entry) => checker.appliedEntry(id, entry)); // (traced by its state machine's wrapper)
     if (tracing) this.traceNode(node);
   }
 
@@ -853,7 +851,7 @@ export class Cluster<C = unknown, R = unknown> {
         if (!inPropose) fail(op, error); // (propose's rejection says it)
         throw error;
       }
-      this.record({ time: this.now, kind: 'propose', node: id, index: position.index, term: position.term, op });
+      this.traceLog.entry('propose', this.now, id, position.index, position.term, op);
       return position;
     };
     const propose = node.propose.bind(node);
@@ -878,7 +876,7 @@ export class Cluster<C = unknown, R = unknown> {
   private checkPersist(id: NodeId, storage: CheckedStorage, update: StorageUpdate): void {
     const node = this.current.get(id);
     this.checker?.persisting(id, node?.role === 'leader', storage, update.hardState, update.entries ?? [], update.snapshot);
-    if (this.traceBuffer.enabled) this.traceSave(id, storage, update);
+    if (this.traceLog.enabled) this.traceSave(id, storage, update);
   }
 
   /** Traces what a save does to the node's log: the entries it discards and those it writes. */
@@ -901,118 +899,32 @@ export class Cluster<C = unknown, R = unknown> {
   }
 
   private traceNetwork(): void {
-    /**
-     * The send event of each message object's outcome to come (several, if a node sent one object
-     * twice), and, once the network may duplicate, each settled message's, for its copy's outcome.
-     * An outcome's event names its send's id and repeats its type, term and summary.
-     */
-    const pending = new Map<Message, MessageEvent | MessageEvent[]>();
-    let settled: WeakMap<Message, MessageEvent> | null = null;
-    const mayDuplicate = (rate: number | undefined): void => {
-      if (rate !== undefined && rate > 0) settled ??= new WeakMap();
-    };
-    mayDuplicate(this.options.network?.duplicateRate);
-    let nextId = 0;
-    /** The vote request each voter last received from each candidate, and the term of each link's last AppendEntries. */
+    const log = this.traceLog;
+    /** The vote request each voter last received from each candidate (for a refusal's reason). */
     const asked = new Map<string, Message>();
-    const appendTerm = new Map<NodeId, Map<NodeId, number>>();
-    const event = (kind: MessageEvent['kind'], id: number, m: Message, from: NodeId, to: NodeId): MessageEvent => {
+    /** The sends the network duplicated whose first outcome came: the next one is the copy's. */
+    const halfSettled = new Set<number>();
+    const other = (event: 'send' | 'deliver' | 'drop', m: Message, from: NodeId, to: NodeId, seq: number, copies: number, reason: string | undefined): void => {
       const time = this.now;
-      // The frequent types as whole literals (an object that gains fields later is slower to make).
-      if (m.type === 'AppendEntries') {
-        const { type, term, prevLogIndex: prevIndex, prevLogTerm: prevTerm, leaderCommit: commit } = m;
-        const summary = summarize(m);
-        const count = m.entries.length;
-        if (count === 0) return { time, kind, id, from, to, type, term, summary, prevIndex, prevTerm, commit };
-        return { time, kind, id, from, to, type, term, summary, prevIndex, prevTerm, entries: [prevIndex + 1, prevIndex + count], commit };
-      }
-      if (m.type === 'AppendEntriesResponse' && m.success) return { time, kind, id, from, to, type: m.type, term: m.term, summary: summarize(m), success: true, index: m.index };
-      const e: { -readonly [K in keyof MessageEvent]: MessageEvent[K] } = { time, kind, id, from, to, type: m.type, term: m.term, summary: summarize(m) };
-      switch (m.type) {
-        case 'RequestVote':
-        case 'PreVote':
-          e.lastLogIndex = m.lastLogIndex;
-          e.lastLogTerm = m.lastLogTerm;
-          break;
-        case 'RequestVoteResponse':
-        case 'PreVoteResponse':
-          e.success = m.voteGranted;
-          break;
-        case 'AppendEntriesResponse':
-          e.success = m.success;
-          e.index = m.index;
-          if (!m.success) {
-            const sent = appendTerm.get(m.to)?.get(m.from);
-            if (sent !== undefined) e.refusal = m.term > sent ? 'stale-term' : 'log-mismatch';
-          }
-          break;
-        case 'InstallSnapshot':
-        case 'InstallSnapshotResponse':
-          e.index = m.index;
-          break;
-        case 'ReadIndexResponse':
-          e.success = m.ok;
-          e.index = m.index;
-          break;
-        case 'ProposeResponse':
-          e.success = m.outcome === 'appended';
-          break;
-        default:
-      }
-      return e;
-    };
-    this.network.on('send', (m, from, to) => {
-      const id = ++nextId;
-      if (m.type === 'RequestVote' || m.type === 'PreVote') this.traceCampaign(m.type, from, m.term);
-      const e = event('send', id, m, from, to);
-      const earlier = pending.get(m);
-      if (earlier === undefined) pending.set(m, e);
-      else if (Array.isArray(earlier)) earlier.push(e);
-      else pending.set(m, [earlier, e]);
-      if (m.type === 'RequestVoteResponse' || m.type === 'PreVoteResponse') {
+      if (event === 'send') {
+        if (m.type === 'RequestVote' || m.type === 'PreVote') this.traceCampaign(m.type, from, m.term);
+        if (m.type !== 'RequestVoteResponse' && m.type !== 'PreVoteResponse') return log.sent(time, seq, m, from, to);
         const request = asked.get(`${to}\u0000${from}`);
-        const reason = m.voteGranted ? undefined : this.refusal(from, to, request);
-        if (reason !== undefined) (e as { refusal?: string }).refusal = reason;
-        this.record({ time: e.time, kind: 'vote', node: from, candidate: to, term: request?.term ?? m.term, preVote: m.type === 'PreVoteResponse', granted: m.voteGranted, ...(reason !== undefined && { reason }) });
+        const refusal = m.voteGranted ? undefined : this.refusal(from, to, request);
+        this.record({ time, kind: 'vote', node: from, candidate: to, term: request?.term ?? m.term, preVote: m.type === 'PreVoteResponse', granted: m.voteGranted, ...(refusal !== undefined && { reason: refusal }) });
+        return log.sent(time, seq, m, from, to, refusal);
       }
-      this.record(e);
-    });
-    const outcome = (kind: 'deliver' | 'drop') => (m: Message, from: NodeId, to: NodeId, reason?: string) => {
-      const waiting = pending.get(m);
-      let sent: MessageEvent | undefined;
-      let duplicate = false;
-      if (waiting === undefined) {
-        sent = settled?.get(m); // a copy the network made
-        duplicate = true;
-      } else if (Array.isArray(waiting)) {
-        sent = waiting.shift() as MessageEvent;
-        if (waiting.length === 0) pending.delete(m);
-      } else {
-        sent = waiting;
-        pending.delete(m);
-      }
-      if (!duplicate && sent !== undefined) settled?.set(m, sent);
-      if (kind === 'deliver') {
+      if (event === 'deliver') {
         if (m.type === 'RequestVote' || m.type === 'PreVote') asked.set(`${from}\u0000${to}`, m);
-        else if (m.type === 'AppendEntries') {
-          let links = appendTerm.get(from);
-          if (links === undefined) appendTerm.set(from, (links = new Map()));
-          links.set(to, m.term);
-        }
         else if (m.type === 'TimeoutNow') this.campaignCause.set(to, 'TimeoutNow');
         else if (m.type === 'InstallSnapshot') this.installing.set(to, m);
       }
-      // The message's fields are on its send: an outcome names it by id.
-      const e: { -readonly [K in keyof MessageEvent]: MessageEvent[K] } =
-        sent === undefined
-          ? { time: this.now, kind, id: 0, from, to, type: m.type, term: m.term, summary: summarize(m) }
-          : { time: this.now, kind, id: sent.id, from, to, type: sent.type, term: sent.term, summary: sent.summary };
-      if (reason !== undefined) e.reason = reason;
-      if (duplicate) e.duplicate = true;
-      this.record(e as MessageEvent);
+      // The first outcome of a duplicated send is the message's own; the second, its copy's.
+      let duplicate = false;
+      if (copies > 1 && !(duplicate = halfSettled.delete(seq))) halfSettled.add(seq);
+      log.settled(time, event, seq, m, from, to, duplicate, reason);
     };
-    this.network.on('deliver', outcome('deliver'));
-    this.network.on('drop', outcome('drop'));
+    this.network.observe(log.observer(this.scheduler, other));
     // The network's own fault calls, whoever makes them (this cluster's methods included).
     const network = this.network;
     const partition = network.partition.bind(network);
@@ -1048,7 +960,6 @@ export class Cluster<C = unknown, R = unknown> {
     };
     network.configure = (conditions) => {
       configure(conditions);
-      mayDuplicate(conditions.duplicateRate);
       this.record({ time: this.now, kind: 'configure', conditions: { ...conditions } });
     };
   }
@@ -1084,11 +995,11 @@ export class Cluster<C = unknown, R = unknown> {
   }
 
   private record(event: TraceEvent): void {
-    this.traceBuffer.push(event);
+    this.traceLog.push(event);
   }
 
   private violation(property: InvariantViolation['property'], detail: string, nodes: readonly NodeId[]): InvariantViolation {
-    return new InvariantViolation(property, detail, nodes, this.seed, this.traceBuffer.tail(50));
+    return new InvariantViolation(property, detail, nodes, this.seed, this.traceLog.tail(50));
   }
 
   private throwIfViolated(checker: SafetyChecker | null = this.checker): void {
@@ -1109,14 +1020,19 @@ function pausable(transport: Transport<Message>, clock: NodeClock): Transport<Me
 /**
  * Wraps a node's state machine (or none) so that every command it applies is recorded, with its
  * result for a `propose` waiting on that index: at the state machine, with no event per entry.
- * A command whose apply throws is recorded too.
+ * A command whose apply throws is recorded too, and so is it in the trace (`traced`).
  */
-function recording<C, R>(inner: StateMachine<C, R> | undefined, applied: AppliedEntry<C>[]): StateMachine<C, R> {
+function recording<C, R>(inner: StateMachine<C, R> | undefined, applied: AppliedEntry<C>[], traced: ((entry: LogEntry) => void) | undefined): StateMachine<C, R> {
   const machine: StateMachine<C, R> = {
     apply(command, position) {
       const entry = position as LogEntry as AppliedEntry<C>; // RaftNode passes the entry itself: shared, never copied
       applied.push(entry);
-      return inner === undefined ? (undefined as R) : inner.apply(command, position);
+      if (traced === undefined) return inner === undefined ? (undefined as R) : inner.apply(command, position);
+      try {
+        return inner === undefined ? (undefined as R) : inner.apply(command, position);
+      } finally {
+        traced(entry as LogEntry);
+      }
     },
   };
   if (typeof inner?.snapshot === 'function' && typeof inner.restore === 'function') {

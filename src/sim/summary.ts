@@ -14,9 +14,9 @@ export function summarize(m: Message): string {
     case 'PreVoteResponse':
       return m.voteGranted ? 'granted' : 'denied';
     case 'AppendEntries':
-      return `${m.entries.length === 0 ? 'heartbeat' : `${m.entries.length} entries`} after ${m.prevLogIndex}:${m.prevLogTerm}, commit ${m.leaderCommit}`;
+      return appendSummary(m.entries.length, m.prevLogIndex, m.prevLogTerm, m.leaderCommit);
     case 'AppendEntriesResponse':
-      return m.success ? `ok through ${m.index}` : `rejected at ${m.index}`;
+      return answerSummary(m.success, m.index);
     case 'TimeoutNow':
       return 'campaign now';
     case 'InstallSnapshot':
@@ -32,4 +32,14 @@ export function summarize(m: Message): string {
     case 'ReadIndexResponse':
       return m.ok ? `read #${m.id} at ${m.index}` : `read #${m.id} refused`;
   }
+}
+
+/** What {@link summarize} says of an AppendEntries with `count` entries (from its fields alone). */
+export function appendSummary(count: number, prevIndex: number, prevTerm: number, commit: number): string {
+  return `${count === 0 ? 'heartbeat' : `${count} entries`} after ${prevIndex}:${prevTerm}, commit ${commit}`;
+}
+
+/** What {@link summarize} says of an AppendEntriesResponse. */
+export function answerSummary(success: boolean, index: number): string {
+  return success ? `ok through ${index}` : `rejected at ${index}`;
 }

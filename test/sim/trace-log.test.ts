@@ -1,0 +1,147 @@
+/**
+ * The trace's store: whatever it keeps as numbers, it reads back as the events a plain list of
+ * event objects would hold, within its limit, and tells listeners the same events as they come.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Cluster } from '../../src/sim/cluster.js';
+import { TraceLog } from '../../src/sim/trace-log.js';
+import { summarize } from '../../src/sim/summary.js';
+import type { Message } from '../../src/raft/messages.js';
+import type { MessageEvent, TraceEvent } from '../../src/sim/trace.js';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A send's event as the trace documents it, made the plain way. */
+function sendEvent(time: number, id: number, m: Message, from: string, to: string): MessageEvent {
+  const e: Mutable<MessageEvent> = { time, kind: 'send', id, from, to, type: m.type, term: m.term, summary: summarize(m) };
+  if (m.type === 'AppendEntries') {
+    e.prevIndex = m.prevLogIndex;
+    e.prevTerm = m.prevLogTerm;
+    if (m.entries.length > 0) e.entries = [m.prevLogIndex + 1, m.prevLogIndex + m.entries.length];
+    e.commit = m.leaderCommit;
+  } else if (m.type === 'AppendEntriesResponse') {
+    e.success = m.success;
+    e.index = m.index;
+    if (!m.success) e.refusal = m.conflictIndex === 0 ? 'stale-term' : 'log-mismatch';
+  } else if (m.type === 'RequestVote') {
+    e.lastLogIndex = m.lastLogIndex;
+    e.lastLogTerm = m.lastLogTerm;
+  }
+  return e;
+}
+
+function outcomeEvent(time: number, kind: 'deliver' | 'drop', id: number, m: Message, from: string, to: string, duplicate: boolean, reason?: string): MessageEvent {
+  const e: Mutable<MessageEvent> = { time, kind, id, from, to, type: m.type, term: m.term, summary: summarize(m) };
+  if (reason !== undefined) e.reason = reason;
+  if (duplicate) e.duplicate = true;
+  return e;
+}
+
+const node = fc.constantFrom('1', '2', '3');
+const small = fc.integer({ min: 0, max: 3 });
+const message: fc.Arbitrary<Message> = fc.oneof(
+  fc.record({ from: node, to: node, term: small, prevLogIndex: small, prevLogTerm: small, count: small, leaderCommit: small }).map(
+    ({ count, prevLogIndex, term, ...rest }): Message => ({
+      type: 'AppendEntries',
+      ...rest,
+      term,
+      prevLogIndex,
+      entries: Array.from({ length: count }, (_, i) => ({ index: prevLogIndex + 1 + i, term, kind: 'noop' as const })),
+      round: 0,
+    }),
+  ),
+  fc.record({ from: node, to: node, term: small, success: fc.boolean(), index: small, conflictIndex: small }).map(
+    (r): Message => ({ type: 'AppendEntriesResponse', ...r, conflictTerm: 0, round: 0 }),
+  ),
+  fc.record({ from: node, to: node, term: small, lastLogIndex: small, lastLogTerm: small }).map((r): Message => ({ type: 'RequestVote', ...r })),
+);
+
+/** One call on the store, and the events a plain list would get from it. */
+type Step = { what: string; run(log: TraceLog): void; expected: TraceEvent[] };
+const step: fc.Arbitrary<Step> = fc.oneof(
+  fc.record({ time: small, id: small, m: message }).map(({ time, id, m }) => ({ what: `sent ${JSON.stringify([time, id, m])}`, run: (log: TraceLog) => log.sent(time, id, m, m.from, m.to), expected: [sendEvent(time, id, m, m.from, m.to)] })),
+  fc.record({ time: small, id: small, m: message, drop: fc.boolean(), duplicate: fc.boolean() }).map(({ time, id, m, drop, duplicate }) => {
+    const reason = drop ? 'random' : undefined;
+    return { what: `settled ${JSON.stringify([time, id, m, drop, duplicate])}`, run: (log: TraceLog) => log.settled(time, drop ? 'drop' : 'deliver', id, m, m.from, m.to, duplicate, reason), expected: [outcomeEvent(time, drop ? 'drop' : 'deliver', id, m, m.from, m.to, duplicate, reason)] };
+  }),
+  // Entry events: a run of them (what a node applying a batch records), or one with a jump.
+  fc.record({ kind: fc.constantFrom('commit' as const, 'apply' as const, 'propose' as const), time: small, node, index: small, term: small, op: small, count: fc.integer({ min: 1, max: 4 }), jump: fc.boolean() }).map(({ kind, time, node, index, term, op, count, jump }) => {
+    const at = (i: number): [number, number] => [index + i + (jump && i === count - 1 ? 1 : 0), kind === 'propose' ? op + i : 0];
+    const expected = Array.from({ length: count }, (_, i): TraceEvent => {
+      const [ix, o] = at(i);
+      return kind === 'propose' ? { time, kind, node, index: ix, term, op: o } : { time, kind, node, index: ix, term };
+    });
+    return {
+      what: `entries ${JSON.stringify([kind, time, node, index, term, op, count, jump])}`,
+      run: (log: TraceLog) => {
+        for (let i = 0; i < count; i++) {
+          const [ix, o] = at(i);
+          log.entry(kind, time, node, ix, term, o);
+        }
+      },
+      expected,
+    };
+  }),
+  fc.record({ time: small, node }).map(({ time, node }) => {
+    const e: TraceEvent = { time, kind: 'crash', node };
+    return { what: `push ${JSON.stringify(e)}`, run: (log: TraceLog) => log.push(e), expected: [e] };
+  }),
+);
+
+describe('TraceLog', () => {
+  it('reads back what a plain list of the last `limit` events holds, and tells listeners every event as it comes', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.array(step, { maxLength: 120 }), fc.integer({ min: 0, max: 50 }), (limit, steps, tail) => {
+        const log = new TraceLog(limit);
+        const heard: TraceEvent[] = [];
+        log.follow((e) => heard.push(e));
+        const all: TraceEvent[] = [];
+        for (const s of steps) {
+          s.run(log);
+          all.push(...s.expected);
+          // Read in the middle too: reading changes nothing.
+          expect(log.toArray()).toEqual(all.slice(-limit));
+        }
+        expect(heard).toEqual(all);
+        expect(log.dropped).toBe(Math.max(0, all.length - limit));
+        expect(log.tail(tail)).toEqual(tail === 0 ? [] : all.slice(-limit).slice(-tail));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps nothing with limit 0', () => {
+    const log = new TraceLog(0);
+    log.push({ time: 0, kind: 'heal' });
+    log.entry('apply', 0, '1', 1, 1);
+    expect([log.enabled, log.toArray(), log.dropped]).toEqual([false, [], 0]);
+  });
+});
+
+describe('a cluster’s trace within its limit', () => {
+  it('is the newest events of the same run traced without limit, with the rest counted as dropped', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: 3000 }), async (seed, limit) => {
+        const run = async (traceLimit: number) => {
+          const cluster = new Cluster({ size: 3, seed, traceLimit, network: { dropRate: 0.05, duplicateRate: 0.05 } });
+          const heard: TraceEvent[] = [];
+          cluster.onTrace((e) => heard.push(e));
+          await cluster.waitForLeader();
+          const leader = cluster.leader();
+          if (leader !== undefined) for (let i = 0; i < 20; i++) cluster.node(leader).submit(i);
+          await cluster.run(300);
+          return { doc: cluster.traceDocument(), heard };
+        };
+        const whole = await run(1e6);
+        const limited = await run(limit);
+        expect(whole.doc.dropped).toBe(0);
+        expect(limited.heard).toEqual(whole.heard);
+        expect(whole.doc.events).toEqual(whole.heard);
+        expect(limited.doc.events).toEqual(whole.doc.events.slice(-limit));
+        expect(limited.doc.dropped).toBe(Math.max(0, whole.doc.events.length - limit));
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
