@@ -281,7 +281,7 @@ export class Cluster<C = unknown, R = unknown> {
     this.random = new SeededRandom(options.seed);
     this.checker = options.checkInvariants === false ? null : new SafetyChecker();
     this.scheduler = new VirtualScheduler(this.checker === null ? {} : { onEvent: () => this.throwIfViolated() });
-    this.traceLog = new TraceLog(options.traceLimit ?? 10_000);
+    this.traceLog = new TraceLog(options.traceLimit ?? 10_000, this.scheduler);
     this.disk = diskOf(options.diskLatencyMs, this.scheduler, this.random);
     this.network = new InMemoryNetwork<Message>({
       scheduler: this.scheduler,
@@ -758,7 +758,7 @@ export class Cluster<C = unknown, R = unknown> {
     const machine = overrides?.stateMachine ?? o.stateMachine?.(id);
     this.machines.set(id, machine);
     const log = this.traceLog;
-    const traceApply = log.enabled ? (entry: LogEntry) => log.entry('apply', this.now, id, entry.index, entry.term) : undefined;
+    const traceApply = log.enabled ? (entry: LogEntry) => log.entry('apply', id, entry.index, entry.term) : undefined;
     const node = new RaftNode<C, R>({
       id,
       ...(this.initialIds.includes(id) ? { peers: this.initialIds } : { join: true }),
@@ -809,7 +809,7 @@ export class Cluster<C = unknown, R = unknown> {
     });
     let committedSeen = 0;
     node.on('commit', (index) => {
-      if (tracing) this.traceLog.entry('commit', this.now, id, index, this.termAt(node, index));
+      if (tracing) this.traceLog.entry('commit', id, index, this.termAt(node, index));
       if (this.checker) for (const entry of node.entries(committedSeen + 1, index)) this.checker.committedEntry(id, node.term, entry);
       committedSeen = index;
     });
@@ -841,17 +841,17 @@ export class Cluster<C = unknown, R = unknown> {
     const fail = (op: number, error: unknown): void =>
       this.record({ time: this.now, kind: 'fail', node: id, op, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
     let inPropose = false;
-    const submit = node.submit.bind(node);
+    const submit = node.submit;
     node.submit = (command, options) => {
       const op = ++this.ops;
       let position;
       try {
-        position = submit(command, options);
+        position = submit.call(node, command, options);
       } catch (error) {
         if (!inPropose) fail(op, error); // (propose's rejection says it)
         throw error;
       }
-      this.traceLog.entry('propose', this.now, id, position.index, position.term, op);
+      this.traceLog.entry('propose', id, position.index, position.term, op);
       return position;
     };
     const propose = node.propose.bind(node);
@@ -891,11 +891,8 @@ export class Cluster<C = unknown, R = unknown> {
     }
     if (entries === undefined || entries.length === 0) return;
     const from = (entries[0] as LogEntry).index;
-    const to = from + entries.length - 1;
     if (from <= last) this.record({ time, kind: 'truncate', node: id, from, to: last });
-    const terms = new Array<number>(entries.length);
-    for (let i = 0; i < entries.length; i++) terms[i] = (entries[i] as LogEntry).term;
-    this.record({ time, kind: 'append', node: id, from, to, terms });
+    this.traceLog.appended(id, entries);
   }
 
   private traceNetwork(): void {
@@ -908,11 +905,11 @@ export class Cluster<C = unknown, R = unknown> {
       const time = this.now;
       if (event === 'send') {
         if (m.type === 'RequestVote' || m.type === 'PreVote') this.traceCampaign(m.type, from, m.term);
-        if (m.type !== 'RequestVoteResponse' && m.type !== 'PreVoteResponse') return log.sent(time, seq, m, from, to);
+        if (m.type !== 'RequestVoteResponse' && m.type !== 'PreVoteResponse') return log.sent(seq, m, from, to);
         const request = asked.get(`${to}\u0000${from}`);
         const refusal = m.voteGranted ? undefined : this.refusal(from, to, request);
         this.record({ time, kind: 'vote', node: from, candidate: to, term: request?.term ?? m.term, preVote: m.type === 'PreVoteResponse', granted: m.voteGranted, ...(refusal !== undefined && { reason: refusal }) });
-        return log.sent(time, seq, m, from, to, refusal);
+        return log.sent(seq, m, from, to, refusal);
       }
       if (event === 'deliver') {
         if (m.type === 'RequestVote' || m.type === 'PreVote') asked.set(`${from}\u0000${to}`, m);
@@ -922,9 +919,9 @@ export class Cluster<C = unknown, R = unknown> {
       // The first outcome of a duplicated send is the message's own; the second, its copy's.
       let duplicate = false;
       if (copies > 1 && !(duplicate = halfSettled.delete(seq))) halfSettled.add(seq);
-      log.settled(time, event, seq, m, from, to, duplicate, reason);
+      log.settled(event, seq, m, from, to, duplicate, reason);
     };
-    this.network.observe(log.observer(this.scheduler, other));
+    this.network.observe(log.observer(other));
     // The network's own fault calls, whoever makes them (this cluster's methods included).
     const network = this.network;
     const partition = network.partition.bind(network);
@@ -1028,11 +1025,15 @@ function recording<C, R>(inner: StateMachine<C, R> | undefined, applied: Applied
       const entry = position as LogEntry as AppliedEntry<C>; // RaftNode passes the entry itself: shared, never copied
       applied.push(entry);
       if (traced === undefined) return inner === undefined ? (undefined as R) : inner.apply(command, position);
+      let result: R;
       try {
-        return inner === undefined ? (undefined as R) : inner.apply(command, position);
-      } finally {
+        result = inner === undefined ? (undefined as R) : inner.apply(command, position);
+      } catch (error) {
         traced(entry as LogEntry);
+        throw error;
       }
+      traced(entry as LogEntry);
+      return result;
     },
   };
   if (typeof inner?.snapshot === 'function' && typeof inner.restore === 'function') {

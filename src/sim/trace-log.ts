@@ -1,11 +1,12 @@
 /**
  * The store behind a Cluster's trace: the last `limit` events in a ring of columns. The frequent
- * events (AppendEntries and the answers that accept them, commits, applies and proposals) are
+ * events (AppendEntries and the answers that accept them, commits, applies, proposals and appends
+ * of one term) are
  * kept as numbers and turned into event objects only when read or followed, so recording them
  * allocates nothing and a long run keeps no garbage alive. Other events are kept as made.
  */
 import type { AppendEntries, AppendEntriesResponse, Message } from '../raft/messages.js';
-import type { NodeId } from '../raft/types.js';
+import type { LogEntry, NodeId } from '../raft/types.js';
 import type { NetworkObserver } from '../transport/memory.js';
 import { answerSummary, appendSummary, summarize } from './summary.js';
 import type { MessageEvent, TraceEvent } from './trace.js';
@@ -27,6 +28,8 @@ const DUPLICATE = 16;
  */
 const ENTRY = 32;
 const ENTRY_KINDS = ['commit', 'apply', 'propose'] as const;
+/** Entries of one term written to a node's log (an `append` event). Numbers: time, from, to, term; reference: the node. */
+const APPENDED = 64;
 const FIRST_CAPACITY = 256;
 
 /**
@@ -50,8 +53,20 @@ export class TraceLog {
   private numbers: Float64Array<ArrayBuffer> = new Float64Array(0);
   private readonly refs: unknown[] = [];
   private listeners: Array<(event: TraceEvent) => void> = [];
+  /** The newest record's slot while it is a run of entry events (else -1), and what it holds. */
+  private run = -1;
+  private runCode = 0;
+  private runTime = 0;
+  private runTerm = 0;
+  private runIndex = 0;
+  private runOp = 0;
+  private runNode: NodeId = '';
 
-  constructor(readonly limit: number) {}
+  /** `clock` gives the time of each record made here (read here: a time passed in is a boxed number once it is fractional). */
+  constructor(
+    readonly limit: number,
+    private readonly clock: { now(): number },
+  ) {}
 
   get enabled(): boolean {
     return this.limit > 0;
@@ -78,70 +93,91 @@ export class TraceLog {
    * in columns, and hands every other message, and every outcome of a duplicated one, to `other`
    * (which records them with {@link sent} and {@link settled}).
    */
-  observer(clock: { now(): number }, other: NetworkObserver<Message>): NetworkObserver<Message> {
+  observer(other: NetworkObserver<Message>): NetworkObserver<Message> {
     return (event, m, from, to, seq, copies, reason) => {
       let shape;
       if (m.type === 'AppendEntries') shape = APPEND;
       else if (m.type === 'AppendEntriesResponse' && m.success) shape = ACCEPTED;
       if (shape === undefined || copies !== 1) return other(event, m, from, to, seq, copies, reason);
-      this.message((event === 'send' ? 1 : event === 'deliver' ? 2 : 3) | shape, clock.now(), seq, m as AppendEntries | AppendEntriesResponse, from, to, reason);
+      this.message((event === 'send' ? 1 : event === 'deliver' ? 2 : 3) | shape, seq, m as AppendEntries | AppendEntriesResponse, from, to, reason);
     };
   }
 
   /** A message sent: `refusal` is a vote answer's (derived by the caller from the voter's state). */
-  sent(time: number, id: number, m: Message, from: NodeId, to: NodeId, refusal?: string): void {
-    if (m.type === 'AppendEntries' || (m.type === 'AppendEntriesResponse' && m.success)) this.message(KIND_CODE.send | (m.type === 'AppendEntries' ? APPEND : ACCEPTED), time, id, m, from, to, undefined);
-    else this.push(sendEvent(time, id, m, from, to, refusal));
+  sent(id: number, m: Message, from: NodeId, to: NodeId, refusal?: string): void {
+    if (m.type === 'AppendEntries' || (m.type === 'AppendEntriesResponse' && m.success)) this.message(KIND_CODE.send | (m.type === 'AppendEntries' ? APPEND : ACCEPTED), id, m, from, to, undefined);
+    else this.push(sendEvent(this.clock.now(), id, m, from, to, refusal));
   }
 
   /** A message delivered or dropped (`duplicate`: the outcome of the copy the network made). */
-  settled(time: number, kind: 'deliver' | 'drop', id: number, m: Message, from: NodeId, to: NodeId, duplicate: boolean, reason: string | undefined): void {
+  settled(kind: 'deliver' | 'drop', id: number, m: Message, from: NodeId, to: NodeId, duplicate: boolean, reason: string | undefined): void {
     if (m.type === 'AppendEntries' || (m.type === 'AppendEntriesResponse' && m.success)) {
-      return this.message(KIND_CODE[kind] | (m.type === 'AppendEntries' ? APPEND : ACCEPTED) | (duplicate ? DUPLICATE : 0), time, id, m, from, to, reason);
+      return this.message(KIND_CODE[kind] | (m.type === 'AppendEntries' ? APPEND : ACCEPTED) | (duplicate ? DUPLICATE : 0), id, m, from, to, reason);
     }
-    const e: Mutable<MessageEvent> = { time, kind, id, from, to, type: m.type, term: m.term, summary: summarize(m) };
+    const e: Mutable<MessageEvent> = { time: this.clock.now(), kind, id, from, to, type: m.type, term: m.term, summary: summarize(m) };
     if (reason !== undefined) e.reason = reason;
     if (duplicate) e.duplicate = true;
     this.push(e);
   }
 
   /** A node's commit, apply or client proposal (`op`: the proposal's operation id). */
-  entry(kind: 'commit' | 'apply' | 'propose', time: number, node: NodeId, index: number, term: number, op = 0): void {
+  entry(kind: 'commit' | 'apply' | 'propose', node: NodeId, index: number, term: number, op = 0): void {
     if (this.limit === 0) return;
+    const time = this.clock.now();
     const code = ENTRY + (kind === 'commit' ? 0 : kind === 'apply' ? 1 : 2);
-    const numbers = this.numbers;
-    const refs = this.refs;
-    let last = this.next - 1;
-    if (last < 0) last = this.capacity - 1;
-    let n = last * NUMBERS;
-    const count = numbers[n + 5] as number;
-    const continues =
-      this.total > 0 &&
-      numbers[n] === code &&
-      numbers[n + 1] === time &&
-      numbers[n + 3] === term &&
-      (numbers[n + 2] as number) + count === index &&
-      (numbers[n + 4] as number) + (kind === 'propose' ? count : 0) === op &&
-      refs[last * REFS] === node;
-    if (continues) {
-      numbers[n + 5] = count + 1;
+    const run = this.run;
+    if (index === this.runIndex && node === this.runNode && time === this.runTime && run >= 0 && code === this.runCode && term === this.runTerm && op === this.runOp) {
+      const at = run * NUMBERS + 5;
+      this.numbers[at] = (this.numbers[at] as number) + 1; // the run goes on
       this.events++;
     } else {
       const i = this.slot();
-      n = i * NUMBERS;
-      const ns = this.numbers; // (slot() may have grown it)
-      ns[n] = code;
-      ns[n + 1] = time;
-      ns[n + 2] = index;
-      ns[n + 3] = term;
-      ns[n + 4] = op;
-      ns[n + 5] = 1;
+      const numbers = this.numbers;
+      const n = i * NUMBERS;
+      numbers[n] = code;
+      numbers[n + 1] = time;
+      numbers[n + 2] = index;
+      numbers[n + 3] = term;
+      numbers[n + 4] = op;
+      numbers[n + 5] = 1;
       const r = i * REFS;
       this.refs[r] = node;
       this.refs[r + 1] = undefined;
       this.refs[r + 2] = undefined;
+      this.run = i;
+      this.runCode = code;
+      this.runTime = time;
+      this.runTerm = term;
+      this.runNode = node;
     }
+    // What would go on this run: the next index and (proposals) the next operation.
+    this.runIndex = index + 1;
+    this.runOp = code === ENTRY + 2 ? op + 1 : 0;
     if (this.listeners.length > 0) this.tell(kind === 'propose' ? { time, kind, node, index, term, op } : { time, kind, node, index, term });
+  }
+
+  /** Entries written to a node's log: kept as numbers when they are all of one term (as a leader's batch is). */
+  appended(node: NodeId, entries: readonly LogEntry[]): void {
+    const count = entries.length;
+    const from = (entries[0] as LogEntry).index;
+    const term = (entries[0] as LogEntry).term;
+    let mixed = false;
+    for (let i = 1; i < count; i++) if ((entries[i] as LogEntry).term !== term) mixed = true;
+    const time = this.clock.now();
+    if (mixed) return this.push({ time, kind: 'append', node, from, to: from + count - 1, terms: entries.map((e) => e.term) });
+    const i = this.slot();
+    const numbers = this.numbers;
+    const n = i * NUMBERS;
+    numbers[n] = APPENDED;
+    numbers[n + 1] = time;
+    numbers[n + 2] = from;
+    numbers[n + 3] = from + count - 1;
+    numbers[n + 4] = term;
+    const r = i * REFS;
+    this.refs[r] = node;
+    this.refs[r + 1] = undefined;
+    this.refs[r + 2] = undefined;
+    if (this.listeners.length > 0) this.tell(this.event(i));
   }
 
   /** Calls `listener` with each event from now on; returns a function that stops it. */
@@ -183,7 +219,8 @@ export class TraceLog {
   /** How many events the record in slot `i` holds. */
   private countAt(i: number): number {
     const n = i * NUMBERS;
-    return (this.numbers[n] as number) >= ENTRY ? (this.numbers[n + 5] as number) : 1;
+    const code = this.numbers[n] as number;
+    return code >= ENTRY && code < APPENDED ? (this.numbers[n + 5] as number) : 1;
   }
 
   /** The `j`-th event of the run of entry events in slot `i`. */
@@ -204,11 +241,11 @@ export class TraceLog {
   }
 
   /** An AppendEntries, or an answer accepting one, as numbers (`code`: its kind and shape). */
-  private message(code: number, time: number, id: number, m: AppendEntries | AppendEntriesResponse, from: NodeId, to: NodeId, reason: string | undefined): void {
+  private message(code: number, id: number, m: AppendEntries | AppendEntriesResponse, from: NodeId, to: NodeId, reason: string | undefined): void {
     const i = this.slot();
     const numbers = this.numbers;
     const n = i * NUMBERS;
-    numbers[n + 1] = time;
+    numbers[n + 1] = this.clock.now();
     numbers[n + 2] = id;
     numbers[n + 3] = m.term;
     numbers[n] = code;
@@ -229,6 +266,7 @@ export class TraceLog {
   /** The slot for a new record: a free one while the ring grows, then the oldest record's. */
   private slot(): number {
     if (this.total === this.capacity && this.capacity < this.limit) this.grow();
+    this.run = -1;
     const i = this.next;
     this.next = i + 1 === this.capacity ? 0 : i + 1;
     this.total++;
@@ -254,6 +292,10 @@ export class TraceLog {
     const r = i * REFS;
     const code = numbers[n] as number;
     if (code === OBJECT) return refs[r + 2] as TraceEvent;
+    if (code === APPENDED) {
+      const [time, from, to, term] = [numbers[n + 1] as number, numbers[n + 2] as number, numbers[n + 3] as number, numbers[n + 4] as number];
+      return { time, kind: 'append', node: refs[r] as NodeId, from, to, terms: new Array<number>(to - from + 1).fill(term) };
+    }
     if (code >= ENTRY) return this.entryEvent(i, 0);
     const kind = KINDS[code & 3] as MessageEvent['kind'];
     const time = numbers[n + 1] as number;

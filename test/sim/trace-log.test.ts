@@ -58,12 +58,14 @@ const message: fc.Arbitrary<Message> = fc.oneof(
 );
 
 /** One call on the store, and the events a plain list would get from it. */
+/** The store's clock: each step sets the time it records at. */
+const clock = { time: 0, now: () => clock.time };
 type Step = { what: string; run(log: TraceLog): void; expected: TraceEvent[] };
 const step: fc.Arbitrary<Step> = fc.oneof(
-  fc.record({ time: small, id: small, m: message }).map(({ time, id, m }) => ({ what: `sent ${JSON.stringify([time, id, m])}`, run: (log: TraceLog) => log.sent(time, id, m, m.from, m.to), expected: [sendEvent(time, id, m, m.from, m.to)] })),
+  fc.record({ time: small, id: small, m: message }).map(({ time, id, m }) => ({ what: `sent ${JSON.stringify([time, id, m])}`, run: (log: TraceLog) => ((clock.time = time), log.sent(id, m, m.from, m.to)), expected: [sendEvent(time, id, m, m.from, m.to)] })),
   fc.record({ time: small, id: small, m: message, drop: fc.boolean(), duplicate: fc.boolean() }).map(({ time, id, m, drop, duplicate }) => {
     const reason = drop ? 'random' : undefined;
-    return { what: `settled ${JSON.stringify([time, id, m, drop, duplicate])}`, run: (log: TraceLog) => log.settled(time, drop ? 'drop' : 'deliver', id, m, m.from, m.to, duplicate, reason), expected: [outcomeEvent(time, drop ? 'drop' : 'deliver', id, m, m.from, m.to, duplicate, reason)] };
+    return { what: `settled ${JSON.stringify([time, id, m, drop, duplicate])}`, run: (log: TraceLog) => ((clock.time = time), log.settled(drop ? 'drop' : 'deliver', id, m, m.from, m.to, duplicate, reason)), expected: [outcomeEvent(time, drop ? 'drop' : 'deliver', id, m, m.from, m.to, duplicate, reason)] };
   }),
   // Entry events: a run of them (what a node applying a batch records), or one with a jump.
   fc.record({ kind: fc.constantFrom('commit' as const, 'apply' as const, 'propose' as const), time: small, node, index: small, term: small, op: small, count: fc.integer({ min: 1, max: 4 }), jump: fc.boolean() }).map(({ kind, time, node, index, term, op, count, jump }) => {
@@ -75,14 +77,20 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     return {
       what: `entries ${JSON.stringify([kind, time, node, index, term, op, count, jump])}`,
       run: (log: TraceLog) => {
+        clock.time = time;
         for (let i = 0; i < count; i++) {
           const [ix, o] = at(i);
-          log.entry(kind, time, node, ix, term, o);
+          log.entry(kind, node, ix, term, o);
         }
       },
       expected,
     };
   }),
+  fc.record({ time: small, node, from: small, terms: fc.array(fc.integer({ min: 1, max: 2 }), { minLength: 1, maxLength: 4 }) }).map(({ time, node, from, terms }) => ({
+    what: `appended ${JSON.stringify([time, node, from, terms])}`,
+    run: (log: TraceLog) => ((clock.time = time), log.appended(node, terms.map((term, i) => ({ index: from + i, term, kind: 'noop' as const })))),
+    expected: [{ time, kind: 'append' as const, node, from, to: from + terms.length - 1, terms }],
+  })),
   fc.record({ time: small, node }).map(({ time, node }) => {
     const e: TraceEvent = { time, kind: 'crash', node };
     return { what: `push ${JSON.stringify(e)}`, run: (log: TraceLog) => log.push(e), expected: [e] };
@@ -93,7 +101,7 @@ describe('TraceLog', () => {
   it('reads back what a plain list of the last `limit` events holds, and tells listeners every event as it comes', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 40 }), fc.array(step, { maxLength: 120 }), fc.integer({ min: 0, max: 50 }), (limit, steps, tail) => {
-        const log = new TraceLog(limit);
+        const log = new TraceLog(limit, clock);
         const heard: TraceEvent[] = [];
         log.follow((e) => heard.push(e));
         const all: TraceEvent[] = [];
@@ -112,9 +120,9 @@ describe('TraceLog', () => {
   });
 
   it('keeps nothing with limit 0', () => {
-    const log = new TraceLog(0);
+    const log = new TraceLog(0, clock);
     log.push({ time: 0, kind: 'heal' });
-    log.entry('apply', 0, '1', 1, 1);
+    log.entry('apply', '1', 1, 1);
     expect([log.enabled, log.toArray(), log.dropped]).toEqual([false, [], 0]);
   });
 });
