@@ -123,11 +123,25 @@ const recovered = await recoveryTime(recoveryBytes);
 log(`  ${recovered.entries.toLocaleString('en-US')} entries of 1 KiB, ${(recovered.bytes / 2 ** 20).toFixed(0)} MiB: open + load in ${recovered.ms.toFixed(0)} ms`);
 row(`recovery ms: open + load of a ${(recovered.bytes / 2 ** 30).toFixed(2)} GiB log (${recovered.entries.toLocaleString('en-US')} entries of 1 KiB)`, 'raftkit', 'ms', [recovered.ms]);
 
-log('simulator speed');
-const idle = await trials('idle', () => simulatorSpeed({ virtualMs: 600_000, proposalsPerSecond: 0, dropRate: 0 }));
-row('simulator ×real time, 5 nodes idle (600 virtual s)', 'raftkit', '×', idle.map((r) => r.speedup));
-const loaded = await trials('loaded', () => simulatorSpeed({ virtualMs: 60_000, proposalsPerSecond: 1000, dropRate: 0.01 }));
-row('simulator ×real time, 1000 proposals/s, 1% loss', 'raftkit', '×', loaded.map((r) => r.speedup));
+// Each trial runs the simulation with the trace off, then on (the default 10,000 events): the cost
+// of the trace is the median of the pairs' slowdowns, so a noisy moment hits both runs of a pair.
+const SIM_TRIALS = Math.max(TRIALS, 7);
+for (const [what, options] of [
+  ['5 nodes idle (600 virtual s)', { virtualMs: 600_000, proposalsPerSecond: 0, dropRate: 0 }],
+  ['1000 proposals/s, 1% loss', { virtualMs: 60_000, proposalsPerSecond: 1000, dropRate: 0.01 }],
+]) {
+  log(`simulator speed, ${what}`);
+  const off = [];
+  const on = [];
+  for (let i = 0; i < SIM_TRIALS; i++) {
+    log(`  trial ${i + 1}/${SIM_TRIALS}`);
+    off.push((await simulatorSpeed({ ...options, traceLimit: 0 })).speedup);
+    on.push((await simulatorSpeed({ ...options, traceLimit: 10_000 })).speedup);
+  }
+  row(`simulator ×real time, ${what}`, 'raftkit', '×', off);
+  row(`simulator ×real time, ${what}, traced (10,000 events kept)`, 'raftkit', '×', on);
+  row(`simulator: the trace's cost, ${what}`, 'raftkit', '%', on.map((v, i) => (1 - v / off[i]) * 100));
+}
 
 log('memory');
 const memoryProposals = Number(process.env.BENCH_MEMORY_PROPOSALS ?? 1_000_000);
