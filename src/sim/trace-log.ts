@@ -1,9 +1,9 @@
 /**
- * The store behind a Cluster's trace: the last `limit` events in a ring of columns. The frequent
- * events (AppendEntries and the answers that accept them, commits, applies, proposals and appends
- * of one term) are
- * kept as numbers and turned into event objects only when read or followed, so recording them
- * allocates nothing and a long run keeps no garbage alive. Other events are kept as made.
+ * The store behind a Cluster's trace: the last `limit` events in a ring of numbers. The frequent
+ * events (AppendEntries and the answers that accept them, commits, applies, proposals, and appends
+ * of one term) are kept as numbers and made into event objects only when read or followed, so
+ * recording them allocates nothing and a long run keeps no garbage alive. Other events are kept
+ * as the objects they were made as.
  */
 import type { AppendEntries, AppendEntriesResponse, Message } from '../raft/messages.js';
 import type { LogEntry, NodeId } from '../raft/types.js';
@@ -62,7 +62,7 @@ export class TraceLog {
   private runOp = 0;
   private runNode: NodeId = '';
 
-  /** `clock` gives the time of each record made here (read here: a time passed in is a boxed number once it is fractional). */
+  /** `clock` gives the time of the records made here (events pushed as objects carry their own). */
   constructor(
     readonly limit: number,
     private readonly clock: { now(): number },
@@ -103,10 +103,12 @@ export class TraceLog {
     };
   }
 
-  /** A message sent: `refusal` is a vote answer's (derived by the caller from the voter's state). */
+  /**
+   * A send the observer handed on (not an AppendEntries or an accepting answer: those it records
+   * itself): `refusal` is a vote answer's, derived by the caller from the voter's state.
+   */
   sent(id: number, m: Message, from: NodeId, to: NodeId, refusal?: string): void {
-    if (m.type === 'AppendEntries' || (m.type === 'AppendEntriesResponse' && m.success)) this.message(KIND_CODE.send | (m.type === 'AppendEntries' ? APPEND : ACCEPTED), id, m, from, to, undefined);
-    else this.push(sendEvent(this.clock.now(), id, m, from, to, refusal));
+    this.push(sendEvent(this.clock.now(), id, m, from, to, refusal));
   }
 
   /** A message delivered or dropped (`duplicate`: the outcome of the copy the network made). */
@@ -328,7 +330,7 @@ export class TraceLog {
   }
 }
 
-/** A send's event, with the fields of its message's type (an AppendEntries is kept in columns). */
+/** A send's event, with the fields of its message's type (AppendEntries are kept as numbers). */
 function sendEvent(time: number, id: number, m: Message, from: NodeId, to: NodeId, refusal: string | undefined): MessageEvent {
   const e: Mutable<MessageEvent> = { time, kind: 'send', id, from, to, type: m.type, term: m.term, summary: summarize(m) };
   switch (m.type) {

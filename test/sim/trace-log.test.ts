@@ -60,12 +60,16 @@ const message: fc.Arbitrary<Message> = fc.oneof(
 /** One call on the store, and the events a plain list would get from it. */
 /** The store's clock: each step sets the time it records at. */
 const clock = { time: 0, now: () => clock.time };
+
+/** The store's network observer, handing what it does not record itself on as the Cluster does (a second copy is the duplicate). */
+const observerOf = (log: TraceLog) =>
+  log.observer((event, m, from, to, seq, copies, reason) => (event === 'send' ? log.sent(seq, m, from, to) : log.settled(event, seq, m, from, to, copies > 1, reason)));
 type Step = { what: string; run(log: TraceLog): void; expected: TraceEvent[] };
 const step: fc.Arbitrary<Step> = fc.oneof(
-  fc.record({ time: small, id: small, m: message }).map(({ time, id, m }) => ({ what: `sent ${JSON.stringify([time, id, m])}`, run: (log: TraceLog) => ((clock.time = time), log.sent(id, m, m.from, m.to)), expected: [sendEvent(time, id, m, m.from, m.to)] })),
+  fc.record({ time: small, id: small, m: message }).map(({ time, id, m }) => ({ what: `sent ${JSON.stringify([time, id, m])}`, run: (log: TraceLog) => ((clock.time = time), observerOf(log)('send', m, m.from, m.to, id, 1, undefined)), expected: [sendEvent(time, id, m, m.from, m.to)] })),
   fc.record({ time: small, id: small, m: message, drop: fc.boolean(), duplicate: fc.boolean() }).map(({ time, id, m, drop, duplicate }) => {
     const reason = drop ? 'random' : undefined;
-    return { what: `settled ${JSON.stringify([time, id, m, drop, duplicate])}`, run: (log: TraceLog) => ((clock.time = time), log.settled(drop ? 'drop' : 'deliver', id, m, m.from, m.to, duplicate, reason)), expected: [outcomeEvent(time, drop ? 'drop' : 'deliver', id, m, m.from, m.to, duplicate, reason)] };
+    return { what: `settled ${JSON.stringify([time, id, m, drop, duplicate])}`, run: (log: TraceLog) => ((clock.time = time), observerOf(log)(drop ? 'drop' : 'deliver', m, m.from, m.to, id, duplicate ? 2 : 1, reason)), expected: [outcomeEvent(time, drop ? 'drop' : 'deliver', id, m, m.from, m.to, duplicate, reason)] };
   }),
   // Entry events: a run of them (what a node applying a batch records), or one with a jump.
   fc.record({ kind: fc.constantFrom('commit' as const, 'apply' as const, 'propose' as const), time: small, node, index: small, term: small, op: small, count: fc.integer({ min: 1, max: 4 }), jump: fc.boolean() }).map(({ kind, time, node, index, term, op, count, jump }) => {
