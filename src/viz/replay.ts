@@ -2,7 +2,9 @@
  * Replay and seek: the state of every node, of the messages in flight and of the network at any
  * point of a trace, forward and backward. The events run through the machine of
  * replay-state.ts once, as they arrive; every `checkpointEvery` events the state is copied, so a
- * seek costs at most `checkpointEvery` event applications from the nearest checkpoint.
+ * seek costs at most `checkpointEvery` event applications from the nearest checkpoint. A live
+ * replay can {@link TraceReplay.forget} its oldest events and checkpoints to bound its memory;
+ * positions stay counted from the trace's first event.
  */
 import type { NodeId } from '../raft/types.js';
 import { TRACE_VERSION, type MessageEvent, type TraceDocument, type TraceEvent } from '../sim/trace.js';
@@ -61,6 +63,10 @@ const DEFAULT_CHECKPOINT_EVERY = 256;
  * a node's snapshot covers) is refused with a {@link ReplayError} naming the event at fault. A
  * `checkpointEvery` that is not a whole number ≥ 1 throws a `RangeError`.
  *
+ * A replay following a long live run can drop its oldest events with {@link forget}: positions
+ * stay absolute (counted from the trace's first event), {@link start} is the first one it still
+ * holds, and seeks before it are clamped to it.
+ *
  * @example
  * ```ts
  * import { Cluster } from 'raftkit';
@@ -87,13 +93,16 @@ const DEFAULT_CHECKPOINT_EVERY = 256;
  * ```
  */
 export class TraceReplay {
-  readonly #events: TraceEvent[] = [];
+  /** The events held: `#events[i]` is event number `#start + i`. */
+  #events: TraceEvent[] = [];
+  /** The position of the first event held: a multiple of `#every` (0 until {@link forget}). */
+  #start = 0;
   readonly #every: number;
-  /** `#checkpoints[k]`: the state after `k × every` events. */
-  readonly #checkpoints: MachineState[];
+  /** `#checkpoints[k]`: the state after `#start + k × every` events. */
+  #checkpoints: MachineState[];
   /** The state after every event known. */
   readonly #head: MachineState;
-  /** The position of each message id's send. */
+  /** The position of each message id's send (the sends held: older ones are forgotten). */
   readonly #sendAt = new Map<number, number>();
   /** The ids of the sends the network made a second copy of (known from that copy's outcome). */
   readonly #duplicated = new Set<number>();
@@ -123,24 +132,32 @@ export class TraceReplay {
     for (const event of trace.events) this.#pushOne(event); // (not push(...events): a long trace would overflow the stack)
   }
 
-  /** How many events the replay knows. */
+  /** How many events the replay has taken, forgotten ones included: the position after the last. */
   get length(): number {
-    return this.#events.length;
+    return this.#start + this.#events.length;
   }
 
-  /** The events the replay knows, oldest first (do not mutate). */
+  /**
+   * The first position the replay can still show: 0, or where {@link forget} left it (a
+   * multiple of `checkpointEvery`). The events held are those from `start` to {@link length}.
+   */
+  get start(): number {
+    return this.#start;
+  }
+
+  /** The events the replay holds, oldest first: `events[i]` is event number {@link start} + i (do not mutate). */
   get events(): readonly TraceEvent[] {
     return this.#events;
   }
 
-  /** The virtual time of the first event (0 without events). */
+  /** The virtual time of the first event held (0 without events; the head's time if all were forgotten). */
   get startTime(): number {
-    return this.#events[0]?.time ?? 0;
+    return this.#events[0]?.time ?? this.#head.time;
   }
 
   /** The virtual time of the last event (0 without events). */
   get endTime(): number {
-    return this.#events[this.#events.length - 1]?.time ?? 0;
+    return this.#events[this.#events.length - 1]?.time ?? this.#head.time;
   }
 
   /**
@@ -151,20 +168,24 @@ export class TraceReplay {
     for (const event of events) this.#pushOne(event);
   }
 
-  /** The state after the first `position` events (clamped to 0 … length). */
+  /** The state after the first `position` events (clamped to {@link start} … length: 0 … length until {@link forget}). */
   stateAt(position: number): ReplayState {
-    const length = this.#events.length;
-    const p = position >= length ? length : position > 0 ? Math.floor(position) : 0;
+    const length = this.length;
+    const start = this.#start;
+    const p = position >= length ? length : position > start ? Math.floor(position) : start;
     if (p === length) return (this.#headState ??= freeze(this.#head));
     if (this.#last !== null && this.#last.position === p) return this.#last;
-    const k = Math.floor(p / this.#every);
+    const k = Math.floor((p - start) / this.#every);
     const state = cloneState(this.#checkpoints[k] as MachineState);
     const context = { duplicated: this.#duplicated };
-    for (let i = k * this.#every; i < p; i++) applyEvent(state, this.#events[i] as TraceEvent, i, context);
+    for (let i = start + k * this.#every; i < p; i++) applyEvent(state, this.#events[i - start] as TraceEvent, i, context);
     return (this.#last = freeze(state));
   }
 
-  /** The number of events with `time` ≤ `ms` (a binary search). */
+  /**
+   * The number of events with `time` ≤ `ms` (a binary search), at least {@link start}: the
+   * events before it are forgotten, so an earlier time counts as `start`.
+   */
   positionAt(ms: number): number {
     const events = this.#events;
     let low = 0;
@@ -174,13 +195,63 @@ export class TraceReplay {
       if ((events[mid] as TraceEvent).time <= ms) low = mid + 1;
       else high = mid;
     }
-    return low;
+    return this.#start + low;
   }
 
-  /** The state at virtual time `ms`: {@link stateAt}({@link positionAt}(ms)), with `time` = ms. */
+  /**
+   * The state at virtual time `ms`: {@link stateAt}({@link positionAt}(ms)), with `time` = ms.
+   * After {@link forget}, a time before the state at {@link start} is clamped to it: that
+   * state is returned with its own time.
+   */
   stateAtTime(ms: number): ReplayState {
     const state = this.stateAt(this.positionAt(ms));
+    if (this.#start > 0 && state.position === this.#start && ms < state.time) return state;
     return state.time === ms ? state : Object.freeze({ ...state, time: ms });
+  }
+
+  /**
+   * Forgets the oldest events and checkpoints, to bound the memory of a replay that follows a
+   * long live run: everything before the last checkpoint at or below `position` (clamped to
+   * {@link start} … length) goes, and {@link start} moves there, so the replay forgets less
+   * than asked, by up to `checkpointEvery − 1` events. Positions stay absolute: `length`,
+   * `positionAt` and the states' `position` still count from the trace's first event. Every
+   * state from the new `start` on is what it was; seeks before it are clamped to it (see
+   * {@link stateAt}, {@link stateAtTime}). The ids of forgotten sends are forgotten too: a later
+   * send reusing one is not refused, and a duplicate copy's outcome is replayed only if its send
+   * is held or its original copy is still in flight at `start` (otherwise `push` refuses it with
+   * UNKNOWN_MESSAGE): forget a network latency or more behind the head.
+   *
+   * @example
+   * ```ts
+   * import { Cluster } from 'raftkit';
+   * import { TraceReplay } from 'raftkit/viz';
+   * const cluster = new Cluster({ size: 3, seed: 2 });
+   * const replay = new TraceReplay({ nodes: cluster.ids, events: [] }, { checkpointEvery: 16 });
+   * cluster.onTrace((event) => replay.push(event));
+   * await cluster.run(5000);
+   * const later = replay.stateAt(replay.length - 10);
+   * replay.forget(replay.length - 20); // keeps the last 20 to 35 events
+   * console.log(replay.start % 16, replay.length - replay.start < 36); // 0 true
+   * console.log(JSON.stringify(replay.stateAt(later.position)) === JSON.stringify(later)); // true
+   * console.log(replay.stateAt(0).position === replay.start); // true (clamped)
+   * ```
+   */
+  forget(position: number): void {
+    const start = this.#start;
+    const p = Math.min(this.length, Math.max(start, Math.floor(position)));
+    const drop = Math.floor((p - start) / this.#every);
+    if (!(drop > 0)) return;
+    const next = start + drop * this.#every;
+    this.#events = this.#events.slice(next - start);
+    this.#checkpoints = this.#checkpoints.slice(drop);
+    this.#start = next;
+    // The sends forgotten (the map is in send order), and what is known of their duplicates.
+    for (const [id, at] of this.#sendAt) {
+      if (at >= next) break;
+      this.#sendAt.delete(id);
+      this.#duplicated.delete(id);
+    }
+    if (this.#last !== null && this.#last.position < next) this.#last = null;
   }
 
   /**
@@ -189,24 +260,27 @@ export class TraceReplay {
    * duplicate's outcome comes one network latency after its send.
    */
   #remakeCheckpointsAfter(at: number): void {
-    const first = Math.floor(at / this.#every);
+    const start = this.#start;
+    const every = this.#every;
+    const first = Math.max(0, Math.floor((at - start) / every));
     const last = this.#checkpoints.length - 1;
     if (last <= first) return;
     const state = cloneState(this.#checkpoints[first] as MachineState);
     const context = { duplicated: this.#duplicated };
-    for (let i = first * this.#every; i < last * this.#every; i++) {
-      applyEvent(state, this.#events[i] as TraceEvent, i, context);
-      if ((i + 1) % this.#every === 0) this.#checkpoints[(i + 1) / this.#every] = cloneState(state);
+    for (let i = start + first * every; i < start + last * every; i++) {
+      applyEvent(state, this.#events[i - start] as TraceEvent, i, context);
+      if ((i + 1 - start) % every === 0) this.#checkpoints[(i + 1 - start) / every] = cloneState(state);
     }
   }
 
   #pushOne(e: TraceEvent): void {
-    const index = this.#events.length;
+    const start = this.#start;
+    const index = start + this.#events.length;
     if (typeof e !== 'object' || e === null || typeof (e as { kind?: unknown }).kind !== 'string' || typeof e.time !== 'number' || !Number.isFinite(e.time)) {
       throw new ReplayError('BAD_EVENT', index, 'an event must be an object with a kind and a finite time');
     }
-    const previous = this.#events[index - 1];
-    if (previous !== undefined && e.time < previous.time) throw new ReplayError('TIME_ORDER', index, `time ${e.time} is before the previous event's ${previous.time}`);
+    const previous = index > 0 ? this.#head.time : undefined; // (the time of the last event, held or forgotten)
+    if (previous !== undefined && e.time < previous) throw new ReplayError('TIME_ORDER', index, `time ${e.time} is before the previous event's ${previous}`);
     let duplicateFound: { id: number; send: MessageEvent; at: number } | undefined;
     if (e.kind === 'send' || e.kind === 'deliver' || e.kind === 'drop') {
       const id = e.id;
@@ -214,8 +288,13 @@ export class TraceReplay {
       if (e.kind === 'send' && this.#sendAt.has(id)) throw new ReplayError('DUPLICATE_ID', index, `send of message ${id}, which event ${String(this.#sendAt.get(id))} sent`);
       if (e.kind !== 'send' && e.duplicate === true && !this.#duplicated.has(id)) {
         const at = this.#sendAt.get(id);
-        if (at === undefined) throw new ReplayError('UNKNOWN_MESSAGE', index, `${e.kind} of a duplicate of message ${id}, which was never sent`);
-        duplicateFound = { id, send: this.#events[at] as MessageEvent, at };
+        if (at !== undefined) duplicateFound = { id, send: this.#events[at - start] as MessageEvent, at };
+        else {
+          // A send forgotten: known still if its original copy was in flight where the replay starts.
+          const send = (this.#checkpoints[0] as MachineState).inFlight.get(copyKey(id, false))?.send;
+          if (send === undefined || start === 0) throw new ReplayError('UNKNOWN_MESSAGE', index, `${e.kind} of a duplicate of message ${id}, which was never sent${start > 0 ? ' (or whose send is forgotten)' : ''}`);
+          duplicateFound = { id, send, at: start - 1 };
+        }
       }
     }
     const head = this.#head;
@@ -230,13 +309,14 @@ export class TraceReplay {
         throw error;
       }
       this.#duplicated.add(id);
+      if (at < start) (this.#checkpoints[0] as MachineState).inFlight.set(copyKey(id, true), copyOf(send, true)); // (in flight there already)
       this.#remakeCheckpointsAfter(at);
       this.#last = null;
     } else applyEvent(head, e, index, { duplicated: this.#duplicated });
     this.#events.push(e);
     if (e.kind === 'send') this.#sendAt.set(e.id as number, index);
     this.#headState = null;
-    if ((index + 1) % this.#every === 0) this.#checkpoints[(index + 1) / this.#every] = cloneState(head);
+    if ((index + 1 - start) % this.#every === 0) this.#checkpoints[(index + 1 - start) / this.#every] = cloneState(head);
   }
 }
 

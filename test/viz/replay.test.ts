@@ -714,3 +714,127 @@ describe('TraceReplay refuses what it cannot replay', () => {
     expect(replay.stateAt(2).inFlight).toEqual([]);
   });
 });
+
+describe('TraceReplay.forget', () => {
+  /** Where each message's send and each copy's outcome are in `events`. */
+  const positionsOf = (events: readonly TraceEvent[]) => {
+    const send = new Map<number, number>();
+    const outcome = new Map<string, number>();
+    events.forEach((e, i) => {
+      if (e.kind === 'send') send.set(e.id as number, i);
+      else if (e.kind === 'deliver' || e.kind === 'drop') outcome.set(`${String(e.id)}${e.duplicate === true ? '+' : ''}`, i);
+    });
+    return { send, outcome };
+  };
+
+  it('keeps every later state equal to a replay that forgets nothing, pushes after forgetting included (random traces, checkpoints and positions)', async () => {
+    const documents = await Promise.all([sampleDocument(11), sampleDocument(5), sampleDocument(21)]);
+    const references = documents.map((d) => new TraceReplay(d));
+    let refused = 0;
+    let forgotten = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat(documents.length - 1),
+        fc.integer({ min: 1, max: 64 }),
+        fc.array(fc.record({ push: fc.integer({ min: 1, max: 400 }), forget: fc.integer({ min: -40, max: 40 }) }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.double({ min: -0.1, max: 1.1, noNaN: true }), { minLength: 1, maxLength: 10 }),
+        async (which, every, steps, seeks) => {
+          const document = documents[which] as TraceDocument;
+          const reference = references[which] as TraceReplay;
+          const events = document.events;
+          const { send, outcome } = positionsOf(events);
+          const replay = new TraceReplay({ nodes: document.nodes as NodeId[], events: [] }, { checkpointEvery: every });
+          let pushed = 0;
+          let stop = false;
+          for (const step of steps) {
+            for (const e of events.slice(pushed, pushed + step.push)) {
+              // The one case forget cannot keep: a duplicate's outcome whose send is forgotten and whose original has arrived.
+              const lost = (e.kind === 'deliver' || e.kind === 'drop') && e.duplicate === true && (send.get(e.id as number) as number) < replay.start && (outcome.get(String(e.id)) as number) < replay.start;
+              if (lost && !events.slice(0, pushed).some((o) => (o.kind === 'deliver' || o.kind === 'drop') && o.duplicate === true && o.id === e.id)) {
+                expect(() => replay.push(e)).toThrow(expect.objectContaining({ code: 'UNKNOWN_MESSAGE' }) as Error);
+                refused++;
+                stop = true;
+                break;
+              }
+              replay.push(e);
+              pushed++;
+            }
+            if (stop) break;
+            const before = replay.start;
+            replay.forget(replay.length + step.forget);
+            expect(replay.start % every).toBe(0);
+            expect(replay.start).toBeGreaterThanOrEqual(before);
+            expect(replay.start).toBeLessThanOrEqual(Math.max(before, replay.length + step.forget));
+            if (replay.start > before) forgotten++;
+          }
+          expect(replay.length).toBe(pushed);
+          expect(replay.events).toEqual(events.slice(replay.start, pushed));
+          // The reference has the whole trace: a duplicate copy it knows of shows from its send on, so compare with one of the same events.
+          const same = pushed === events.length ? reference : new TraceReplay({ nodes: document.nodes as NodeId[], events: events.slice(0, pushed) });
+          for (const f of seeks) {
+            const p = Math.round(replay.start + f * (pushed - replay.start));
+            const clamped = Math.max(replay.start, Math.min(pushed, p));
+            expect(replay.stateAt(p)).toEqual(same.stateAt(clamped));
+          }
+          expect(replay.stateAt(replay.start)).toEqual(same.stateAt(replay.start));
+          expect(replay.stateAt(pushed)).toEqual(same.stateAt(pushed));
+          // By time: inside what is held, as the reference; before it, the state at start.
+          const first = same.stateAt(replay.start);
+          for (const ms of [first.time, first.time + 0.5, replay.endTime, replay.endTime + 3]) {
+            expect(replay.positionAt(ms)).toBe(Math.max(replay.start, same.positionAt(ms)));
+            expect(replay.stateAtTime(ms)).toEqual(same.stateAtTime(ms));
+          }
+          if (replay.start > 0) {
+            expect(replay.positionAt(-1)).toBe(replay.start);
+            expect(replay.stateAtTime(first.time - 1)).toEqual(first);
+          }
+        },
+      ),
+      { numRuns: DEEP ? 300 : 60 },
+    );
+    expect(forgotten).toBeGreaterThan(0);
+    void refused; // (rare: a duplicate within a latency of the point forgotten)
+  }, 120_000);
+
+  it('keeps a duplicate copy found after its send was forgotten, from its original in flight at start', () => {
+    const msg = { from: '1', to: '2', type: 'AppendEntries', term: 1, summary: '' } as const;
+    const events: TraceEvent[] = [
+      { time: 1, kind: 'send', id: 1, ...msg },
+      { time: 2, kind: 'send', id: 2, ...msg },
+      { time: 3, kind: 'deliver', id: 2, ...msg },
+      { time: 4, kind: 'send', id: 3, ...msg },
+      { time: 5, kind: 'deliver', id: 1, ...msg, duplicate: true },
+      { time: 6, kind: 'deliver', id: 1, ...msg },
+    ];
+    const whole = new TraceReplay({ nodes: ['1', '2'], events }, { checkpointEvery: 2 });
+    const replay = new TraceReplay({ nodes: ['1', '2'], events: events.slice(0, 4) }, { checkpointEvery: 2 });
+    replay.forget(3);
+    expect(replay.start).toBe(2);
+    replay.push(...events.slice(4));
+    for (let p = 2; p <= events.length; p++) expect(replay.stateAt(p)).toEqual(whole.stateAt(p));
+    expect(replay.stateAt(2).inFlight.map((m) => `${m.id}${m.duplicate ? '+' : ''}`)).toEqual(['1', '1+', '2']);
+    // A duplicate of a send forgotten whose original has arrived: refused, the replay unchanged.
+    const late = new TraceReplay({ nodes: ['1', '2'], events: events.slice(0, 4) }, { checkpointEvery: 2 });
+    late.forget(4);
+    expect(() => late.push({ time: 5, kind: 'deliver', id: 2, ...msg, duplicate: true })).toThrow(/forgotten/);
+    expect(late.length).toBe(4);
+  });
+
+  it('is what its TSDoc example says', async () => {
+    const cluster = new Cluster({ size: 3, seed: 2 });
+    const replay = new TraceReplay({ nodes: cluster.ids, events: [] }, { checkpointEvery: 16 });
+    cluster.onTrace((event) => replay.push(event));
+    await cluster.run(5000);
+    const later = replay.stateAt(replay.length - 10);
+    replay.forget(replay.length - 20);
+    expect([replay.start % 16, replay.length - replay.start < 36]).toEqual([0, true]);
+    expect(JSON.stringify(replay.stateAt(later.position)) === JSON.stringify(later)).toBe(true);
+    expect(replay.stateAt(0).position === replay.start).toBe(true);
+    expect(replay.start).toBeGreaterThan(0);
+    // Forgetting at or before start, or with checkpoints farther apart than asked, keeps everything.
+    const start = replay.start;
+    replay.forget(start + 15);
+    replay.forget(-1);
+    expect(replay.start).toBe(start);
+  });
+});
