@@ -287,3 +287,91 @@ describe('PlaygroundModel', () => {
     expect(read({ 'pre-vote': 'false', 'check-quorum': '' }).options).toMatchObject({ preVote: false, checkQuorum: true });
   });
 });
+
+describe('PlaygroundModel keeps a bounded window of the past (historyMs)', () => {
+  it('holds a bounded number of events, slice times, outcomes and entry texts over hours of free play', async () => {
+    const historyMs = 20_000;
+    const model = new PlaygroundModel({ seed: 4, size: 5, historyMs });
+    const most = { events: 0, ticks: 0, outcomes: 0, entries: 0 };
+    let forgotten = 0;
+    await model.advance(6000);
+    for (let hour = 0; hour < 3 * 60; hour++) {
+      // A minute a step (in frames, as the element advances), an action now and then.
+      for (let frame = 0; frame < 6; frame++) await model.advance(10_000);
+      if (hour % 7 === 0 && model.state.leader !== undefined) await model.propose(`x = ${hour}`);
+      const held = model.held;
+      for (const key of Object.keys(most) as (keyof typeof most)[]) most[key] = Math.max(most[key], held[key]);
+      if (model.replay.start > 0) forgotten = model.replay.start;
+    }
+    expect(model.head).toBeGreaterThanOrEqual(3 * 3600_000);
+    expect(forgotten).toBeGreaterThan(100_000); // (some 32 events a second: the whole run would be over 300 000)
+    // The bound: about 32 events a virtual second over at most 1.25 × historyMs, plus a checkpoint's worth.
+    expect(most.events).toBeLessThan(((historyMs * 1.25) / 1000) * 40 + 256);
+    expect(most.ticks).toBe(0); // free play stores no slice times
+    expect(most.outcomes).toBeLessThan(((historyMs * 1.25) / 1000) * 20);
+    expect(most.entries).toBeLessThan(200); // the texts of the entries the logs hold
+    expect(Object.keys(model.state.entries).length).toBe(model.held.entries);
+    expect(model.earliest).toBeGreaterThanOrEqual(model.head - historyMs * 1.25 - 1000);
+    expect(model.earliest).toBeLessThanOrEqual(model.head - historyMs);
+    expect(model.state.earliest).toBe(model.earliest);
+    expect(model.state.error).toBeNull();
+  }, 120_000);
+
+  it('seeks inside the window to what a model that forgets nothing shows, and clamps a seek before it to its start', async () => {
+    const historyMs = 10_000;
+    const play = async (model: PlaygroundModel) => {
+      await model.advance(6000);
+      await model.propose('a');
+      const live = new Map<number, string>();
+      for (let i = 0; i < 120; i++) {
+        await model.advance(500);
+        live.set(model.time, JSON.stringify(model.replay.stateAt(model.replay.length)));
+        if (i === 40) await model.crash(model.state.leader as string);
+        if (i === 100) await model.restart(model.actions[1]?.action.kind === 'crash' ? model.actions[1].action.node : '1');
+      }
+      return live;
+    };
+    const model = new PlaygroundModel({ seed: 1, size: 5, historyMs });
+    const twin = new PlaygroundModel({ seed: 1, size: 5 });
+    const live = await play(model);
+    await play(twin);
+    expect(model.actions).toEqual(twin.actions);
+    const head = model.head;
+    const earliest = model.earliest;
+    expect(earliest).toBeGreaterThan(0);
+    expect(twin.earliest).toBe(0);
+    expect(head - earliest).toBeGreaterThanOrEqual(historyMs);
+    expect(model.replay.start).toBeGreaterThan(0);
+    // Every moment the window holds shows what the twin shows there, and the replay what the run was live.
+    const without = (state: PlaygroundState) => shown({ ...state, earliest: 0 });
+    let checked = 0;
+    for (let time = earliest; time <= head; time += 97.5) {
+      await model.seek(time);
+      await twin.seek(time);
+      expect(without(model.state), `at ${time} ms`).toBe(without(twin.state));
+      checked++;
+    }
+    for (const [time, state] of live) if (time >= earliest && !model.actions.some((a) => a.time === time)) expect(JSON.stringify(model.replay.stateAt(model.replay.positionAt(time))), `at ${time} ms`).toBe(state);
+    expect(checked).toBeGreaterThanOrEqual(historyMs / 100);
+    // Before the window: the window's start, the run kept.
+    await model.seek(0);
+    expect(model.time).toBe(earliest);
+    expect(model.state.time).toBe(earliest);
+    expect(model.head).toBe(head);
+    expect(model.actions.length).toBe(3);
+    // Acting there re-simulates from the seed, with the actions up to it: the twin's run, as it was up to then.
+    await model.heal();
+    await twin.seek(earliest);
+    await twin.heal();
+    expect(model.actions).toEqual(twin.actions);
+    expect(without(model.state)).toBe(without(twin.state));
+  }, 60_000);
+
+  it('refuses a historyMs that is not a finite number ≥ 1 (BAD_OPTION), and defaults to 10 minutes', async () => {
+    for (const historyMs of [0, 0.5, -1, Number.NaN, Number.POSITIVE_INFINITY, '5' as unknown as number]) {
+      expect(await codeOf(() => new PlaygroundModel({ historyMs })), String(historyMs)).toBe('BAD_OPTION');
+    }
+    expect(new PlaygroundModel().config.historyMs).toBe(600_000);
+    expect(new PlaygroundModel({ lesson: 'leader-election', historyMs: 5000 }).config.historyMs).toBe(5000);
+  });
+});

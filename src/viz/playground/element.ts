@@ -62,7 +62,8 @@ export interface PlaygroundElementState extends PlaygroundState {
  *
  * Keyboard: every control is a button or an input, in reading order; nodes and messages take
  * focus to show their details; on the timeline the arrows move 100 ms (with Shift, 1 s) and
- * Home and End go to its ends; shortcuts outside text inputs: `p` play/pause, `s` step, `n`
+ * Home and End go to its ends (the timeline spans the past still replayable: the model's
+ * default `historyMs`, 10 virtual minutes, to a quarter more); shortcuts outside text inputs: `p` play/pause, `s` step, `n`
  * next step.
  *
  * Testing hooks: `state`, the methods below, and the event `raft-playground:state` (a
@@ -91,7 +92,7 @@ export interface RaftPlayground {
   pause(): void;
   /** Pauses and moves to the next moment something happens. */
   step(): Promise<void>;
-  /** Pauses and shows virtual time `ms` (replayed; clamped to what has run). */
+  /** Pauses and shows virtual time `ms` (replayed; clamped to what has run and is still replayable). */
   seek(ms: number): Promise<void>;
   /** Moves virtual time `ms` forward at once (as fast as it can run). */
   advance(ms: number): Promise<void>;
@@ -268,6 +269,9 @@ class View {
   #messages = new Map<string, SVGElement>();
   #nodeKey = '';
   #actionsShown = -1;
+  /** The entry texts last drawn (the model makes a new record only when they change), and a count of their changes. */
+  #entriesSeen: PlaygroundState['entries'] | null = null;
+  #entriesVersion = 0;
   #suppress = false;
   /** Whether {@link configure} has run (on the first connection). */
   #configured = false;
@@ -356,7 +360,7 @@ class View {
       const state = this.model.state;
       const move: Readonly<Record<string, number>> = { ArrowLeft: -1, ArrowDown: -1, ArrowRight: 1, ArrowUp: 1, PageDown: -10, PageUp: 10 };
       let to: number | undefined;
-      if (event.key === 'Home') to = 0;
+      if (event.key === 'Home') to = state.earliest;
       else if (event.key === 'End') to = state.head;
       else if (move[event.key] !== undefined) to = state.time + (move[event.key] as number) * (event.shiftKey ? 1000 : 100);
       if (to === undefined) return;
@@ -598,6 +602,10 @@ class View {
 
   render(): void {
     const state = this.model.state;
+    if (state.entries !== this.#entriesSeen) {
+      this.#entriesSeen = state.entries;
+      this.#entriesVersion++;
+    }
     const key = state.nodes.map((n) => n.id).join('\u0000');
     if (key !== this.#nodeKey) this.#buildNodes(state.nodes);
     this.#nodeKey = key;
@@ -619,7 +627,8 @@ class View {
     text(this.#speedText, speedText);
     attrs(this.#speedInput, { 'aria-valuetext': speedText });
     if (this.host.shadowRoot?.activeElement !== this.#speedInput) this.#speedInput.value = String(Math.log10(speed));
-    attrs(this.#timeline, { max: state.head, 'aria-valuetext': `${(state.time / 1000).toFixed(2)} s of ${(state.head / 1000).toFixed(2)} s` });
+    // The timeline spans the past still replayable: from `earliest` (0 until the model forgets) to the head.
+    attrs(this.#timeline, { min: state.earliest, max: state.head, 'aria-valuetext': `${(state.time / 1000).toFixed(2)} s of ${(state.head / 1000).toFixed(2)} s` });
     if (Number(this.#timeline.value) !== state.time) this.#timeline.value = String(state.time);
     const past = state.time < state.head ? ' (the past, replayed: acting or playing on here discards what follows)' : '';
     text(this.#timeText, `${(state.time / 1000).toFixed(2)} s / ${(state.head / 1000).toFixed(2)} s${past}`);
@@ -740,7 +749,7 @@ class View {
   }
 
   #drawLog(parts: NodeParts, node: PlaygroundNode, state: PlaygroundState): void {
-    const key = `${node.status}|${node.snapshotIndex}|${node.log.join(',')}|${node.commitIndex}|${Object.keys(state.entries).length}`;
+    const key = `${node.status}|${node.snapshotIndex}|${node.log.join(',')}|${node.commitIndex}|${this.#entriesVersion}`;
     if (key === parts.logKey) return;
     parts.logKey = key;
     const doc = this.doc;

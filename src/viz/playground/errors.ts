@@ -10,7 +10,8 @@
  * - `BAD_SPEED`: the speed is not a number from 0.1 to 10;
  * - `BAD_OPTION`: another option is malformed (the options are not an object, an
  *   `electionTimeoutMs` or `latencyMs` that is not `[min, max]` with 0 ≤ min ≤ max, a
- *   `heartbeatIntervalMs` that is not a finite number above 0);
+ *   `heartbeatIntervalMs` that is not a finite number above 0, a `historyMs` that is not a
+ *   finite number ≥ 1);
  * - `UNKNOWN_LESSON`: no built-in lesson has that id;
  * - `UNKNOWN_NODE`: the cluster has no node with that id;
  * - `BAD_ACTION`: the action does not apply now (restarting a running node, crashing a

@@ -8,6 +8,10 @@
  * (slice, action): replaying that list on a fresh cluster gives the same run, byte for byte.
  * Looking at the past is a replay of the trace (TraceReplay); acting or playing on from the past
  * rebuilds the run from the seed with the actions up to then, and the future is discarded.
+ *
+ * What is older than `historyMs` is forgotten as the run goes on (the replay's events, the
+ * slices' times, the outcomes and texts): memory stays bounded however long a page plays. The
+ * actions are all kept: re-simulating from the seed needs them.
  */
 import { Cluster } from '../../sim/cluster.js';
 import type { TraceEvent } from '../../sim/trace.js';
@@ -27,20 +31,88 @@ const DROP_LEAD_MS = 1e-6;
 /** How far ahead a drop looks for the message's arrival (virtual ms). */
 const DROP_HORIZON_MS = 60_000;
 
+/**
+ * The virtual time after each slice, by slice number from the run's start, the oldest forgotten.
+ * In free play slice k ends at k × TICK_MS, so nothing is stored; a lesson's slices can end
+ * short (at a hold), so their times are.
+ */
+class Ticks {
+  readonly #times: number[] | null;
+  /** The number of the oldest slice kept (`#times[0]`'s). */
+  #first = 0;
+  #last = 0;
+  constructor(stored: boolean, start: number) {
+    this.#times = stored ? [start] : null;
+  }
+  /** How many slices have run: the number of the last. */
+  get last(): number {
+    return this.#last;
+  }
+  /** How many slice times are stored (none in free play). */
+  get stored(): number {
+    return this.#times?.length ?? 0;
+  }
+  /** The time after slice `k` (first … last). */
+  at(k: number): number {
+    return this.#times === null ? k * TICK_MS : (this.#times[k - this.#first] as number);
+  }
+  push(time: number): void {
+    this.#last++;
+    this.#times?.push(time);
+  }
+  /** The first slice kept that ends at or after `ms` (the last if none does). */
+  firstAtOrAfter(ms: number): number {
+    let low = this.#first;
+    let high = this.#last;
+    if (this.#times === null) {
+      // (k × TICK_MS exactly, so the division is exact on a slice's end)
+      const k = Math.ceil(ms / TICK_MS);
+      return Math.max(low, Math.min(high, k));
+    }
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.at(mid) < ms) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+  /** Forgets the slices that end before `ms` (the last is kept). */
+  forget(ms: number): void {
+    const first = this.firstAtOrAfter(ms);
+    if (first <= this.#first) return;
+    this.#times?.splice(0, first - this.#first);
+    this.#first = first;
+  }
+}
+
 /** One run: a cluster (or a lesson run on one), its replay, and what the view needs to know. */
 interface Sim {
   readonly cluster: Cluster<unknown, unknown>;
   readonly run: LessonRun | null;
   readonly replay: TraceReplay;
-  /** `ticks[k]`: the virtual time after k slices. */
-  readonly ticks: number[];
-  /** When each message copy arrived or was dropped, by key (id, `+` for a duplicate). */
+  /** The slices run. */
+  readonly ticks: Ticks;
+  /** When each message copy arrived or was dropped, by key (id, `+` for a duplicate), in arrival order. */
   readonly outcomes: Map<string, number>;
-  /** What each entry holds, by "index:term". */
-  readonly entries: Map<string, string>;
+  /** What each entry holds, by "index:term", and when that was learnt. */
+  readonly entries: Map<string, { readonly text: string; readonly at: number }>;
+  /** Bumped when `entries` changes. */
+  entriesVersion: number;
+  /** `entries` as the state shows it, made once per version. */
+  entriesShown: { readonly version: number; readonly record: Readonly<Record<string, string>> } | null;
   /** Messages the user dropped: the link to restore once each has been lost. */
   readonly dropping: Map<number, () => void>;
+  /** The earliest time still replayable (0 until the run outgrows historyMs). */
+  earliest: number;
   failure: string | null;
+}
+
+/** The actions as a state shows them (a frozen copy), and the ids of the messages dropped. */
+interface ShownActions {
+  readonly actions: readonly RecordedAction[];
+  readonly length: number;
+  readonly dropped: ReadonlySet<number>;
+  readonly copy: readonly RecordedAction[];
 }
 
 /** A run and the actions it was built with (not yet the model's until adopted). */
@@ -50,6 +122,8 @@ interface Built {
 }
 
 const keyOf = (id: number, duplicate: boolean | undefined): string => (duplicate === true ? `${id}+` : String(id));
+/** The model forgets once it holds this much more than historyMs (in batches: forgetting copies what is kept). */
+const FORGET_SLACK = 0.25;
 const flush = async (): Promise<void> => {
   for (let hop = 0; hop < HOPS; hop++) await Promise.resolve();
 };
@@ -101,6 +175,8 @@ export class PlaygroundModel {
   #view = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #state: PlaygroundState | null = null;
+  /** The ids of the messages the user dropped, and a frozen copy of the actions (made once per change of `#actions`). */
+  #actionsShown: ShownActions | null = null;
 
   constructor(options: PlaygroundOptions = {}) {
     this.config = resolveConfig(options);
@@ -115,6 +191,21 @@ export class PlaygroundModel {
   /** How far the run has gone: the end of the timeline. */
   get head(): number {
     return this.#sim.cluster.now;
+  }
+
+  /** The earliest time the view can show: the start of the timeline (0 until the run outgrows `historyMs`). */
+  get earliest(): number {
+    return this.#sim.earliest;
+  }
+
+  /**
+   * What the model holds of the past, counted: the replay's events, the slice times stored
+   * (none in free play, where slice k ends at k × 5 ms), the message outcomes and the entry
+   * texts. Each stays bounded by `historyMs` (and the logs' lengths), however long the run.
+   */
+  get held(): { readonly events: number; readonly ticks: number; readonly outcomes: number; readonly entries: number } {
+    const sim = this.#sim;
+    return { events: sim.replay.events.length, ticks: sim.ticks.stored, outcomes: sim.outcomes.size, entries: sim.entries.size };
   }
 
   /** The user's actions, in order, with when each happened. */
@@ -132,7 +223,7 @@ export class PlaygroundModel {
     return this.#sim.replay;
   }
 
-  /** The trace events of the current run, oldest first. */
+  /** The trace events of the current run still held (from {@link earliest} on, as `replay.events`), oldest first. */
   trace(): readonly TraceEvent[] {
     return this.#sim.replay.events;
   }
@@ -173,14 +264,14 @@ export class PlaygroundModel {
     return this.#serial(async () => {
       // An event already recorded after the view: just show it (the run and its actions are kept).
       const replay = this.#sim.replay;
-      const recorded = replay.events[replay.positionAt(this.#view)]?.time;
+      const recorded = replay.events[replay.positionAt(this.#view) - replay.start]?.time;
       if (recorded !== undefined) {
         this.#view = recorded;
         return;
       }
       await this.#resume();
       const sim = this.#sim;
-      const next = (): number | undefined => sim.replay.events[sim.replay.positionAt(this.#view)]?.time;
+      const next = (): number | undefined => sim.replay.events[sim.replay.positionAt(this.#view) - sim.replay.start]?.time;
       let at = next();
       for (let k = 0; at === undefined && k < 10_000; k++) {
         if (!(await this.#tick(sim))) break;
@@ -190,11 +281,15 @@ export class PlaygroundModel {
     });
   }
 
-  /** Shows the moment `ms` (clamped to 0 … {@link head}), replayed; the run is kept. Rejects with a {@link PlaygroundError} (BAD_ACTION) unless `ms` is a number. */
+  /**
+   * Shows the moment `ms` (clamped to {@link earliest} … {@link head}: a time older than the
+   * `historyMs` kept shows the earliest), replayed; the run is kept. Rejects with a
+   * {@link PlaygroundError} (BAD_ACTION) unless `ms` is a number.
+   */
   seek(ms: number): Promise<void> {
     if (typeof ms !== 'number' || Number.isNaN(ms)) return Promise.reject(new PlaygroundError('BAD_ACTION', `seek: ms must be a number, got ${String(ms)}`));
     return this.#serial(async () => {
-      this.#view = Math.max(0, Math.min(ms, this.head));
+      this.#view = Math.max(this.earliest, Math.min(ms, this.head));
     });
   }
 
@@ -276,7 +371,7 @@ export class PlaygroundModel {
       // Nothing is the model's until every check has passed: a refused drop leaves it unchanged.
       const base = await this.#atView();
       if (base.sim.dropping.has(id)) throw new PlaygroundError('BAD_ACTION', `message ${id} is already dropped`);
-      const tick = base.sim.ticks.length - 1;
+      const tick = base.sim.ticks.last;
       const at = base.sim.cluster.now;
       // Look ahead for when the message arrives, on a run of its own (the model's is not run on).
       const probe = base.sim === this.#sim ? await this.#build(base.actions, tick) : base;
@@ -327,16 +422,18 @@ export class PlaygroundModel {
 
   async #record(action: PlaygroundAction): Promise<void> {
     const sim = this.#sim;
-    const tick = sim.ticks.length - 1;
+    const tick = sim.ticks.last;
     this.#apply(sim, action);
     await flush();
     this.#actions.push({ tick, time: sim.cluster.now, action });
+    this.#actionsShown = null;
     this.#view = this.head;
   }
 
   /** Playing on from the view: the actions after it are discarded (and the run rebuilt without them). */
   async #resume(): Promise<void> {
-    if (this.#actions.some((a) => a.time > this.#view)) this.#adopt(await this.#atView());
+    // (The actions are in time order: the last tells.)
+    if ((this.#actions[this.#actions.length - 1]?.time ?? -1) > this.#view) this.#adopt(await this.#atView());
   }
 
   /**
@@ -346,9 +443,8 @@ export class PlaygroundModel {
    */
   async #atView(): Promise<Built> {
     const ticks = this.#sim.ticks;
-    const last = ticks.length - 1;
-    let k = 0;
-    while (k < last && (ticks[k] as number) < this.#view) k++;
+    const last = ticks.last;
+    const k = ticks.firstAtOrAfter(this.#view);
     const keep = this.#actions.filter((a) => a.time <= this.#view);
     if (k === last && keep.length === this.#actions.length) return { sim: this.#sim, actions: this.#actions };
     return this.#build(keep, k);
@@ -358,7 +454,8 @@ export class PlaygroundModel {
   #adopt(built: Built): void {
     this.#sim = built.sim;
     this.#actions = built.actions;
-    this.#view = Math.min(this.#view, this.head);
+    this.#actionsShown = null;
+    this.#view = Math.max(this.earliest, Math.min(this.#view, this.head));
   }
 
   /** A fresh run from the seed, with each of `actions` at its slice, to slice `to` (not adopted). */
@@ -405,7 +502,19 @@ export class PlaygroundModel {
       });
     }
     const replay = new TraceReplay(cluster.traceDocument());
-    const sim: Sim = { cluster, run, replay, ticks: [cluster.now], outcomes: new Map(), entries: new Map(), dropping: new Map(), failure: null };
+    const sim: Sim = {
+      cluster,
+      run,
+      replay,
+      ticks: new Ticks(run !== null, cluster.now),
+      outcomes: new Map(),
+      entries: new Map(),
+      entriesVersion: 0,
+      entriesShown: null,
+      dropping: new Map(),
+      earliest: 0,
+      failure: null,
+    };
     cluster.onTrace((event) => {
       try {
         replay.push(event);
@@ -421,7 +530,10 @@ export class PlaygroundModel {
     });
     cluster.onNode('apply', (_id, entry) => {
       const key = `${entry.index}:${entry.term}`;
-      if (!sim.entries.has(key)) sim.entries.set(key, entry.kind === 'command' ? textOf(entry.command) : entry.kind);
+      if (!sim.entries.has(key)) {
+        sim.entries.set(key, { text: entry.kind === 'command' ? textOf(entry.command) : entry.kind, at: cluster.now });
+        sim.entriesVersion++;
+      }
     });
     return sim;
   }
@@ -440,24 +552,68 @@ export class PlaygroundModel {
       return false;
     }
     await flush();
-    const passed = sim.cluster.now > (sim.ticks[sim.ticks.length - 1] as number);
-    if (passed) sim.ticks.push(sim.cluster.now);
+    const passed = sim.cluster.now > sim.ticks.at(sim.ticks.last);
+    if (passed) {
+      sim.ticks.push(sim.cluster.now);
+      this.#forgetOld(sim);
+    }
     return passed;
   }
 
-  /** Free play only: runs to the end of slice `tick` at once (its slices are TICK_MS each). */
+  /**
+   * Free play only: runs to the end of slice `tick` at once (its slices are TICK_MS each), in
+   * stretches of a quarter of historyMs, forgetting the old past between them.
+   */
   async #runTo(sim: Sim, tick: number): Promise<boolean> {
-    const from = sim.ticks.length - 1;
-    if (tick <= from) return true;
-    try {
-      await sim.cluster.run(tick * TICK_MS - sim.cluster.now);
-    } catch (error) {
-      sim.failure = error instanceof Error ? error.message : String(error);
-      return false;
+    const stretch = Math.max(1, Math.floor((this.config.historyMs * FORGET_SLACK) / TICK_MS));
+    while (sim.ticks.last < tick) {
+      const to = Math.min(tick, sim.ticks.last + stretch);
+      try {
+        await sim.cluster.run(to * TICK_MS - sim.cluster.now);
+      } catch (error) {
+        sim.failure = error instanceof Error ? error.message : String(error);
+        return false;
+      }
+      await flush();
+      while (sim.ticks.last < to) sim.ticks.push((sim.ticks.last + 1) * TICK_MS);
+      this.#forgetOld(sim);
     }
-    await flush();
-    for (let k = from + 1; k <= tick; k++) sim.ticks.push(k * TICK_MS);
     return true;
+  }
+
+  /**
+   * Once `sim` holds more than historyMs × (1 + FORGET_SLACK) of the past, forgets what is older
+   * than historyMs: the replay's events before it (to a checkpoint), then the slices, outcomes
+   * and entry texts before the replay's new start.
+   */
+  #forgetOld(sim: Sim): void {
+    const keep = this.config.historyMs;
+    const now = sim.cluster.now;
+    if (now - sim.earliest <= keep * (1 + FORGET_SLACK)) return;
+    const replay = sim.replay;
+    const start = replay.start;
+    replay.forget(replay.positionAt(now - keep));
+    if (replay.start === start) return; // (less than a checkpoint's worth: nothing forgotten yet)
+    const first = replay.stateAt(replay.start);
+    const earliest = (sim.earliest = first.time);
+    sim.ticks.forget(earliest);
+    // Outcomes come in time order: those before the window are of messages no view shows in flight.
+    for (const [key, at] of sim.outcomes) {
+      if (at >= earliest) break;
+      sim.outcomes.delete(key);
+    }
+    // The texts of entries no log holds at either end of the window, learnt before it, are of
+    // entries gone (overwritten): an index and term name one entry for ever.
+    const inLogs = new Set<string>();
+    for (const state of [first, replay.stateAt(replay.length)]) {
+      for (const n of state.nodes) n.log.forEach((term, i) => inLogs.add(`${n.snapshotIndex + 1 + i}:${term}`));
+    }
+    for (const [key, entry] of sim.entries) {
+      if (entry.at < earliest && !inLogs.has(key)) {
+        sim.entries.delete(key);
+        sim.entriesVersion++;
+      }
+    }
   }
 
   /** Does `action` on `sim`'s cluster (checked before, when it was first done). */
@@ -482,7 +638,8 @@ export class PlaygroundModel {
           return;
         case 'propose': {
           const { index, term } = cluster.node(action.node).submit(action.command);
-          sim.entries.set(`${index}:${term}`, textOf(action.command));
+          sim.entries.set(`${index}:${term}`, { text: textOf(action.command), at: cluster.now });
+          sim.entriesVersion++;
           return;
         }
         case 'drop': {
@@ -515,18 +672,39 @@ export class PlaygroundModel {
     if (running !== up) throw new PlaygroundError('BAD_ACTION', `node ${id} is ${running ? 'running' : 'down'}`);
   }
 
+  /** The actions as the state shows them, and the messages dropped: made again only when the actions change. */
+  #shownActions(): ShownActions {
+    const actions = this.#actions;
+    const shown = this.#actionsShown;
+    if (shown !== null && shown.actions === actions && shown.length === actions.length) return shown;
+    const dropped = new Set<number>();
+    for (const a of actions) if (a.action.kind === 'drop') dropped.add(a.action.message);
+    return (this.#actionsShown = { actions, length: actions.length, dropped, copy: deepFreeze([...actions]) });
+  }
+
+  /** The entry texts as the state shows them: a frozen record made again only when they change. */
+  #shownEntries(sim: Sim): Readonly<Record<string, string>> {
+    const shown = sim.entriesShown;
+    if (shown !== null && shown.version === sim.entriesVersion) return shown.record;
+    const record: Record<string, string> = {};
+    for (const [key, entry] of sim.entries) record[key] = entry.text;
+    sim.entriesShown = { version: sim.entriesVersion, record: Object.freeze(record) };
+    return sim.entriesShown.record;
+  }
+
   #derive(): PlaygroundState {
     const sim = this.#sim;
     const c = this.config;
     const view = this.#view;
     const replayed: ReplayState = sim.replay.stateAtTime(view);
+    const actions = this.#shownActions();
     const d: Derivation = {
       view,
       head: this.head,
       latencyMs: c.latencyMs,
       timeoutOf: (id) => c.nodeElectionTimeoutMs[id] ?? c.electionTimeoutMs,
       outcomeOf: (m: InFlightMessage) => sim.outcomes.get(keyOf(m.id, m.duplicate)),
-      doomed: (m: InFlightMessage) => !m.duplicate && this.#actions.some((a) => a.action.kind === 'drop' && a.action.message === m.id),
+      doomed: (m: InFlightMessage) => !m.duplicate && actions.dropped.has(m.id),
     };
     const run = sim.run;
     const lesson =
@@ -536,6 +714,7 @@ export class PlaygroundModel {
     return deepFreeze({
       time: view,
       head: this.head,
+      earliest: sim.earliest,
       position: replayed.position,
       seed: c.seed,
       nodes: replayed.nodes.map((n) => nodeOf(n, d)),
@@ -545,8 +724,8 @@ export class PlaygroundModel {
       partition: replayed.partition,
       cuts: replayed.cuts,
       disconnected: replayed.disconnected,
-      entries: Object.fromEntries(sim.entries),
-      actions: [...this.#actions],
+      entries: this.#shownEntries(sim),
+      actions: actions.copy,
       lesson,
       error: sim.failure,
     });

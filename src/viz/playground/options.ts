@@ -38,6 +38,15 @@ export interface PlaygroundOptions {
   readonly heartbeatIntervalMs?: number;
   /** Free play's one-way network latency range in ms (default [200, 400]). */
   readonly latencyMs?: readonly [number, number];
+  /**
+   * How much of the past, in virtual ms, stays replayable (default 600 000: 10 minutes), in free
+   * play and lessons alike: the model forgets what is older (its trace events, the times of its
+   * slices, the message outcomes and the texts of entries no log holds any more), so a page left
+   * playing for hours keeps a bounded amount. It forgets in batches, once it holds a quarter more
+   * than this, so it keeps from `historyMs` to about 1.25 × `historyMs`. The timeline and
+   * {@link PlaygroundModel.seek} start at {@link PlaygroundState.earliest}. A finite number ≥ 1.
+   */
+  readonly historyMs?: number;
 }
 
 /**
@@ -72,8 +81,12 @@ export interface PlaygroundConfig {
   readonly latencyMs: readonly [number, number];
   /** The lesson run, or null for free play. */
   readonly lesson: Lesson | null;
+  /** How much of the past, in virtual ms, stays replayable. */
+  readonly historyMs: number;
 }
 
+/** The past the model keeps replayable by default: 10 virtual minutes. */
+export const DEFAULT_HISTORY_MS = 600_000;
 /** Free play's slowed-down timings. */
 const FREE_PLAY = { electionTimeoutMs: [1500, 3000] as const, heartbeatIntervalMs: 500, latencyMs: [200, 400] as const };
 /** The defaults of a Cluster (and so of a lesson that does not set them). */
@@ -103,6 +116,10 @@ export function resolveConfig(options: PlaygroundOptions): PlaygroundConfig {
   if (heartbeat !== undefined && !(typeof heartbeat === 'number' && Number.isFinite(heartbeat) && heartbeat > 0)) {
     throw new PlaygroundError('BAD_OPTION', `heartbeatIntervalMs must be a finite number above 0, got ${describe(heartbeat)}`);
   }
+  const historyMs = options.historyMs ?? DEFAULT_HISTORY_MS;
+  if (!(typeof historyMs === 'number' && Number.isFinite(historyMs) && historyMs >= 1)) {
+    throw new PlaygroundError('BAD_OPTION', `historyMs must be a finite number ≥ 1, got ${describe(historyMs)}`);
+  }
   if (options.lesson !== undefined) {
     const lesson = typeof options.lesson === 'string' ? lessonById(options.lesson) : undefined;
     if (lesson === undefined) throw new PlaygroundError('UNKNOWN_LESSON', `no lesson ${describe(options.lesson)}`);
@@ -120,6 +137,7 @@ export function resolveConfig(options: PlaygroundOptions): PlaygroundConfig {
       heartbeatIntervalMs: c.heartbeatIntervalMs ?? RAFT_DEFAULTS.heartbeatIntervalMs,
       latencyMs: c.latencyMs ?? RAFT_DEFAULTS.latencyMs,
       lesson,
+      historyMs,
     };
   }
   return {
@@ -133,6 +151,7 @@ export function resolveConfig(options: PlaygroundOptions): PlaygroundConfig {
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? FREE_PLAY.heartbeatIntervalMs,
     latencyMs: options.latencyMs ?? FREE_PLAY.latencyMs,
     lesson: null,
+    historyMs,
   };
 }
 

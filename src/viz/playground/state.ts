@@ -170,7 +170,12 @@ export interface PlaygroundState {
   readonly time: number;
   /** How far the run has gone (the timeline's end). */
   readonly head: number;
-  /** How many trace events are applied at `time`. */
+  /**
+   * The earliest time the view can show (the timeline's start): 0, until the run outgrows the
+   * model's `historyMs` and the older past is forgotten.
+   */
+  readonly earliest: number;
+  /** How many trace events are applied at `time` (counted from the run's start, forgotten ones included). */
   readonly position: number;
   /** The seed of the run. */
   readonly seed: number | string;
