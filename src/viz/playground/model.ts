@@ -203,7 +203,16 @@ export class PlaygroundModel {
    * (none in free play, where slice k ends at k × 5 ms), the message outcomes and the entry
    * texts. Each stays bounded by `historyMs` (and the logs' lengths), however long the run.
    */
-  get held(): { readonly events: number; readonly ticks: number; readonly outcomes: number; readonly entries: number } {
+  get held(): {
+    /** Trace events the replay holds. */
+    readonly events: number;
+    /** Slice times stored. */
+    readonly ticks: number;
+    /** Message outcomes remembered. */
+    readonly outcomes: number;
+    /** Entry texts remembered. */
+    readonly entries: number;
+  } {
     const sim = this.#sim;
     return { events: sim.replay.events.length, ticks: sim.ticks.stored, outcomes: sim.outcomes.size, entries: sim.entries.size };
   }
