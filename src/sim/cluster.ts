@@ -51,8 +51,9 @@ export interface ClusterOptions<C = unknown, R = unknown> {
   /** Check the safety properties after every event (default true). */
   readonly checkInvariants?: boolean;
   /**
-   * How many trace events to keep, newest last (default 10,000; 0 turns tracing off, and then
-   * it costs nothing). Older events are dropped, and {@link Cluster.traceDocument} counts them.
+   * How many trace events to keep, newest last: a whole number (default 10,000; 0 turns tracing
+   * off, and then it costs nothing). Older events are dropped, and {@link Cluster.traceDocument}
+   * counts them.
    */
   readonly traceLimit?: number;
   /**
@@ -281,7 +282,9 @@ export class Cluster<C = unknown, R = unknown> {
     this.random = new SeededRandom(options.seed);
     this.checker = options.checkInvariants === false ? null : new SafetyChecker();
     this.scheduler = new VirtualScheduler(this.checker === null ? {} : { onEvent: () => this.throwIfViolated() });
-    this.traceLog = new TraceLog(options.traceLimit ?? 10_000, this.scheduler);
+    const traceLimit = options.traceLimit ?? 10_000;
+    if (!Number.isSafeInteger(traceLimit) || traceLimit < 0) throw new RangeError(`Cluster: traceLimit must be a whole number ≥ 0, got ${String(traceLimit)}`);
+    this.traceLog = new TraceLog(traceLimit, this.scheduler);
     this.disk = diskOf(options.diskLatencyMs, this.scheduler, this.random);
     this.network = new InMemoryNetwork<Message>({
       scheduler: this.scheduler,
@@ -392,7 +395,9 @@ export class Cluster<C = unknown, R = unknown> {
   /**
    * Calls `listener` with each trace event as it is recorded (in the scheduler event that made
    * it; whatever node restarts). Returns a function that stops it. Needs tracing on (a
-   * `traceLimit` above 0): the limit bounds what is kept, not what listeners see.
+   * `traceLimit` above 0): the limit bounds what is kept, not what listeners see. A listener
+   * that throws does not break the step it sees: its error is thrown by the simulation's next
+   * event, out of the `run`, `propose` or other call that is running (or the next one).
    */
   onTrace(listener: (event: TraceEvent) => void): () => void {
     if (!this.traceLog.enabled) throw new RaftError('TRACE_OFF', 'Cluster.onTrace: tracing is off (traceLimit: 0)');

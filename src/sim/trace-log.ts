@@ -62,15 +62,20 @@ export class TraceLog {
   private runOp = 0;
   private runNode: NodeId = '';
 
-  /** `clock` gives the time of the records made here (events pushed as objects carry their own). */
+  /**
+   * `clock` gives the time of the records made here (events pushed as objects carry their own),
+   * and runs a listener's error as an event of its own: thrown where a listener is called, it
+   * would break the step being traced (turn an apply into a failed command, say).
+   */
   constructor(
     readonly limit: number,
-    private readonly clock: { now(): number },
+    private readonly clock: { now(): number; defer(callback: () => void): void },
   ) {}
 
   get enabled(): boolean {
     return this.limit > 0;
   }
+
 
   /** How many events were dropped to keep within the limit. */
   get dropped(): number {
@@ -239,7 +244,15 @@ export class TraceLog {
 
   private tell(event: TraceEvent): void {
     const listeners = this.listeners;
-    for (let i = 0; i < listeners.length; i++) (listeners[i] as (event: TraceEvent) => void)(event);
+    for (let i = 0; i < listeners.length; i++) {
+      try {
+        (listeners[i] as (event: TraceEvent) => void)(event);
+      } catch (error) {
+        this.clock.defer(() => {
+          throw error;
+        });
+      }
+    }
   }
 
   /** An AppendEntries, or an answer accepting one, as numbers (`code`: its kind and shape). */

@@ -4,6 +4,7 @@
  */
 
 import { EventEmitter } from 'eventemitter3';
+import { RaftError } from '../raft/errors.js';
 import { hasListeners } from '../runtime/listeners.js';
 import { MathRandom, type Random } from '../runtime/random.js';
 import { RealScheduler } from '../runtime/real-scheduler.js';
@@ -665,10 +666,12 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
   }
 
   /**
-   * Sets the one {@link NetworkObserver} that sees every send, delivery and drop (null removes
-   * it; a new one replaces the old). A simulated `Cluster` that traces sets its own.
+   * Sets the one {@link NetworkObserver} that sees every send, delivery and drop; null removes
+   * it. A simulated `Cluster` that traces sets its own (follow its trace with `Cluster.onTrace`,
+   * or this network's `send`, `deliver` and `drop` events).
    *
-   * @throws TypeError when `observer` is neither a function nor null.
+   * @throws TypeError when `observer` is neither a function nor null; a RaftError with code
+   *   `OBSERVED` when another observer is set (remove it first: one never silently replaces another).
    * @example
    * ```ts
    * import { InMemoryNetwork, VirtualScheduler, SeededRandom } from 'raftkit';
@@ -680,6 +683,9 @@ export class InMemoryNetwork<M extends Envelope = Envelope> extends EventEmitter
    */
   observe(observer: NetworkObserver<M> | null): void {
     if (observer !== null && typeof observer !== 'function') throw new TypeError('InMemoryNetwork.observe: observer must be a function or null');
+    if (observer !== null && this.#observer !== null && observer !== this.#observer) {
+      throw new RaftError('OBSERVED', 'InMemoryNetwork.observe: another observer is set (a traced Cluster sets one); remove it with observe(null) first');
+    }
     this.#observer = observer;
   }
 

@@ -59,7 +59,8 @@ const message: fc.Arbitrary<Message> = fc.oneof(
 
 /** One call on the store, and the events a plain list would get from it. */
 /** The store's clock: each step sets the time it records at. */
-const clock = { time: 0, now: () => clock.time };
+const clock = { time: 0, now: () => clock.time, defer: (callback: () => void) => deferred.push(callback) };
+const deferred: Array<() => void> = [];
 
 /** The store's network observer, handing what it does not record itself on as the Cluster does (a second copy is the duplicate). */
 const observerOf = (log: TraceLog) =>
@@ -123,11 +124,65 @@ describe('TraceLog', () => {
     );
   });
 
+  it('reads back the same past the ring’s growth (from 256 records) and its wrap, with runs across both', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 200, max: 700 }), fc.array(step, { minLength: 300, maxLength: 1500 }), fc.array(fc.nat(), { maxLength: 5 }), (limit, steps, readAt) => {
+        const log = new TraceLog(limit, clock);
+        const all: TraceEvent[] = [];
+        const reads = new Set(readAt.map((k) => k % steps.length));
+        steps.forEach((s, k) => {
+          s.run(log);
+          all.push(...s.expected);
+          if (reads.has(k)) expect(log.toArray()).toEqual(all.slice(-limit));
+        });
+        expect(log.toArray()).toEqual(all.slice(-limit));
+        expect(log.dropped).toBe(Math.max(0, all.length - limit));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('runs a listener’s error as an event of its own, after telling the other listeners', () => {
+    const log = new TraceLog(10, clock);
+    const heard: TraceEvent[] = [];
+    log.follow(() => {
+      throw new Error('listener bug');
+    });
+    log.follow((e) => heard.push(e));
+    log.entry('apply', '1', 1, 1);
+    expect(heard).toHaveLength(1);
+    expect(deferred).toHaveLength(1);
+    expect(() => deferred.splice(0)[0]?.()).toThrow('listener bug');
+  });
+
   it('keeps nothing with limit 0', () => {
     const log = new TraceLog(0, clock);
     log.push({ time: 0, kind: 'heal' });
     log.entry('apply', '1', 1, 1);
     expect([log.enabled, log.toArray(), log.dropped]).toEqual([false, [], 0]);
+  });
+});
+
+describe('a cluster’s trace', () => {
+  it('takes a whole traceLimit ≥ 0 only', () => {
+    for (const traceLimit of [-1, 1.5, Number.NaN, Infinity, '10' as never]) expect(() => new Cluster({ size: 3, seed: 1, traceLimit }), String(traceLimit)).toThrow(RangeError);
+  });
+
+  it('keeps an apply that a throwing trace listener saw: the error comes out of the run, the command is applied', async () => {
+    const cluster = new Cluster<string, number>({ size: 3, seed: 1, stateMachine: () => ({ apply: () => 1 }) });
+    const leader = await cluster.waitForLeader();
+    let thrown = false;
+    cluster.onTrace((e) => {
+      if (e.kind === 'apply' && !thrown) {
+        thrown = true;
+        throw new Error('listener bug');
+      }
+    });
+    const proposal = cluster.node(leader).propose('a');
+    await expect(cluster.run(100)).rejects.toThrow('listener bug');
+    await cluster.run(100);
+    await expect(proposal).resolves.toMatchObject({ result: 1 });
+    for (const id of cluster.ids) expect(cluster.applied(id).map((e) => e.command)).toContain('a');
   });
 });
 

@@ -563,18 +563,21 @@ describe('InMemoryNetwork: events and stats', () => {
     );
   });
 
-  it('has one observer at a time, and none after observe(null)', () => {
+  it('has one observer at a time: another is refused until observe(null) removes the first', () => {
     const { scheduler, network, send } = setup({ latencyMs: 1 });
     const first: string[] = [];
     const second: string[] = [];
-    network.observe((event) => first.push(event));
-    network.observe((event) => second.push(event));
+    const one = (event: string): number => first.push(event);
+    network.observe(one);
+    network.observe(one); // the same one again: no change
+    expect(() => network.observe((event) => second.push(event))).toThrow(expect.objectContaining({ name: 'RaftError', code: 'OBSERVED' }));
     send('a', 'b');
     scheduler.runFor(5);
     network.observe(null);
+    network.observe((event) => second.push(event));
     send('a', 'b');
     scheduler.runFor(5);
-    expect([first, second]).toEqual([[], ['send', 'deliver']]);
+    expect([first, second]).toEqual([['send', 'deliver'], ['send', 'deliver']]);
     expect(() => network.observe('log' as never)).toThrow(TypeError);
   });
 
