@@ -179,7 +179,7 @@ export interface PlaygroundState {
   readonly position: number;
   /** The seed of the run. */
   readonly seed: number | string;
-  /** Every node, in id order (added nodes last). */
+  /** Every node, in the order the cluster started them (its ids), added nodes last. */
   readonly nodes: readonly PlaygroundNode[];
   /** The leader shown: the up leader with the highest term. */
   readonly leader: NodeId | undefined;
