@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/sim/cluster.js';
 import { TraceLog } from '../../src/sim/trace-log.js';
+import { propertyParams } from '../support/runs.js';
 import { summarize } from '../../src/sim/summary.js';
 import type { Message } from '../../src/raft/messages.js';
 import type { MessageEvent, TraceEvent } from '../../src/sim/trace.js';
@@ -120,7 +121,7 @@ describe('TraceLog', () => {
         expect(log.dropped).toBe(Math.max(0, all.length - limit));
         expect(log.tail(tail)).toEqual(tail === 0 ? [] : all.slice(-limit).slice(-tail));
       }),
-      { numRuns: 300 },
+      propertyParams(300, 5000),
     );
   });
 
@@ -138,7 +139,7 @@ describe('TraceLog', () => {
         expect(log.toArray()).toEqual(all.slice(-limit));
         expect(log.dropped).toBe(Math.max(0, all.length - limit));
       }),
-      { numRuns: 40 },
+      propertyParams(40, 400),
     );
   });
 
@@ -208,7 +209,7 @@ describe('a cluster’s trace within its limit', () => {
         expect(limited.doc.events).toEqual(whole.doc.events.slice(-limit));
         expect(limited.doc.dropped).toBe(Math.max(0, whole.doc.events.length - limit));
       }),
-      { numRuns: 40 },
+      propertyParams(40, 400),
     );
   });
 });
