@@ -8,19 +8,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/sim/cluster.js';
-
-class Counter {
-  n = 0;
-  apply(by: number): number {
-    return (this.n += by);
-  }
-  snapshot(): string {
-    return String(this.n);
-  }
-  restore(snapshot: string): void {
-    this.n = Number(snapshot);
-  }
-}
+import { Counter } from '../support/counter.js';
+import { faultScript } from '../support/fault-script.js';
 
 async function run(seed: number): Promise<string> {
   const network = seed % 2 === 1 ? { dropRate: 0.05, duplicateRate: 0.05, reorder: true } : { dropRate: 0.02, duplicateRate: 0.1 };
@@ -32,18 +21,7 @@ async function run(seed: number): Promise<string> {
     nodeOptions: () => ({ snapshotThreshold: 8, preVote: seed % 3 !== 0 }),
     traceLimit: 3000,
   });
-  const leader = await cluster.waitForLeader();
-  for (let i = 0; i < 5; i++) await cluster.propose(1).catch(() => undefined);
-  cluster.crash(leader);
-  cluster.partition(['1', '2'], ['3', '4', '5']);
-  await cluster.run(600);
-  cluster.heal();
-  cluster.network.cut('1', '2');
-  cluster.network.configure({ dropRate: 0 });
-  cluster.restart(leader);
-  for (let i = 0; i < 10; i++) await cluster.propose(1).catch(() => undefined);
-  cluster.network.restore('1', '2');
-  await cluster.run(500);
+  await faultScript(cluster);
   const doc = JSON.stringify(cluster.traceDocument());
   return `${createHash('sha256').update(doc).digest('hex').slice(0, 12)} ${doc.length}`;
 }

@@ -4,19 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/sim/cluster.js';
 import { TRACE_VERSION, type TraceEvent } from '../../src/sim/trace.js';
 import type { NodeId } from '../../src/raft/types.js';
-
-class Counter {
-  n = 0;
-  apply(by: number): number {
-    return (this.n += by);
-  }
-  snapshot(): string {
-    return String(this.n);
-  }
-  restore(snapshot: string): void {
-    this.n = Number(snapshot);
-  }
-}
+import { Counter } from '../support/counter.js';
+import { faultScript } from '../support/fault-script.js';
 
 /** A run with every kind of fault the trace records. */
 async function faultyRun(seed: number): Promise<Cluster<number, number>> {
@@ -27,18 +16,7 @@ async function faultyRun(seed: number): Promise<Cluster<number, number>> {
     stateMachine: () => new Counter(),
     nodeOptions: () => ({ snapshotThreshold: 8 }),
   });
-  const leader = await cluster.waitForLeader();
-  for (let i = 0; i < 5; i++) await cluster.propose(1);
-  cluster.crash(leader);
-  cluster.partition(['1', '2'], ['3', '4', '5']);
-  await cluster.run(600);
-  cluster.heal();
-  cluster.network.cut('1', '2');
-  cluster.network.configure({ dropRate: 0 });
-  cluster.restart(leader);
-  for (let i = 0; i < 10; i++) await cluster.propose(1);
-  cluster.network.restore('1', '2');
-  await cluster.run(500);
+  await faultScript(cluster);
   return cluster;
 }
 

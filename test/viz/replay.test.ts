@@ -18,21 +18,9 @@ import type { MemoryStorage } from '../../src/raft/storage.js';
 import type { NodeId } from '../../src/raft/types.js';
 import { TRACE_VERSION, type TraceDocument, type TraceEvent } from '../../src/sim/trace.js';
 import { ReplayError, TraceReplay, type ReplayState, type ReplayedNode } from '../../src/viz/index.js';
+import { Counter } from '../support/counter.js';
 
 const DEEP = process.env['RAFTKIT_DEEP'] === '1';
-
-class Counter {
-  n = 0;
-  apply(by: number): number {
-    return (this.n += by);
-  }
-  snapshot(): string {
-    return String(this.n);
-  }
-  restore(snapshot: string): void {
-    this.n = Number(snapshot);
-  }
-}
 
 /** One step of a schedule: `pick` chooses among the nodes there are when it runs. */
 type Action =
