@@ -388,8 +388,8 @@ export class Cluster<C = unknown, R = unknown> {
    * cluster started with, the limit, how many older events it dropped, and the retained events.
    */
   traceDocument(): TraceDocument {
-    const buffer = this.traceLog;
-    return { version: TRACE_VERSION, seed: this.seed, nodes: [...this.initialIds], limit: buffer.limit, dropped: buffer.dropped, events: buffer.toArray() };
+    const log = this.traceLog;
+    return { version: TRACE_VERSION, seed: this.seed, nodes: [...this.initialIds], limit: log.limit, dropped: log.dropped, events: log.toArray() };
   }
 
   /**
