@@ -807,6 +807,7 @@ export class Cluster<C = unknown, R = unknown> {
         // A leader steps down in its own term only when its check-quorum timer finds no majority,
         // or when its own removal commits (it is no longer a voter then).
         if (leading === term && role !== 'leader' && node.membership.voters.includes(id)) this.record({ time: this.now, kind: 'timeout', node: id, term, cause: 'check-quorum' });
+        else if ((role === 'leader' && leading !== term) || role === 'candidate' || role === 'precandidate') this.traceSilentCampaign(id, role, term);
         leading = role === 'leader' ? term : -1;
         this.record({ time: this.now, kind: 'role', node: id, role, term });
       }
@@ -982,6 +983,16 @@ export class Cluster<C = unknown, R = unknown> {
     this.campaignCause.delete(id);
     // A PreVote carries the term it would campaign in, a RequestVote the term it campaigns in.
     this.record({ time, kind: 'timeout', node: id, term: term - 1, cause });
+  }
+
+  /**
+   * A campaign is traced at its first vote request; one that sends none (a single voter wins at
+   * once) is traced when the node's role shows it, just before that role event.
+   */
+  private traceSilentCampaign(id: NodeId, role: 'leader' | 'candidate' | 'precandidate', term: number): void {
+    const last = this.lastCampaign.get(id);
+    if (role === 'precandidate' ? last?.term === term + 1 && last.time === this.now : last?.term === term) return;
+    this.traceCampaign(role === 'precandidate' ? 'PreVote' : 'RequestVote', id, role === 'precandidate' ? term + 1 : term);
   }
 
   /** Why `voter` refused `candidate`'s vote request, from the request and the voter's state now. */

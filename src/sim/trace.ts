@@ -177,9 +177,11 @@ export interface SnapshotEvent extends TraceBase {
 /**
  * A node's election timer fired and it started a campaign (`cause: 'timer'`), or it campaigned
  * because it was asked to (`campaign`: `RaftNode.campaign()`; `TimeoutNow`: a leadership
- * transfer). Seen from the simulator: a node that becomes a (pre-)candidate. A leader's
- * check-quorum timer that finds no majority is traced too (`cause: 'check-quorum'`, just before
- * the leader's `role` event); one that finds a majority changes nothing and is not.
+ * transfer). Seen from the simulator: a node that becomes a (pre-)candidate, traced before the
+ * `role` event and the vote requests of that campaign (a single voter, which sends none and
+ * leads at once, has one too). A leader's check-quorum timer that finds no majority is traced
+ * too (`cause: 'check-quorum'`, just before the leader's `role` event); one that finds a
+ * majority changes nothing and is not.
  *
  * @example
  * ```ts

@@ -1,8 +1,9 @@
 /**
  * The trace of a few seeds, pinned: the SHA-256 of `JSON.stringify(traceDocument())` for runs with
  * loss, duplication, reordering, a crash, a partition, a cut, snapshots and a trace limit that
- * wraps. The hashes were taken from the store that kept an object per event; the store of
- * numbers must give the same bytes. A change of the trace's content changes them on purpose:
+ * wraps. The store of numbers gave the same bytes as the store that kept an object per event;
+ * the hashes changed once since, on purpose, when a campaign's timeout moved before the role
+ * event it leads to (same events, same length). A change of the trace's content changes them:
  * say so in TRACE_VERSION's terms (a new field or kind keeps the version) and update them.
  */
 import { createHash } from 'node:crypto';
@@ -28,11 +29,11 @@ async function run(seed: number): Promise<string> {
 
 describe('the trace, pinned', () => {
   it.each([
-    [1, 'ae888267468f 146960'],
-    [2, 'b0f87a7c955f 147323'],
-    [3, 'fdccb8e5720a 135390'],
-    [4, '88f990ec5808 143043'],
-  ])('seed %i hashes as before', async (seed, expected) => {
+    [1, 'e97e4d730b10 146960'],
+    [2, '24bd3ad52aed 147323'],
+    [3, '795ac10970e1 135390'],
+    [4, 'f8fab2dd243b 143043'],
+  ])('seed %i hashes as pinned', async (seed, expected) => {
     expect(await run(seed)).toBe(expected);
   });
 });

@@ -112,6 +112,36 @@ describe('the trace', () => {
     expect(events.filter((e) => e.kind === 'timeout').map((e) => (e.kind === 'timeout' ? [e.node, e.cause] : []))).toContainEqual([follower, 'campaign']);
   });
 
+  it('traces each campaign’s timeout before the role it leads to, a single voter’s (which sends no vote request) too', async () => {
+    const campaigns = (events: readonly TraceEvent[]): { roles: number; missing: string[] } => {
+      const timeoutSince = new Map<NodeId, TraceEvent | undefined>();
+      const missing: string[] = [];
+      let roles = 0;
+      for (const e of events) {
+        if (e.kind === 'timeout' && e.cause !== 'check-quorum') timeoutSince.set(e.node, e);
+        if (e.kind !== 'role') continue;
+        const campaigned = e.role === 'precandidate' || e.role === 'candidate' || e.role === 'leader';
+        const timeout = timeoutSince.get(e.node);
+        // A precandidate campaigns for term + 1 from `term`; a candidate (or a leader straight away) from term - 1.
+        const from = e.role === 'precandidate' ? e.term : e.term - 1;
+        if (campaigned && e.role !== 'leader' && (timeout?.kind !== 'timeout' || timeout.term !== from)) missing.push(JSON.stringify(e));
+        if (campaigned && e.role === 'leader' && timeout === undefined) missing.push(JSON.stringify(e));
+        if (campaigned) roles++;
+        if (e.role === 'follower' || e.role === 'leader') timeoutSince.set(e.node, undefined);
+      }
+      return { roles, missing };
+    };
+    const single = new Cluster({ size: 1, seed: 1 });
+    await single.waitForLeader();
+    expect(single.trace().filter((e) => e.kind === 'timeout' || e.kind === 'role').map((e) => e.kind)).toEqual(['timeout', 'role']);
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const cluster = await faultyRun(seed);
+      const { roles, missing } = campaigns(cluster.trace());
+      expect(roles, `seed ${seed}`).toBeGreaterThan(2);
+      expect(missing, `seed ${seed}`).toEqual([]);
+    }
+  });
+
   it('traces a leader’s check-quorum timer that finds no majority, just before it steps down, and no other step-down', async () => {
     const cluster = new Cluster({ size: 3, seed: 3 });
     const leader = await cluster.waitForLeader();
