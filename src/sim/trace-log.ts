@@ -16,7 +16,6 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** A record's code: 0 for an event object; else its kind, shape and whether it is a duplicate's. */
 const OBJECT = 0;
 const KINDS = [undefined, 'send', 'deliver', 'drop'] as const;
-const KIND_CODE = { send: 1, deliver: 2, drop: 3 } as const;
 const APPEND = 4; // an AppendEntries: columns prevIndex, prevTerm, entry count, commit
 const ACCEPTED = 8; // an AppendEntriesResponse with success: column index
 const DUPLICATE = 16;
@@ -100,11 +99,9 @@ export class TraceLog {
    */
   observer(other: NetworkObserver<Message>): NetworkObserver<Message> {
     return (event, m, from, to, seq, copies, reason) => {
-      let shape;
-      if (m.type === 'AppendEntries') shape = APPEND;
-      else if (m.type === 'AppendEntriesResponse' && m.success) shape = ACCEPTED;
-      if (shape === undefined || copies !== 1) return other(event, m, from, to, seq, copies, reason);
-      this.message((event === 'send' ? 1 : event === 'deliver' ? 2 : 3) | shape, seq, m as AppendEntries | AppendEntriesResponse, from, to, reason);
+      const shape = shapeOf(m);
+      if (shape === 0 || copies !== 1) return other(event, m, from, to, seq, copies, reason);
+      this.message(kindCode(event) | shape, seq, m as AppendEntries | AppendEntriesResponse, from, to, reason);
     };
   }
 
@@ -118,9 +115,8 @@ export class TraceLog {
 
   /** A message delivered or dropped (`duplicate`: the outcome of the copy the network made). */
   settled(kind: 'deliver' | 'drop', id: number, m: Message, from: NodeId, to: NodeId, duplicate: boolean, reason: string | undefined): void {
-    if (m.type === 'AppendEntries' || (m.type === 'AppendEntriesResponse' && m.success)) {
-      return this.message(KIND_CODE[kind] | (m.type === 'AppendEntries' ? APPEND : ACCEPTED) | (duplicate ? DUPLICATE : 0), id, m, from, to, reason);
-    }
+    const shape = shapeOf(m);
+    if (shape !== 0) return this.message(kindCode(kind) | shape | (duplicate ? DUPLICATE : 0), id, m as AppendEntries | AppendEntriesResponse, from, to, reason);
     const e: Mutable<MessageEvent> = { time: this.clock.now(), kind, id, from, to, type: m.type, term: m.term, summary: summarize(m) };
     if (reason !== undefined) e.reason = reason;
     if (duplicate) e.duplicate = true;
@@ -216,8 +212,9 @@ export class TraceLog {
     const events: TraceEvent[] = [];
     let skip = held - want; // the oldest record's events before the last `want`
     for (let k = 0; k < records; k++) {
-      if (this.countAt(i) === 1) events.push(this.event(i));
-      else for (let j = 0; j < this.countAt(i); j++) if (skip-- <= 0) events.push(this.entryEvent(i, j));
+      const count = this.countAt(i);
+      if (count === 1) events.push(this.event(i));
+      else for (let j = 0; j < count; j++) if (skip-- <= 0) events.push(this.entryEvent(i, j));
       if (++i === this.capacity) i = 0;
     }
     return events;
@@ -341,6 +338,16 @@ export class TraceLog {
     if ((code & DUPLICATE) !== 0) e.duplicate = true;
     return e;
   }
+}
+
+/** How a message is kept as numbers: APPEND, ACCEPTED, or 0 when it is kept as an object. */
+function shapeOf(m: Message): number {
+  if (m.type === 'AppendEntries') return APPEND;
+  return m.type === 'AppendEntriesResponse' && m.success ? ACCEPTED : 0;
+}
+
+function kindCode(kind: MessageEvent['kind']): number {
+  return kind === 'send' ? 1 : kind === 'deliver' ? 2 : 3;
 }
 
 /** A send's event, with the fields of its message's type (AppendEntries are kept as numbers). */

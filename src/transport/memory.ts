@@ -147,8 +147,9 @@ export interface NetworkEvents<M extends Envelope = Envelope> {
  * Sees every message an {@link InMemoryNetwork} handles, synchronously, in the order it happens:
  * each send (`seq` numbers the network's sends from 1, before any fault applies), and each
  * outcome of it, a delivery or a drop (with the same `seq`; `copies` is how many outcomes the
- * send has in all: 2 when the network duplicated it; `reason` only for drops). Unlike the `send`, `deliver` and `drop`
- * events, it costs one plain call per event: it is for tracers that record every message.
+ * send has in all: 2 when the network duplicated it; `reason` only for drops). Unlike the
+ * `send`, `deliver` and `drop` events, it costs one plain call per event: it is for tracers that
+ * record every message.
  *
  * @example
  * ```ts
