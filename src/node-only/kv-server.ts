@@ -3,8 +3,6 @@
  * {@link KeyValueStore}, persisted by {@link FileStorage}, talking to its peers over
  * {@link TcpTransport}, and answering an HTTP JSON API. `raftkit serve` runs one.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { KeyValueStore, type KeyValueCommand, type KeyValueResult } from '../kv/key-value-store.js';
 import { RaftNode } from '../node/raft-node.js';
 import { NotLeaderError, RaftError, TransferError } from '../raft/errors.js';
@@ -13,6 +11,7 @@ import type { NodeId } from '../raft/types.js';
 import { RealScheduler } from '../runtime/real-scheduler.js';
 import { formatAddress, parseAddress, type PeerAddress, type TcpAddress } from './address.js';
 import { FileStorage } from './file-storage.js';
+import { HttpServer, type HttpReply, type HttpRequest } from './http-server.js';
 import { nodeFileSystem, type FileSystem } from './file-system.js';
 import { formatMetrics, Histogram, type Metric } from './metrics.js';
 import { TcpTransport, type TcpTlsOptions } from './tcp-transport.js';
@@ -94,8 +93,6 @@ class BadRequest extends Error {
     message: string,
     /** For 405: the methods the resource allows. */
     readonly allow?: string,
-    /** Close the connection after answering (the rest of a body too large to read is not read). */
-    readonly close = false,
   ) {
     super(message);
   }
@@ -145,7 +142,7 @@ export class KeyValueServer {
   readonly store: KeyValueStore;
   /** Where Raft listens. */
   readonly raftAddress: TcpAddress;
-  readonly #http: Server;
+  #http!: HttpServer;
   readonly #storage: FileStorage;
   readonly #transport: TcpTransport;
   readonly #options: KeyValueServerOptions;
@@ -162,10 +159,9 @@ export class KeyValueServer {
    */
   readonly stopped: Promise<Error> = new Promise((resolve) => (this.#failed = resolve));
 
-  private constructor(parts: { node: RaftNode<KeyValueCommand, KeyValueResult>; store: KeyValueStore; http: Server; storage: FileStorage; transport: TcpTransport; options: KeyValueServerOptions; log: (line: Readonly<Record<string, unknown>>) => void; fsync: Histogram }) {
+  private constructor(parts: { node: RaftNode<KeyValueCommand, KeyValueResult>; store: KeyValueStore; storage: FileStorage; transport: TcpTransport; options: KeyValueServerOptions; log: (line: Readonly<Record<string, unknown>>) => void; fsync: Histogram }) {
     this.node = parts.node;
     this.store = parts.store;
-    this.#http = parts.http;
     this.#storage = parts.storage;
     this.#transport = parts.transport;
     this.raftAddress = parts.transport.address as TcpAddress;
@@ -239,23 +235,14 @@ export class KeyValueServer {
         checkQuorum: options.checkQuorum ?? true,
         maxBytesPerMessage: MAX_BATCH_BYTES, // far below the frame limit: a follower far behind on large values still catches up
       });
-      const http = createServer();
-      const server = new KeyValueServer({ node, store, http, storage, transport, options, log, fsync });
+      const server = new KeyValueServer({ node, store, storage, transport, options, log, fsync });
       server.#watch();
       await node.start();
       server.#bookFromLog();
       server.#syncPeers();
-      http.on('request', (request, response) => void server.#serve(request, response));
-      await new Promise<void>((resolve, reject) => {
-        http.once('error', reject);
-        http.listen(httpAt.port, httpAt.host, () => {
-          http.off('error', reject);
-          resolve();
-        });
-      });
-      // Once listening, an error (EMFILE on accept, say) is logged: the server must not crash.
-      http.on('error', (error) => log({ level: 'error', msg: `http: ${error.message}`, code: (error as { code?: string }).code }));
-      http.maxConnections = 4_096;
+      server.#http = await HttpServer.listen((request) => server.#serve(request), { host: httpAt.host, port: httpAt.port, maxBodyBytes: maxBody, onRefused: (method, status) => server.#count(method, status) }, (error) =>
+        log({ level: 'error', msg: `http: ${error.message}`, code: (error as { code?: string }).code }),
+      );
       log({ level: 'info', msg: 'started', http: formatAddress(server.httpAddress), raft: formatAddress(server.raftAddress) });
       return server;
     } catch (error) {
@@ -268,8 +255,7 @@ export class KeyValueServer {
 
   /** Where the HTTP API listens (the port it was given, or the one picked for port 0). */
   get httpAddress(): TcpAddress {
-    const { address, port } = this.#http.address() as AddressInfo;
-    return { host: address, port };
+    return this.#http.address;
   }
 
   /** Everything the node and its parts counted, in the Prometheus text format (what `GET /metrics` answers). */
@@ -313,11 +299,7 @@ export class KeyValueServer {
       if (this.node.role === 'leader' && this.node.membership.voters.length > 1) {
         await this.node.transferLeadership(undefined, { timeoutMs: 1_000 }).catch(() => undefined);
       }
-      const drained = new Promise<void>((resolve) => this.#http.close(() => resolve()));
-      this.#http.closeIdleConnections();
-      const timer = new RealScheduler().schedule(this.#options.requestTimeoutMs ?? 5_000, () => this.#http.closeAllConnections());
-      await drained;
-      timer();
+      await this.#http.close(this.#options.requestTimeoutMs ?? 5_000);
       await this.node.stop();
       await this.#storage.close();
       this.#log({ level: 'info', msg: 'stopped' });
@@ -379,36 +361,38 @@ export class KeyValueServer {
 
   // ── HTTP ──────────────────────────────────────────────────────────────────────────────────
 
-  async #serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async #serve(request: HttpRequest): Promise<HttpReply> {
     let reply: Reply;
     try {
       reply = await this.#route(request);
     } catch (error) {
-      reply = error instanceof BadRequest ? { status: error.status, body: { code: error.code, message: error.message }, headers: { ...(error.allow === undefined ? {} : { allow: error.allow }), ...(error.close ? { connection: 'close' } : {}) } } : this.#failure(error, request.method === 'GET' ? 'read' : 'write');
+      reply = error instanceof BadRequest ? { status: error.status, body: { code: error.code, message: error.message }, ...(error.allow === undefined ? {} : { headers: { allow: error.allow } }) } : this.#failure(error, request.method === 'GET' ? 'read' : 'write');
     }
-    const key = `${request.method ?? '?'} ${reply.status}`;
-    this.#counts.requests.set(key, (this.#counts.requests.get(key) ?? 0) + 1);
-    if (response.writableEnded || response.destroyed) return;
-    const text = typeof reply.body === 'string' ? reply.body : `${JSON.stringify(reply.body)}\n`;
-    response.writeHead(reply.status, { 'content-type': typeof reply.body === 'string' ? 'text/plain; version=0.0.4' : 'application/json', ...reply.headers });
-    response.end(text);
+    this.#count(request.method, reply.status);
+    const text = typeof reply.body === 'string';
+    return { status: reply.status, headers: { 'content-type': text ? 'text/plain; version=0.0.4' : 'application/json', ...reply.headers }, body: text ? (reply.body as string) : `${JSON.stringify(reply.body)}\n` };
   }
 
-  async #route(request: IncomingMessage): Promise<Reply> {
+  #count(method: string, status: number): void {
+    const key = `${method} ${status}`;
+    this.#counts.requests.set(key, (this.#counts.requests.get(key) ?? 0) + 1);
+  }
+
+  async #route(request: HttpRequest): Promise<Reply> {
     let url: URL;
     try {
-      url = new URL(request.url ?? '/', 'http://server');
+      url = new URL(request.target, 'http://server');
     } catch {
       throw new BadRequest(400, 'BAD_REQUEST', 'the request URL is not valid');
     }
-    const method = request.method ?? 'GET';
+    const method = request.method;
     const path = url.pathname;
     const allow = (methods: string): never => {
       throw new BadRequest(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${path} (allowed: ${methods})`, methods);
     };
     if (path === '/status') return method === 'GET' ? { status: 200, body: this.#status() } : allow('GET');
     if (path === '/metrics') return method === 'GET' ? { status: 200, body: this.metrics() } : allow('GET');
-    if (path === '/members') return method === 'POST' ? this.#addMember(await this.#json(request)) : allow('POST');
+    if (path === '/members') return method === 'POST' ? this.#addMember(this.#json(request)) : allow('POST');
     const member = /^\/members\/([^/]+)$/.exec(path);
     if (member !== null) return method === 'DELETE' ? this.#removeMember(idOf(member[1] as string)) : allow('DELETE');
     const kv = /^\/kv\/([^/]+)(\/cas)?$/.exec(path);
@@ -416,7 +400,7 @@ export class KeyValueServer {
     const key = keyOf(kv[1] as string);
     if (kv[2] !== undefined) {
       if (method !== 'POST') allow('POST');
-      const body = await this.#json(request);
+      const body = this.#json(request);
       if (typeof body !== 'object' || body === null || !('value' in body)) throw new BadRequest(400, 'BAD_REQUEST', 'a compare-and-set takes { "expected": …, "value": … } (expected absent: the key must be absent)');
       const { expected, value } = body as { expected?: unknown; value: unknown };
       const { result, index } = await this.#write({ op: 'cas', key, expected, value });
@@ -426,7 +410,7 @@ export class KeyValueServer {
       case 'GET':
         return this.#read(key, url.searchParams.get('consistency') ?? 'linearizable');
       case 'PUT': {
-        const value = await this.#json(request);
+        const value = this.#json(request);
         const { result, index } = await this.#write({ op: 'put', key, value });
         return { status: 200, body: { previous: result.previous, index } };
       }
@@ -505,15 +489,9 @@ export class KeyValueServer {
     if (this.node.role !== 'leader') throw new NotLeaderError(this.node.id, this.node.leaderId);
   }
 
-  /** The request's JSON body; 400 when it is not JSON, 413 when it is too large. */
-  async #json(request: IncomingMessage): Promise<unknown> {
-    const limit = this.#options.maxBodyBytes ?? 1024 * 1024;
-    const declared = Number(request.headers['content-length'] ?? 0);
-    if (declared > limit) {
-      request.resume();
-      throw new BadRequest(413, 'BODY_TOO_LARGE', `the body is ${declared} bytes; at most ${limit} are accepted`, undefined, true);
-    }
-    const text = (await readBody(request, limit)).toString('utf8');
+  /** The request's JSON body; 400 when it is not JSON (the HTTP server refused one too large). */
+  #json(request: HttpRequest): unknown {
+    const text = request.body.toString('utf8');
     try {
       return JSON.parse(text) as unknown;
     } catch {
@@ -562,31 +540,4 @@ function parseAddressOr400(address: string): void {
   } catch (error) {
     throw new BadRequest(400, 'BAD_REQUEST', String((error as Error).message));
   }
-}
-
-/**
- * The whole body of `request`, or a {@link BadRequest}: 413 past `limit` bytes, 400 when the client
- * hangs up mid-body (then nothing was proposed). Events rather than an async iterator, which costs
- * more than the rest of reading a small body.
- */
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const finish = (error?: BadRequest): void => {
-      request.off('data', onData).off('end', onEnd).off('error', onAbort).off('close', onAbort);
-      if (error === undefined) resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
-      else reject(error);
-    };
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      chunks.push(chunk);
-      if (size <= limit) return;
-      request.resume();
-      finish(new BadRequest(413, 'BODY_TOO_LARGE', `the body is over ${limit} bytes`, undefined, true));
-    };
-    const onEnd = (): void => finish();
-    const onAbort = (): void => finish(new BadRequest(400, 'BAD_REQUEST', 'the body could not be read'));
-    request.on('data', onData).on('end', onEnd).on('error', onAbort).on('close', onAbort);
-  });
 }
