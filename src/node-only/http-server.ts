@@ -60,6 +60,11 @@ const REQUEST_LINE = /^([A-Z]{1,32}) (\S{1,16384}) HTTP\/1\.([01])$/;
 const HEADER = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*(.*?)[ \t]*$/;
 const HEAD_END = Buffer.from('\r\n\r\n');
 
+/** A JSON `{ code, message }` answer that closes its connection. */
+function problem(status: number, code: string, message: string): HttpReply {
+  return { status, headers: { 'content-type': 'application/json' }, body: `${JSON.stringify({ code, message })}\n`, close: true };
+}
+
 /** A protocol error: answered, then the connection is closed. */
 class Refusal extends Error {
   constructor(
@@ -206,7 +211,7 @@ export class HttpServer {
       } catch (error) {
         if (!(error instanceof Refusal)) throw error;
         this.#options.onRefused?.(connection.head?.method ?? '?', error.status);
-        this.#write(connection, { status: error.status, headers: { 'content-type': 'application/json' }, body: `${JSON.stringify({ code: error.code, message: error.message })}\n`, close: true }, connection.head?.method === 'HEAD');
+        this.#write(connection, problem(error.status, error.code, error.message), connection.head?.method === 'HEAD');
         return;
       }
       if (request === null) return;
@@ -215,7 +220,7 @@ export class HttpServer {
       const { method } = request;
       this.#handler(request).then(
         (reply) => this.#answered(connection, reply, keepAlive, method),
-        (error: unknown) => this.#answered(connection, { status: 500, headers: { 'content-type': 'application/json' }, body: `${JSON.stringify({ code: 'INTERNAL', message: String(error) })}\n`, close: true }, keepAlive, method),
+        (error: unknown) => this.#answered(connection, problem(500, 'INTERNAL', String(error)), keepAlive, method),
       );
     }
   }
@@ -252,11 +257,8 @@ export class HttpServer {
     let start = 0;
     while (buffer.length >= start + 2 && buffer[start] === 13 && buffer[start + 1] === 10) start += 2;
     const end = buffer.indexOf(HEAD_END, start);
-    if (end < 0) {
-      if (buffer.length - start > this.#options.maxHeadBytes) throw new Refusal(431, 'HEADERS_TOO_LARGE', `the request head is over ${this.#options.maxHeadBytes} bytes`);
-      return null;
-    }
-    if (end - start > this.#options.maxHeadBytes) throw new Refusal(431, 'HEADERS_TOO_LARGE', `the request head is over ${this.#options.maxHeadBytes} bytes`);
+    if ((end < 0 ? buffer.length : end) - start > this.#options.maxHeadBytes) throw new Refusal(431, 'HEADERS_TOO_LARGE', `the request head is over ${this.#options.maxHeadBytes} bytes`);
+    if (end < 0) return null;
     const lines = buffer.toString('latin1', start, end).split('\r\n');
     const requestLine = REQUEST_LINE.exec(lines[0] as string);
     if (requestLine === null) throw new Refusal(400, 'BAD_REQUEST', 'the request line is not HTTP/1.x');
@@ -321,7 +323,7 @@ export class HttpServer {
       if (now - connection.since > (reading ? this.#options.requestTimeoutMs : this.#options.keepAliveTimeoutMs)) {
         if (reading) {
           this.#options.onRefused?.(connection.head?.method ?? '?', 408);
-          this.#write(connection, { status: 408, headers: { 'content-type': 'application/json' }, body: `${JSON.stringify({ code: 'REQUEST_TIMEOUT', message: `the request did not arrive whole within ${this.#options.requestTimeoutMs} ms` })}\n`, close: true }, false);
+          this.#write(connection, problem(408, 'REQUEST_TIMEOUT', `the request did not arrive whole within ${this.#options.requestTimeoutMs} ms`), false);
         } else connection.socket.destroy();
       }
     }

@@ -139,7 +139,6 @@ describe('HttpServer', () => {
 
   it('closes a request that trickles in past the request timeout (408), and an idle keep-alive connection', async () => {
     const { server, refused } = await echo({ requestTimeoutMs: 200, keepAliveTimeoutMs: 200 });
-    const started = Date.now();
     const slow = await new Promise<{ text: string; closed: boolean }>((resolve) => {
       const socket = connect(server.address.port, '127.0.0.1');
       let text = '';
@@ -153,7 +152,6 @@ describe('HttpServer', () => {
       socket.on('error', () => undefined);
     });
     expect(answers(slow.text)[0]).toMatchObject({ status: 408, body: { code: 'REQUEST_TIMEOUT' } });
-    expect(Date.now() - started).toBeLessThan(10_000);
     expect(refused).toEqual([['?', 408]]);
     const idle = await exchange(server, ['GET / HTTP/1.1\r\n\r\n'], 5_000);
     expect(idle.closed).toBe(true);
