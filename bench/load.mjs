@@ -23,6 +23,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { Connection, encodeRequest } from './http-client.mjs';
 
 // ---------- HTTP (loopback only) ----------
 
@@ -324,7 +325,9 @@ export async function load({ system: sys, endpoints, op = 'put', concurrency = 1
     reqs = [system.get()];
   } else throw new Error(`unknown op ${op}`);
 
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency });
+  const { hostname, port } = checkLocal(target);
+  const wire = reqs.map((q) => encodeRequest(hostname, port, q.method, q.path, q.body));
+  const connections = Array.from({ length: concurrency }, () => new Connection(hostname, port));
   let lat = new Float64Array(1 << 18);
   let nLat = 0;
   let issued = 0;
@@ -349,9 +352,9 @@ export async function load({ system: sys, endpoints, op = 'put', concurrency = 1
     while (issued < maxOps && badAnswer === null) {
       if (performance.now() >= tEnd) break;
       issued++;
-      const q = reqs[i % reqs.length];
+      const bytes = wire[i % wire.length];
       i += concurrency;
-      const r = await request(agent, target, q.method, q.path, q.body, timeoutMs);
+      const r = await connections[w].send(bytes, timeoutMs);
       if (r.t1 >= tMeasure && r.t1 < tEnd) {
         if (r.ok) {
           if (op === 'get' && !checked) {
@@ -378,7 +381,7 @@ export async function load({ system: sys, endpoints, op = 'put', concurrency = 1
   await snap0;
   const cpu = window();
   const m1 = await system.metrics(target);
-  agent.destroy();
+  for (const c of connections) c.close();
   const after = await findLeader(system, endpoints);
 
   const secs = (tDone - tMeasure) / 1000;
