@@ -307,7 +307,7 @@ async function memorySuite(c) {
     }
   })();
   const before = await findLeader(c.system, c.eps);
-  const r = await load({ system: c.system, endpoints: c.eps, op: 'put', concurrency: MEMORY_CONCURRENCY, durationS: secs, warmupS: 0, pids, label: 'memory' });
+  const r = await load({ system: c.system, endpoints: c.eps, op: 'put', concurrency: MEMORY_CONCURRENCY, durationS: secs, warmupS: 0, pids, label: 'memory', maxOps: Infinity });
   stop = true;
   await sampler;
   samples.push({ t: Math.round(secs), rss: pids.map(rssKb) });

@@ -4,9 +4,11 @@
 //
 // The request helper, the etcd calls (POST /v3/kv/put and /v3/kv/range with base64 keys, /v3/maintenance/status),
 // the /proc CPU accounting, the quiet-machine wait and the failover loop are adapted from the etcd baseline's load
-// generator, ../shared/etcd-bench/bench.mjs (same model: N workers with one request outstanding each, a keep-alive
-// http.Agent, a warm-up that is discarded, nearest-rank percentiles; failover: c=1 puts, SIGKILL of the leader's
-// PID, 100 ms client timeout, round-robin over the endpoints after any error, 5 ms pause after a fast failure).
+// generator, ../shared/etcd-bench/bench.mjs (same model: N workers with one request outstanding each, a warm-up that
+// is discarded, nearest-rank percentiles; failover: c=1 puts, SIGKILL of the leader's PID, 100 ms client timeout,
+// round-robin over the endpoints after any error, 5 ms pause after a fast failure). The load itself goes through
+// ./http-client.mjs, one keep-alive socket per worker with pre-encoded requests, since a keep-alive http.Agent cost
+// about as much CPU per put as raftkit's servers on the two cores they share; control calls and failover use http.
 //
 // Used as a module by bench/cluster-vs-etcd.mjs, or from the command line (each prints one JSON line):
 //   node bench/load.mjs leader   --system raftkit|etcd --endpoints http://127.0.0.1:8001,...

@@ -12,8 +12,9 @@ import { RealScheduler } from '../runtime/real-scheduler.js';
 import { formatAddress, parseAddress, type PeerAddress, type TcpAddress } from './address.js';
 import { FileStorage } from './file-storage.js';
 import { HttpServer, type HttpReply, type HttpRequest } from './http-server.js';
-import { nodeFileSystem, type FileSystem } from './file-system.js';
+import { nodeFileSystem } from './file-system.js';
 import { formatMetrics, Histogram, type Metric } from './metrics.js';
+import { timedSyncs, watchEventLoop } from './stalls.js';
 import { TcpTransport, type TcpTlsOptions } from './tcp-transport.js';
 
 /** Keys under this prefix belong to the server (the replicated address book); the API refuses them. */
@@ -104,6 +105,8 @@ const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 /** Node ids as the Raft handshake accepts them. */
 const ID = /^[^\s]{1,256}$/;
 
+/** An fdatasync, or a main thread late, by at least this long is logged: a third of the default minimum election timeout. */
+const SLOW_MS = 100;
 const FSYNC_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
 /**
@@ -152,6 +155,7 @@ export class KeyValueServer {
   readonly #initialPeers: Readonly<Record<NodeId, PeerAddress>>;
   #logBook: Record<NodeId, string | null> = {};
   #closing: Promise<void> | null = null;
+  #unwatchLoop: () => void = () => undefined;
   #failed: (cause: Error) => void = () => undefined;
   /**
    * Settles if the node stops on its own (a storage failure, say), with the cause; the server
@@ -187,23 +191,11 @@ export class KeyValueServer {
     const log = options.log ?? ((line) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), node: id, ...line })}\n`));
     const clock = new RealScheduler();
     const fsync = new Histogram(FSYNC_BUCKETS);
-    // fdatasync latency, measured where it happens.
-    const timed: FileSystem = {
-      ...nodeFileSystem,
-      async open(path, mode) {
-        const file = await nodeFileSystem.open(path, mode);
-        return {
-          append: (data) => file.append(data),
-          truncate: (length) => file.truncate(length),
-          close: () => file.close(),
-          async datasync() {
-            const started = clock.now();
-            await file.datasync();
-            fsync.observe((clock.now() - started) / 1000);
-          },
-        };
-      },
-    };
+    // fdatasync latency, measured where it happens. A node sends nothing while its save waits on the disk.
+    const timed = timedSyncs(nodeFileSystem, clock, (ms, path) => {
+      fsync.observe(ms / 1000);
+      if (ms >= SLOW_MS) log({ level: 'warn', msg: 'slow fdatasync', code: 'SLOW_FSYNC', ms: Math.round(ms), file: path });
+    });
     const storage = await FileStorage.open(options.data, { fileSystem: timed, sync: options.sync ?? 'always', onWarning: (w) => log({ level: 'warn', msg: w.message, code: w.code }) });
     let transport: TcpTransport | undefined;
     let node: RaftNode<KeyValueCommand, KeyValueResult> | undefined;
@@ -243,6 +235,8 @@ export class KeyValueServer {
       server.#http = await HttpServer.listen((request) => server.#serve(request), { host: httpAt.host, port: httpAt.port, maxBodyBytes: maxBody, onRefused: (method, status) => server.#count(method, status) }, (error) =>
         log({ level: 'error', msg: `http: ${error.message}`, code: (error as { code?: string }).code }),
       );
+      // A main thread this late fires election and check-quorum timers before it reads what arrived meanwhile.
+      server.#unwatchLoop = watchEventLoop(clock, SLOW_MS, SLOW_MS, (ms) => log({ level: 'warn', msg: 'event loop stalled', code: 'EVENT_LOOP_STALL', ms: Math.round(ms) }));
       log({ level: 'info', msg: 'started', http: formatAddress(server.httpAddress), raft: formatAddress(server.raftAddress) });
       return server;
     } catch (error) {
@@ -295,6 +289,7 @@ export class KeyValueServer {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#log({ level: 'info', msg: 'shutting down' });
+      this.#unwatchLoop();
       // A leader hands over first, so the cluster need not wait out an election timeout.
       if (this.node.role === 'leader' && this.node.membership.voters.length > 1) {
         await this.node.transferLeadership(undefined, { timeoutMs: 1_000 }).catch(() => undefined);
