@@ -7,11 +7,6 @@ import type { FileSystem } from './file-system.js';
 
 /**
  * `fs` with every `datasync` timed: `observe(ms, path)` gets each duration.
- *
- * @example
- * ```ts
- * const fs = timedSyncs(nodeFileSystem, new RealScheduler(), (ms, path) => ms > 100 && console.warn(path, ms));
- * ```
  */
 export function timedSyncs(fs: FileSystem, clock: Pick<Scheduler, 'now'>, observe: (ms: number, path: string) => void): FileSystem {
   return {
@@ -35,12 +30,6 @@ export function timedSyncs(fs: FileSystem, clock: Pick<Scheduler, 'now'>, observ
 /**
  * Calls `onStall(lateMs)` whenever a timer due every `periodMs` fires at least `thresholdMs` late:
  * the main thread was busy (or the process was not scheduled) that long. Returns a stop function.
- *
- * @example
- * ```ts
- * const stop = watchEventLoop(new RealScheduler(), 100, 200, (ms) => console.warn(`event loop ${ms} ms late`));
- * stop();
- * ```
  */
 export function watchEventLoop(scheduler: Scheduler, periodMs: number, thresholdMs: number, onStall: (lateMs: number) => void): () => void {
   let due = scheduler.now() + periodMs;
